@@ -1,0 +1,121 @@
+import type { Consumer, ConsumerConfig, IHeaders, Kafka } from 'kafkajs';
+import { defaultRetryPolicy, type RetryPolicy, RetriesExhaustedError, withRetries } from './retry';
+
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: IHeaders;
+  timestamp: string;
+}
+
+/** What a handler did with a message; any outcome other than a thrown error commits the offset. */
+export type HandlerOutcome = 'done' | 'duplicate' | 'skipped';
+
+export type MessageHandler = (message: ConsumedMessage) => Promise<HandlerOutcome>;
+
+/**
+ * Called when a message still fails after every retry. If it resolves, the offset is committed and
+ * consumption moves on (the place to send the message to a dead-letter topic). Without it the
+ * consumer stops at the message, commits nothing past it, and the group redelivers it later.
+ */
+export type PoisonHandler = (message: ConsumedMessage, error: RetriesExhaustedError) => Promise<void>;
+
+export interface AtLeastOnceConsumerOptions {
+  groupId: string;
+  topics: string[];
+  handler: MessageHandler;
+  onPoison?: PoisonHandler;
+  retry?: RetryPolicy;
+  /** Read a topic from its start when the group has no committed offset yet (default true). */
+  fromBeginning?: boolean;
+  /** How many partitions this process handles at once (default 1: sized for 2 cores). */
+  partitionsConsumedConcurrently?: number;
+  consumerConfig?: Omit<ConsumerConfig, 'groupId'>;
+}
+
+/**
+ * A Kafka consumer that gives at-least-once delivery: auto-commit is off and a message's offset is
+ * committed only after its handler has succeeded (or its poison handler has taken it). A crash at
+ * any point therefore redelivers the message, so handlers must be idempotent. Messages of one
+ * partition are handled in order, one at a time.
+ */
+export class AtLeastOnceConsumer {
+  private readonly consumer: Consumer;
+  private stopping = false;
+  private started = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: AtLeastOnceConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      ...options.consumerConfig,
+      groupId: options.groupId,
+    });
+  }
+
+  /** Joins the group and starts handling messages; resolves once consumption has started. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: this.options.topics,
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachMessage: async ({ topic, partition, message }) => {
+        const consumed: ConsumedMessage = {
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          headers: message.headers ?? {},
+          timestamp: message.timestamp,
+        };
+        await this.handle(consumed);
+        await this.consumer.commitOffsets([
+          { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
+        ]);
+      },
+    });
+  }
+
+  /**
+   * Leaves the group gracefully: the message in hand finishes (and is committed) first, then the
+   * partitions are handed to the other members. Safe to call twice.
+   */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.stopping = true;
+    this.started = false;
+    await this.consumer.disconnect();
+  }
+
+  /** The underlying kafkajs consumer's events (crash, rebalance, ...), for health and metrics. */
+  get events(): Consumer['events'] {
+    return this.consumer.events;
+  }
+
+  on: Consumer['on'] = (...args) => this.consumer.on(...args);
+
+  private async handle(message: ConsumedMessage): Promise<void> {
+    try {
+      await withRetries(this.options.retry ?? defaultRetryPolicy, () => this.options.handler(message), {
+        shouldStop: () => this.stopping,
+      });
+    } catch (error) {
+      if (!(error instanceof RetriesExhaustedError) || !this.options.onPoison) throw error;
+      await this.options.onPoison(message, error);
+    }
+  }
+}

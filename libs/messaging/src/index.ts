@@ -1,0 +1,21 @@
+export { createKafka } from './kafka';
+export type { KafkaOptions, LogLevel, LogSink } from './kafka';
+export { createProducer } from './producer';
+export { ensureTopics, TopicMismatchError } from './topics';
+export type { TopicSpec } from './topics';
+export { AtLeastOnceConsumer } from './at-least-once-consumer';
+export type {
+  AtLeastOnceConsumerOptions,
+  ConsumedMessage,
+  HandlerOutcome,
+  MessageHandler,
+  PoisonHandler,
+} from './at-least-once-consumer';
+export {
+  backoffDelay,
+  defaultRetryPolicy,
+  RetriesExhaustedError,
+  RetryAbortedError,
+  withRetries,
+} from './retry';
+export type { RetryPolicy } from './retry';

@@ -1,0 +1,54 @@
+import type { Admin } from 'kafkajs';
+
+export interface TopicSpec {
+  name: string;
+  /** Partitions bound how many consumers of one group can work in parallel. */
+  partitions: number;
+  replicationFactor?: number;
+  config?: Record<string, string>;
+}
+
+export class TopicMismatchError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly expectedPartitions: number,
+    readonly actualPartitions: number,
+  ) {
+    super(
+      `topic ${topic} exists with ${actualPartitions} partition(s) but ${expectedPartitions} are required; ` +
+        'increase them with kafka-topics --alter (partitions can only grow)',
+    );
+    this.name = 'TopicMismatchError';
+  }
+}
+
+/**
+ * Creates the topics that do not exist yet and checks that those that do have at least the
+ * required partitions. Broker-side auto-creation is off, so this is the only way topics appear.
+ * Safe to call from several processes at once: a topic created concurrently counts as existing.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+): Promise<{ created: string[] }> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((spec) => !existing.has(spec.name));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((spec) => ({
+        topic: spec.name,
+        numPartitions: spec.partitions,
+        replicationFactor: spec.replicationFactor ?? 1,
+        configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+  const metadata = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.name) });
+  for (const spec of specs) {
+    const topic = metadata.topics.find((candidate) => candidate.name === spec.name);
+    const actual = topic?.partitions.length ?? 0;
+    if (actual < spec.partitions) throw new TopicMismatchError(spec.name, spec.partitions, actual);
+  }
+  return { created: missing.map((spec) => spec.name) };
+}

@@ -1,0 +1,20 @@
+import { resolveTestInfra, type TestInfra } from '../infra';
+
+declare global {
+  var __apertureTestInfra: TestInfra | undefined;
+}
+
+/**
+ * Starts (or finds) the real broker and database once per Jest run and hands their addresses to
+ * every test file through the environment (KAFKA_BROKERS, MONGODB_URI).
+ */
+export default async function globalSetup(): Promise<void> {
+  const infra = await resolveTestInfra();
+  globalThis.__apertureTestInfra = infra;
+  process.env['KAFKA_BROKERS'] = infra.kafkaBrokers.join(',');
+  process.env['MONGODB_URI'] = infra.mongoUri;
+  process.stderr.write(
+    `\nintegration tests run against the real Kafka broker at ${infra.kafkaBrokers.join(',')} [${infra.kafkaSource}]` +
+      ` and the real MongoDB-wire server at ${infra.mongoUri} [${infra.mongoSource}]\n`,
+  );
+}
