@@ -40,6 +40,13 @@ function jestConfig(projectDir, kind) {
     moduleNameMapper,
     moduleFileExtensions: ['ts', 'js', 'json'],
     coverageDirectory: path.join(__dirname, 'coverage', name),
+    reporters: [
+      'default',
+      [
+        path.join(__dirname, 'scripts/lib/jest-summary-reporter.cjs'),
+        { file: path.join(__dirname, 'coverage', name, `${kind}-results.json`) },
+      ],
+    ],
     // Integration tests share one broker and one database, started once for the whole run.
     ...(integration && {
       globalSetup: path.join(__dirname, 'libs/testing/src/jest/global-setup.ts'),

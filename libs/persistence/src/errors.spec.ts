@@ -26,7 +26,9 @@ describe('translateWriteError', () => {
 
   it("recognises FerretDB-on-SQLite's InternalError for a unique violation caused by an update", () => {
     const ferretError = Object.assign(
-      new Error("[msg_update.go:133] constraint failed: UNIQUE constraint failed: index 'images_1a2b_sha256_1' (2067)"),
+      new Error(
+        "[msg_update.go:133] constraint failed: UNIQUE constraint failed: index 'images_1a2b_sha256_1' (2067)",
+      ),
       { code: 1, codeName: 'InternalError' },
     );
     expect(translateWriteError(ferretError)).toBeInstanceOf(DuplicateKeyError);
