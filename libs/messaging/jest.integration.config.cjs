@@ -1,1 +1,1 @@
-module.exports = require('../../jest.preset.cjs').jestConfig(__dirname, 'integration');
+module.exports = require('../testing/jest.preset.cjs').jestConfig(__dirname, 'integration');

@@ -3,12 +3,13 @@
 //   jest.integration.config.cjs  integration tests (*.int-spec.ts): the real Kafka broker and MongoDB-wire server
 // TypeScript is transpiled by SWC (fast on 2 cores); types are checked by each project's `typecheck` target.
 const path = require('node:path');
-const { compilerOptions } = require('./tsconfig.base.json');
+const workspaceRoot = path.resolve(__dirname, '../..');
+const { compilerOptions } = require('../../tsconfig.base.json');
 
 const moduleNameMapper = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
     `^${alias}$`,
-    path.join(__dirname, target),
+    path.join(workspaceRoot, target),
   ]),
 );
 
@@ -29,7 +30,7 @@ const transform = {
 
 /** @param {string} projectDir @param {'unit'|'integration'} kind */
 function jestConfig(projectDir, kind) {
-  const name = path.relative(__dirname, projectDir);
+  const name = path.relative(workspaceRoot, projectDir);
   const integration = kind === 'integration';
   return {
     displayName: `${name}:${kind}`,
@@ -39,18 +40,18 @@ function jestConfig(projectDir, kind) {
     transform,
     moduleNameMapper,
     moduleFileExtensions: ['ts', 'js', 'json'],
-    coverageDirectory: path.join(__dirname, 'coverage', name),
+    coverageDirectory: path.join(workspaceRoot, 'coverage', name),
     reporters: [
       'default',
       [
-        path.join(__dirname, 'scripts/lib/jest-summary-reporter.cjs'),
-        { file: path.join(__dirname, 'coverage', name, `${kind}-results.json`) },
+        path.join(__dirname, 'src/jest/summary-reporter.cjs'),
+        { file: path.join(workspaceRoot, 'coverage', name, `${kind}-results.json`) },
       ],
     ],
     // Integration tests share one broker and one database, started once for the whole run.
     ...(integration && {
-      globalSetup: path.join(__dirname, 'libs/testing/src/jest/global-setup.ts'),
-      globalTeardown: path.join(__dirname, 'libs/testing/src/jest/global-teardown.ts'),
+      globalSetup: path.join(__dirname, 'src/jest/global-setup.ts'),
+      globalTeardown: path.join(__dirname, 'src/jest/global-teardown.ts'),
       testTimeout: 120_000,
     }),
   };
