@@ -3,7 +3,9 @@ import {
   type ConsumedMessage,
   createKafka,
   createProducer,
+  DeadLetterHeaders,
   ensureTopics,
+  sendToDeadLetter,
   type LogSink,
   type RetriesExhaustedError,
 } from '@aperture/messaging';
@@ -69,6 +71,7 @@ describe('AtLeastOnceConsumer against the real Kafka broker', () => {
       messages: Array.from({ length: count }, (_, i) => ({
         key: `key-${(from + i) % keys}`,
         value: JSON.stringify({ seq: from + i }),
+        headers: { origin: 'test' },
       })),
     });
   }
@@ -195,9 +198,14 @@ describe('AtLeastOnceConsumer against the real Kafka broker', () => {
 
   it('hands a message that exhausts its retries to the poison handler and moves on', async () => {
     const topic = uniqueName('it-poison');
+    const dlqTopic = uniqueName('it-dlq');
     const groupId = uniqueName('it-poison');
-    await ensureTopics(admin, [{ name: topic, partitions: 1 }]);
+    await ensureTopics(admin, [
+      { name: topic, partitions: 1 },
+      { name: dlqTopic, partitions: 1 },
+    ]);
     await produce(topic, 0, 3);
+    const toDeadLetter = sendToDeadLetter(producer, dlqTopic);
 
     const handled: number[] = [];
     const poisoned: Array<{ seq: number; attempts: number; reason: string }> = [];
@@ -211,6 +219,7 @@ describe('AtLeastOnceConsumer against the real Kafka broker', () => {
         return 'done';
       },
       onPoison: async (message, error: RetriesExhaustedError) => {
+        await toDeadLetter(message, error);
         poisoned.push({
           seq: seqOf(message),
           attempts: error.attempts,
@@ -221,6 +230,34 @@ describe('AtLeastOnceConsumer against the real Kafka broker', () => {
     await waitFor('all three messages settled', () => handled.length + poisoned.length >= 3, 60_000);
     expect(handled).toEqual([0, 2]);
     expect(poisoned).toEqual([{ seq: 1, attempts: 3, reason: 'cannot decode' }]);
+    // The dead-letter topic holds the message unchanged, with its headers and why it failed.
+    const dead: Array<{ value: string; headers: Record<string, string> }> = [];
+    const reader = kafka.consumer({ groupId: uniqueName('it-dlq-reader') });
+    await reader.connect();
+    await reader.subscribe({ topic: dlqTopic, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        dead.push({
+          value: message.value!.toString(),
+          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+        });
+      },
+    });
+    await waitFor('the dead-lettered message', () => dead.length >= 1, 30_000);
+    await reader.disconnect();
+    expect(dead).toEqual([
+      {
+        value: JSON.stringify({ seq: 1 }),
+        headers: expect.objectContaining({
+          origin: 'test',
+          [DeadLetterHeaders.error]: 'cannot decode',
+          [DeadLetterHeaders.originalTopic]: topic,
+          [DeadLetterHeaders.originalPartition]: '0',
+          [DeadLetterHeaders.originalOffset]: '1',
+          [DeadLetterHeaders.attempts]: '3',
+        }),
+      },
+    ]);
     await waitFor(
       'offsets committed past the poison message',
       async () => (await committedOffsets(groupId, topic))[0] === '3',

@@ -1,5 +1,6 @@
 import type { Consumer, ConsumerConfig, IHeaders, Kafka } from 'kafkajs';
 import { defaultRetryPolicy, type RetryPolicy, RetriesExhaustedError, withRetries } from './retry';
+import { withConsumerSpan } from './tracing';
 
 export interface ConsumedMessage {
   topic: string;
@@ -82,7 +83,7 @@ export class AtLeastOnceConsumer {
           headers: message.headers ?? {},
           timestamp: message.timestamp,
         };
-        await this.handle(consumed);
+        await withConsumerSpan({ ...consumed, groupId: this.options.groupId }, () => this.handle(consumed));
         await this.consumer.commitOffsets([
           { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
         ]);

@@ -19,3 +19,6 @@ export {
   withRetries,
 } from './retry';
 export type { RetryPolicy } from './retry';
+export { DeadLetterHeaders, sendToDeadLetter } from './dead-letter';
+export { traceHeaders, withConsumerSpan, withProducerSpan } from './tracing';
+export type { ConsumedMessageInfo } from './tracing';

@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createBlobStore, LocalBlobStore } from '@aperture/blob-store';
+
+describe('createBlobStore', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aperture-create-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('uses BLOB_STORE_DIR, creating it', async () => {
+    const blobDir = join(dir, 'nested', 'blobs');
+    const store = createBlobStore({ BLOB_STORE_DIR: blobDir });
+    expect(store).toBeInstanceOf(LocalBlobStore);
+    expect((store as LocalBlobStore).root).toBe(blobDir);
+    expect(existsSync(blobDir)).toBe(true);
+    await store.put('k', Buffer.from('v'));
+    expect(existsSync(join(blobDir, 'k'))).toBe(true);
+  });
+
+  it('defaults to .aperture/blobs in the repository', () => {
+    const store = createBlobStore({ BLOB_STORE_DIR: '  ' }) as LocalBlobStore;
+    const expected = resolve(__dirname, '../../..', '.aperture', 'blobs');
+    expect(store.root).toBe(expected);
+    expect(existsSync(expected)).toBe(true);
+  });
+});

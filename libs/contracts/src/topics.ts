@@ -1,0 +1,34 @@
+/**
+ * The Kafka topics of the pipeline and the payload each carries. Names carry a prefix and a
+ * version (DESIGN.md); every message is keyed by image id. A payload change that breaks its
+ * contract gets a new topic version together with a new proto package version.
+ */
+export const Topics = {
+  /** ingest → quality: aperture.ingest.v1.ImageIngested */
+  imageIngested: 'aperture.image.ingested.v1',
+  /** quality → standardize: aperture.quality.v1.ImageQualified */
+  imageQualified: 'aperture.image.qualified.v1',
+  /** standardize → compliance: aperture.standardize.v1.ImageStandardized */
+  imageStandardized: 'aperture.image.standardized.v1',
+  /** compliance → annotation-router: aperture.compliance.v1.ImageCleared */
+  imageCleared: 'aperture.image.cleared.v1',
+  /** annotation-router → downstream ML teams: aperture.curated.v1.ImageCurated */
+  imageCurated: 'aperture.image.curated.v1',
+  /** quality or compliance → everyone who follows a batch: aperture.common.v1.ImageRejected */
+  imageRejected: 'aperture.image.rejected.v1',
+} as const;
+
+export type TopicName = (typeof Topics)[keyof typeof Topics];
+
+export type ServiceName = 'ingest' | 'quality' | 'standardize' | 'compliance' | 'annotation-router';
+
+/** Where a service puts the messages it cannot process after its retries. */
+export function deadLetterTopic(service: ServiceName): string {
+  return `aperture.dlq.${service}.v1`;
+}
+
+/** Every topic the pipeline needs, with partitions sized for the local 2-core machine. */
+export function pipelineTopics(partitions = 3): Array<{ name: string; partitions: number }> {
+  const services: ServiceName[] = ['ingest', 'quality', 'standardize', 'compliance', 'annotation-router'];
+  return [...Object.values(Topics), ...services.map(deadLetterTopic)].map((name) => ({ name, partitions }));
+}

@@ -1,0 +1,108 @@
+import { type Connection, type Model, Schema } from 'mongoose';
+
+/** Where an image stands. curated and rejected are terminal; an image reaches exactly one of them. */
+export type ImageStatus = 'processing' | 'pending_annotation' | 'curated' | 'rejected';
+
+export interface StoredReason {
+  code: string;
+  message: string;
+}
+
+export interface RawBlob {
+  key: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
+/** An event waiting in (or already published from) a record's outbox. */
+export interface OutboxEntry {
+  id: string;
+  topic: string;
+  key: string;
+  payload: Buffer;
+  /** Kafka headers, W3C trace context included, captured when the event was written. */
+  headers: Record<string, string>;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+export interface ImageRecord {
+  _id: string;
+  tenantId: string;
+  projectId: string;
+  batchId: string;
+  filename: string;
+  raw: RawBlob;
+  declarations: { region: string; consentIds: string[] };
+  receivedAt: Date;
+  status: ImageStatus;
+  /** The stage that decided a terminal status, or the last one done. */
+  stage: string;
+  reasons: StoredReason[];
+  /** Each stage's result, set once: a stage that finds its key set has already run. */
+  stages: Record<string, unknown>;
+  outbox: OutboxEntry[];
+  /** True while some outbox entry is unsent: the relay's indexed work queue. */
+  outboxPending: boolean;
+  /** Incremented by every write; the relay marks entries sent only if nothing wrote in between. */
+  version: number;
+}
+
+const outboxEntrySchema = new Schema<OutboxEntry>(
+  {
+    id: { type: String, required: true },
+    topic: { type: String, required: true },
+    key: { type: String, required: true },
+    payload: { type: Buffer, required: true },
+    headers: { type: Schema.Types.Mixed, default: {} },
+    createdAt: { type: Date, required: true },
+    sentAt: { type: Date, default: null },
+  },
+  { _id: false },
+);
+
+export const imageRecordSchema = new Schema<ImageRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    projectId: { type: String, required: true },
+    batchId: { type: String, required: true },
+    filename: { type: String, required: true },
+    raw: {
+      key: { type: String, required: true },
+      contentType: { type: String, required: true },
+      sizeBytes: { type: Number, required: true },
+      sha256: { type: String, required: true },
+    },
+    declarations: {
+      region: { type: String, default: '' },
+      consentIds: { type: [String], default: [] },
+    },
+    receivedAt: { type: Date, required: true },
+    status: {
+      type: String,
+      required: true,
+      enum: ['processing', 'pending_annotation', 'curated', 'rejected'],
+    },
+    stage: { type: String, required: true },
+    reasons: { type: [{ code: String, message: String, _id: false }], default: [] },
+    stages: { type: Schema.Types.Mixed, default: {} },
+    outbox: { type: [outboxEntrySchema], default: [] },
+    outboxPending: { type: Boolean, required: true, default: false },
+    version: { type: Number, required: true, default: 0 },
+  },
+  { collection: 'images', minimize: false, versionKey: false },
+);
+imageRecordSchema.index({ tenantId: 1, batchId: 1, status: 1 }, { name: 'tenant_batch_status' });
+imageRecordSchema.index({ outboxPending: 1 }, { name: 'outbox_pending' });
+
+export const imageRecordModelName = 'ImageRecord';
+
+/** The ImageRecord model on a connection (compiled once per connection). */
+export function imageRecordModel(connection: Connection): Model<ImageRecord> {
+  return (
+    (connection.models[imageRecordModelName] as Model<ImageRecord> | undefined) ??
+    connection.model<ImageRecord>(imageRecordModelName, imageRecordSchema)
+  );
+}

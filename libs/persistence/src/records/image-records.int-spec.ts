@@ -1,0 +1,144 @@
+import { createKafka, createProducer, ensureTopics } from '@aperture/messaging';
+import {
+  connectMongo,
+  ImageRecordNotFoundError,
+  ImageRecords,
+  OutboxRelay,
+  syncModelIndexes,
+} from '@aperture/persistence';
+import { testInfraEnv, uniqueName, waitFor } from '@aperture/testing';
+import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Connection } from 'mongoose';
+
+// The record, its outbox and the relay, against the real MongoDB-wire server and the real broker.
+describe('ImageRecords and OutboxRelay', () => {
+  let connection: Connection;
+  let records: ImageRecords;
+  let admin: Admin;
+  let producer: Producer;
+  let consumer: Consumer;
+  const received: Array<{ key: string; value: string; traceparent: string | undefined }> = [];
+  const topic = uniqueName('it-outbox');
+  const dbName = uniqueName('it_records').replace(/-/g, '_');
+
+  const newRecord = (imageId: string) => ({
+    _id: imageId,
+    tenantId: 't1',
+    projectId: 'p1',
+    batchId: 'b1',
+    filename: `${imageId}.jpg`,
+    raw: { key: `raw/sha256/${imageId}`, contentType: 'image/jpeg', sizeBytes: 10, sha256: imageId },
+    declarations: { region: 'EU', consentIds: [] },
+    receivedAt: new Date(),
+  });
+  const event = (imageId: string, value: string) => ({
+    topic,
+    key: imageId,
+    payload: Buffer.from(value),
+    headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+  });
+
+  beforeAll(async () => {
+    const env = testInfraEnv();
+    connection = await connectMongo({ uri: env.mongoUri, dbName });
+    records = new ImageRecords(connection);
+    await syncModelIndexes(connection);
+    const kafka = createKafka({ clientId: 'it-records', brokers: env.kafkaBrokers, log: () => undefined });
+    admin = kafka.admin();
+    producer = createProducer(kafka);
+    consumer = kafka.consumer({ groupId: uniqueName('it-records') });
+    await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
+    await ensureTopics(admin, [{ name: topic, partitions: 1 }]);
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        received.push({
+          key: message.key!.toString(),
+          value: message.value!.toString(),
+          traceparent: message.headers?.['traceparent']?.toString(),
+        });
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await producer?.disconnect();
+    await admin?.disconnect();
+    await connection?.dropDatabase();
+    await connection?.close();
+  });
+
+  it('publishes each event once with its trace headers, and completes a stage only once', async () => {
+    const relayErrors: unknown[] = [];
+    const relay = new OutboxRelay(connection, producer, {
+      pollIntervalMs: 50,
+      onError: (error) => relayErrors.push(error),
+    });
+    await records.create(newRecord('img-1'), event('img-1', 'ingested'));
+    expect(
+      await records.completeStage('img-1', 'quality', {
+        result: { width: 10 },
+        status: 'processing',
+        event: event('img-1', 'qualified'),
+      }),
+    ).toBe('done');
+    // A redelivered message: no second result, no second event.
+    expect(
+      await records.completeStage('img-1', 'quality', {
+        result: { width: 99 },
+        status: 'processing',
+        event: event('img-1', 'qualified-again'),
+      }),
+    ).toBe('duplicate');
+
+    relay.start();
+    await waitFor('two events', () => received.length >= 2 || relayErrors.length > 0, 30_000);
+    expect(relayErrors).toEqual([]);
+    expect(
+      await records.completeStage('img-1', 'compliance', {
+        result: {},
+        status: 'rejected',
+        reasons: [{ code: 'consent_missing', message: 'no consent' }],
+        event: event('img-1', 'rejected'),
+      }),
+    ).toBe('done');
+    relay.kick();
+    await waitFor('three events', () => received.length >= 3, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // room for a wrong re-publish
+    await relay.stop();
+
+    expect(received.map((message) => message.value)).toEqual(['ingested', 'qualified', 'rejected']);
+    expect(received.every((message) => message.traceparent?.startsWith('00-0af7651916cd43dd'))).toBe(true);
+    const stored = await records.get('img-1');
+    expect(stored).toMatchObject({
+      status: 'rejected',
+      stage: 'compliance',
+      reasons: [{ code: 'consent_missing', message: 'no consent' }],
+      stages: { quality: { width: 10 }, compliance: {} },
+      outboxPending: false,
+    });
+    expect(stored!.outbox.map((entry) => entry.sentAt)).toEqual([
+      expect.any(Date),
+      expect.any(Date),
+      expect.any(Date),
+    ]);
+  });
+
+  it('refuses further stages on a terminal image and reports a missing one', async () => {
+    expect(
+      await records.completeStage('img-1', 'annotation-router', {
+        result: {},
+        status: 'curated',
+        event: event('img-1', 'curated'),
+      }),
+    ).toBe('duplicate');
+    await expect(
+      records.completeStage('missing', 'quality', {
+        result: {},
+        status: 'processing',
+        event: event('missing', 'x'),
+      }),
+    ).rejects.toBeInstanceOf(ImageRecordNotFoundError);
+  });
+});

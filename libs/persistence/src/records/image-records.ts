@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection, Model } from 'mongoose';
+import {
+  type ImageRecord,
+  imageRecordModel,
+  type ImageStatus,
+  type OutboxEntry,
+  type StoredReason,
+} from './image-record';
+
+/** An event to publish once the write that announces it has been stored. */
+export interface PendingEvent {
+  topic: string;
+  key: string;
+  payload: Buffer;
+  /** Kafka headers (W3C trace context) of the span that decided the event. */
+  headers?: Record<string, string>;
+}
+
+export interface StageCompletion {
+  result: unknown;
+  status: ImageStatus;
+  reasons?: StoredReason[];
+  event: PendingEvent;
+}
+
+export type NewImageRecord = Omit<
+  ImageRecord,
+  'outbox' | 'outboxPending' | 'version' | 'status' | 'stage' | 'reasons' | 'stages'
+>;
+
+function outboxEntry(event: PendingEvent): OutboxEntry {
+  return {
+    id: randomUUID(),
+    topic: event.topic,
+    key: event.key,
+    payload: event.payload,
+    headers: event.headers ?? {},
+    createdAt: new Date(),
+    sentAt: null,
+  };
+}
+
+/**
+ * The image records and their outbox. Every write that changes what an image is also carries the
+ * event announcing it, in the same single-document write: there is no moment at which one exists
+ * without the other (FerretDB has no transactions, and none are needed).
+ */
+export class ImageRecords {
+  readonly model: Model<ImageRecord>;
+
+  constructor(connection: Connection) {
+    this.model = imageRecordModel(connection);
+  }
+
+  /** Stores a new record with its first event (ingest). A second create of the same id throws DuplicateKeyError. */
+  async create(record: NewImageRecord, event: PendingEvent): Promise<ImageRecord> {
+    const created = await this.model.create({
+      ...record,
+      status: 'processing',
+      stage: 'ingest',
+      reasons: [],
+      stages: {},
+      outbox: [outboxEntry(event)],
+      outboxPending: true,
+      version: 0,
+    });
+    return created.toObject();
+  }
+
+  /**
+   * Records a stage's result and its event, once. Applies only while `stages.<stage>` is unset and
+   * the image is not terminal, so a redelivered message is a no-op and never a second event.
+   */
+  async completeStage(
+    imageId: string,
+    stage: string,
+    completion: StageCompletion,
+  ): Promise<'done' | 'duplicate'> {
+    const update = await this.model.updateOne(
+      { _id: imageId, [`stages.${stage}`]: { $exists: false }, status: { $nin: ['curated', 'rejected'] } },
+      {
+        $set: {
+          [`stages.${stage}`]: completion.result,
+          status: completion.status,
+          stage,
+          reasons: completion.reasons ?? [],
+          outboxPending: true,
+        },
+        $push: { outbox: outboxEntry(completion.event) },
+        $inc: { version: 1 },
+      },
+    );
+    if (update.modifiedCount === 1) return 'done';
+    const exists = await this.model.exists({ _id: imageId });
+    if (!exists) throw new ImageRecordNotFoundError(imageId);
+    return 'duplicate';
+  }
+
+  async get(imageId: string): Promise<ImageRecord | null> {
+    return this.model.findById(imageId).lean<ImageRecord>().exec();
+  }
+}
+
+export class ImageRecordNotFoundError extends Error {
+  constructor(readonly imageId: string) {
+    super(`no image record ${imageId}`);
+    this.name = 'ImageRecordNotFoundError';
+  }
+}

@@ -1,0 +1,3 @@
+export { shutdownTelemetry, startTelemetry } from './telemetry';
+export { createLogger } from './logger';
+export type { Logger } from 'pino';
