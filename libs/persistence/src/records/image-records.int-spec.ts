@@ -141,4 +141,22 @@ describe('ImageRecords and OutboxRelay', () => {
       }),
     ).rejects.toBeInstanceOf(ImageRecordNotFoundError);
   });
+
+  it('records a result without an event when there is nothing to announce', async () => {
+    await records.create(newRecord('img-2'), event('img-2', 'ingested'));
+    await records.model.updateOne({ _id: 'img-2' }, { $set: { outboxPending: false } });
+    expect(
+      await records.completeStage('img-2', 'annotation-router', {
+        result: { taskId: 't-1' },
+        status: 'pending_annotation',
+      }),
+    ).toBe('done');
+    const stored = await records.get('img-2');
+    expect(stored).toMatchObject({
+      status: 'pending_annotation',
+      outboxPending: false,
+      stages: { 'annotation-router': { taskId: 't-1' } },
+    });
+    expect(stored!.outbox).toHaveLength(1);
+  });
 });

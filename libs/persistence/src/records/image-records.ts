@@ -21,7 +21,8 @@ export interface StageCompletion {
   result: unknown;
   status: ImageStatus;
   reasons?: StoredReason[];
-  event: PendingEvent;
+  /** The event announcing the result; none when the result is only bookkeeping (e.g. waiting for annotation). */
+  event?: PendingEvent;
 }
 
 export type NewImageRecord = Omit<
@@ -77,17 +78,18 @@ export class ImageRecords {
     stage: string,
     completion: StageCompletion,
   ): Promise<'done' | 'duplicate'> {
+    const set: Record<string, unknown> = {
+      [`stages.${stage}`]: completion.result,
+      status: completion.status,
+      stage,
+      reasons: completion.reasons ?? [],
+    };
+    if (completion.event) set['outboxPending'] = true;
     const update = await this.model.updateOne(
       { _id: imageId, [`stages.${stage}`]: { $exists: false }, status: { $nin: ['curated', 'rejected'] } },
       {
-        $set: {
-          [`stages.${stage}`]: completion.result,
-          status: completion.status,
-          stage,
-          reasons: completion.reasons ?? [],
-          outboxPending: true,
-        },
-        $push: { outbox: outboxEntry(completion.event) },
+        $set: set,
+        ...(completion.event && { $push: { outbox: outboxEntry(completion.event) } }),
         $inc: { version: 1 },
       },
     );
