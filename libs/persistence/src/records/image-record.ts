@@ -45,6 +45,9 @@ export interface ImageRecord {
   outbox: OutboxEntry[];
   /** True while some outbox entry is unsent: the relay's indexed work queue. */
   outboxPending: boolean;
+  /** How many entries the outbox holds (it only grows). */
+  outboxCount: number;
+
   /** Incremented by every write; the relay marks entries sent only if nothing wrote in between. */
   version: number;
 }
@@ -90,6 +93,8 @@ export const imageRecordSchema = new Schema<ImageRecord>(
     stages: { type: Schema.Types.Mixed, default: {} },
     outbox: { type: [outboxEntrySchema], default: [] },
     outboxPending: { type: Boolean, required: true, default: false },
+    outboxCount: { type: Number, required: true, default: 0 },
+
     version: { type: Number, required: true, default: 0 },
   },
   { collection: 'images', minimize: false, versionKey: false },

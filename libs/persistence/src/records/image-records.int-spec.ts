@@ -159,4 +159,21 @@ describe('ImageRecords and OutboxRelay', () => {
     });
     expect(stored!.outbox).toHaveLength(1);
   });
+
+  it('publishes every event exactly once when several relays share the collection', async () => {
+    const ids = Array.from({ length: 20 }, (_, n) => `multi-${n}`);
+    const before = received.length;
+    const relays = [1, 2, 3].map(() => new OutboxRelay(connection, producer, { pollIntervalMs: 20 }));
+    relays.forEach((relay) => relay.start());
+    for (const id of ids) {
+      await records.create(newRecord(id), event(id, `ingested-${id}`));
+      relays.forEach((relay) => relay.kick());
+    }
+    await waitFor('20 events', () => received.length - before >= 20, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // room for a duplicate to show up
+    await Promise.all(relays.map((relay) => relay.stop()));
+    const values = received.slice(before).map((message) => message.value);
+    expect(values.sort()).toEqual(ids.map((id) => `ingested-${id}`).sort());
+    expect(await records.model.countDocuments({ outboxPending: true })).toBe(0);
+  });
 });

@@ -27,7 +27,7 @@ export interface StageCompletion {
 
 export type NewImageRecord = Omit<
   ImageRecord,
-  'outbox' | 'outboxPending' | 'version' | 'status' | 'stage' | 'reasons' | 'stages'
+  'outbox' | 'outboxPending' | 'outboxCount' | 'version' | 'status' | 'stage' | 'reasons' | 'stages'
 >;
 
 function outboxEntry(event: PendingEvent): OutboxEntry {
@@ -64,6 +64,7 @@ export class ImageRecords {
       stages: {},
       outbox: [outboxEntry(event)],
       outboxPending: true,
+      outboxCount: 1,
       version: 0,
     });
     return created.toObject();
@@ -90,7 +91,7 @@ export class ImageRecords {
       {
         $set: set,
         ...(completion.event && { $push: { outbox: outboxEntry(completion.event) } }),
-        $inc: { version: 1 },
+        $inc: { version: 1, ...(completion.event && { outboxCount: 1 }) },
       },
     );
     if (update.modifiedCount === 1) return 'done';

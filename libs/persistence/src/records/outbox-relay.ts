@@ -1,4 +1,5 @@
-import type { Connection, Model } from 'mongoose';
+import type { Connection, Model, mongo } from 'mongoose';
+import { isDuplicateKeyError } from '../errors';
 import { type ImageRecord, imageRecordModel } from './image-record';
 
 /** What the relay needs from a Kafka producer (kafkajs' Producer fits). */
@@ -16,13 +17,15 @@ export interface OutboxRelayOptions {
   /** Records handled per round (default 50). */
   batchSize?: number;
   onError?: (error: unknown) => void;
+  /** How long a relay holds a record it is publishing before another may take over (default 15 s). */
+  leaseMs?: number;
 }
 
 /**
  * Publishes the unsent outbox entries of image records, in order per record, and marks them sent.
- * At least once: a crash between publishing and marking re-publishes on the next round, which the
- * consumers' idempotent handlers absorb. Any number of relays may run; a record is marked only if
- * no other write changed it meanwhile (its version), otherwise it is simply handled next round.
+ * At least once: a crash between publishing and marking re-publishes once the claim expires, which
+ * the consumers' idempotent handlers absorb. Any number of relays may run (every service has one
+ * over the shared collection): each pending state of a record is claimed by one relay at a time.
  */
 export class OutboxRelay {
   private readonly model: Model<ImageRecord>;
@@ -30,6 +33,8 @@ export class OutboxRelay {
   private running: Promise<void> | undefined;
   private stopped = true;
   private kicked = false;
+  private readonly leaseMs: number;
+  private readonly claims: mongo.Collection<{ _id: string; expiresAt: Date }>;
 
   constructor(
     connection: Connection,
@@ -37,6 +42,8 @@ export class OutboxRelay {
     private readonly options: OutboxRelayOptions = {},
   ) {
     this.model = imageRecordModel(connection);
+    this.claims = connection.collection<{ _id: string; expiresAt: Date }>('outbox_claims');
+    this.leaseMs = options.leaseMs ?? 15_000;
   }
 
   start(): void {
@@ -63,33 +70,74 @@ export class OutboxRelay {
 
   /** One round: publishes what is pending now; resolves with the number of events published. */
   async relayOnce(): Promise<number> {
-    const pending = await this.model
-      .find({ outboxPending: true })
+    const candidates = await this.model
+      .find({ outboxPending: true }, { _id: 1, outboxCount: 1 })
       .limit(this.options.batchSize ?? 50)
-      .lean<ImageRecord[]>()
+      .lean<Array<{ _id: string; outboxCount: number }>>()
       .exec();
     let published = 0;
-    for (const record of pending) {
-      const unsent = record.outbox
-        .map((entry, index) => ({ entry, index }))
-        .filter(({ entry }) => entry.sentAt === null || entry.sentAt === undefined);
-      for (const { entry } of unsent) {
-        await this.publisher.send({
-          topic: entry.topic,
-          acks: -1,
-          messages: [{ key: entry.key, value: payloadBytes(entry.payload), headers: entry.headers ?? {} }],
-        });
-        published++;
+    for (const candidate of candidates) {
+      const claimId = `${candidate._id}:${candidate.outboxCount}`;
+      if (!(await this.claim(claimId))) continue;
+      try {
+        published += await this.publishPending(candidate._id);
+      } finally {
+        await this.claims.deleteOne({ _id: claimId });
       }
-      const now = new Date();
-      const marks: Record<string, unknown> = { outboxPending: false };
-      for (const { index } of unsent) marks[`outbox.${index}.sentAt`] = now;
-      await this.model.updateOne(
-        { _id: record._id, version: record.version },
-        { $set: marks, $inc: { version: 1 } },
-      );
     }
     return published;
+  }
+
+  /**
+   * Claims the right to publish one state of a record's outbox, so that of the several relays (one
+   * per service) only one publishes it. The claim is an insert into a unique _id, not a conditional
+   * update: FerretDB 1.x on SQLite does not apply conditional updates atomically against concurrent
+   * writers (several can "win"), but a unique index holds. A claim left by a relay that died is
+   * taken over once it has expired.
+   */
+  private async claim(claimId: string): Promise<boolean> {
+    const expiresAt = new Date(Date.now() + this.leaseMs);
+    try {
+      await this.claims.insertOne({ _id: claimId, expiresAt });
+      return true;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    const stale = await this.claims.deleteOne({ _id: claimId, expiresAt: { $lt: new Date() } });
+    if (stale.deletedCount !== 1) return false;
+    try {
+      await this.claims.insertOne({ _id: claimId, expiresAt });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+
+  private async publishPending(imageId: string): Promise<number> {
+    const record = await this.model.findById(imageId).lean<ImageRecord>().exec();
+    if (!record?.outboxPending) return 0;
+    const unsent = record.outbox
+      .map((entry, index) => ({ entry, index }))
+      .filter(({ entry }) => entry.sentAt === null || entry.sentAt === undefined);
+    for (const { entry } of unsent) {
+      await this.publisher.send({
+        topic: entry.topic,
+        acks: -1,
+        messages: [{ key: entry.key, value: payloadBytes(entry.payload), headers: entry.headers ?? {} }],
+      });
+    }
+    // The outbox only grows, so an entry's index is stable: mark by index, and clear the pending
+    // flag unless an entry was appended meanwhile (then the next round publishes that one).
+    const sentAt = new Date();
+    const marks: Record<string, unknown> = {};
+    for (const { index } of unsent) marks[`outbox.${index}.sentAt`] = sentAt;
+    await this.model.updateOne({ _id: imageId }, { $set: marks });
+    await this.model.updateOne(
+      { _id: imageId, outboxCount: record.outboxCount },
+      { $set: { outboxPending: false } },
+    );
+    return unsent.length;
   }
 
   private schedule(delayMs: number): void {
