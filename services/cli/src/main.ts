@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// aperture: the client CLI of the ingest REST API. This file only parses arguments (commander);
+// the commands are in commands.ts.
+import { Command, InvalidArgumentError } from 'commander';
+
+import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
+
+function positiveInt(max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
+    }
+    return n;
+  };
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds above 0');
+  return n;
+}
+
+/** --consent may be repeated, and each value may list several ids separated by commas. */
+function collectIds(value: string, previous: string[] | undefined): string[] {
+  const ids = value
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  if (ids.length === 0) throw new InvalidArgumentError('expected a consent id');
+  return [...(previous ?? []), ...ids];
+}
+
+function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    stderrIsTTY: process.stderr.isTTY,
+  };
+}
+
+const connectionHelp = `
+Connection:
+  --api defaults to $APERTURE_API_URL, else ${DEFAULT_API_URL}.
+  --key defaults to $APERTURE_API_KEY (one of them is required); it is sent as the x-api-key header.`;
+
+export function buildProgram(): Command {
+  const program = new Command('aperture')
+    .description('Client of the Aperture ingest API: upload batches of images and follow their curation.')
+    .version('0.1.0')
+    .showHelpAfterError('(add --help for usage)');
+
+  program
+    .command('upload')
+    .description(
+      'Create one batch, upload every file of PATH... into it, close it, and wait until it is curated.',
+    )
+    .argument('<paths...>', 'files and folders (folders are walked recursively; dotfiles are skipped)')
+    .requiredOption('-p, --project <id>', 'project to create the batch in')
+    .option('--api <url>', 'base URL of the ingest API')
+    .option('--key <key>', 'API key')
+    .option('--region <region>', 'declared region of the images (batch declarations)')
+    .option('--consent <id>', 'declared consent id; repeat it or separate ids with commas', collectIds)
+    .option('-c, --concurrency <n>', 'files uploaded in parallel', positiveInt(64), 4)
+    .option('--timeout <seconds>', 'how long to wait for the batch to complete', positiveSeconds, 600)
+    .option('--no-follow', 'return once the batch is closed, without waiting for curation')
+    .option('--json', 'print one JSON object with the summary on stdout (progress stays on stderr)')
+    .addHelpText(
+      'after',
+      `${connectionHelp}
+
+Exit status: 0 the batch completed (or was closed, with --no-follow), 1 a fatal error (bad
+arguments, authentication, API unreachable after retries, no file accepted), 2 the batch did not
+complete before --timeout.
+
+Examples:
+  aperture upload --project prj_123 ./photos
+  aperture upload -p prj_123 --region eu --consent c1 --consent c2 a.jpg b.png
+  aperture upload -p prj_123 --json --timeout 120 ./photos | jq .curated`,
+    )
+    .action(async (paths: string[], options: Parameters<typeof uploadCommand>[1]) => {
+      process.exitCode = await uploadCommand(paths, options, processIo());
+    });
+
+  program
+    .command('batch')
+    .description("Show a batch's state, counts and rejection reasons.")
+    .argument('<id>', 'batch id')
+    .option('--api <url>', 'base URL of the ingest API')
+    .option('--key <key>', 'API key')
+    .option('--json', 'print the batch as the API returns it (JSON) on stdout')
+    .addHelpText('after', `${connectionHelp}\n\nExample:\n  aperture batch bat_123 --json`)
+    .action(async (id: string, options: Parameters<typeof batchCommand>[1]) => {
+      process.exitCode = await batchCommand(id, options, processIo());
+    });
+
+  return program;
+}
+
+void buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
