@@ -1,6 +1,18 @@
 import { pipelineTopics } from '@aperture/contracts';
-import { createKafka, createProducer, ensureTopics, type LogSink } from '@aperture/messaging';
-import { connectMongo, ImageRecords, OutboxRelay, syncModelIndexes } from '@aperture/persistence';
+import {
+  createKafka,
+  createProducer,
+  ensureTopics,
+  type LogSink,
+  withProducerSpan,
+} from '@aperture/messaging';
+import {
+  connectMongo,
+  ImageRecords,
+  type OutboxPublisher,
+  OutboxRelay,
+  syncModelIndexes,
+} from '@aperture/persistence';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { ReadinessChecks } from './health';
@@ -39,7 +51,26 @@ export async function connectPipeline(options: {
   await Promise.all([admin.connect(), producer.connect()]);
   await ensureTopics(admin, pipelineTopics());
 
-  const relay = new OutboxRelay(connection, producer, {
+  // Each published event gets a PRODUCER span, child of the span that wrote it (its stored
+  // headers), and carries that span's context on to the consumers.
+  const publisher: OutboxPublisher = {
+    send: async ({ topic, acks, messages }) => {
+      for (const message of messages) {
+        await withProducerSpan(
+          topic,
+          {},
+          (headers) =>
+            producer.send({
+              topic,
+              acks,
+              messages: [{ ...message, headers: { ...message.headers, ...headers } }],
+            }),
+          message.headers,
+        );
+      }
+    },
+  };
+  const relay = new OutboxRelay(connection, publisher, {
     onError: (error) => options.log('error', 'outbox relay round failed', { err: String(error) }),
   });
   relay.start();
