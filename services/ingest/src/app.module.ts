@@ -1,0 +1,40 @@
+import { HealthModule, type ReadinessChecks } from '@aperture/runtime';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { BatchesController } from './batches/batches.controller';
+import { BatchesService } from './batches/batches.service';
+import { ApiKeyGuard, AdminTokenGuard } from './http/auth';
+import { ImagesController } from './images/images.controller';
+import { ImagesService } from './images/images.service';
+import { IngestGrpcService } from './ingest.grpc';
+import { ProjectsController } from './projects/projects.controller';
+import { ProjectsService } from './projects/projects.service';
+import { ApiKeysController, TenantsController } from './tenants/tenants.controller';
+import { TenantsService } from './tenants/tenants.service';
+import { INGEST_DEPS, type IngestDeps } from './tokens';
+
+@Module({})
+export class AppModule {
+  static register(deps: IngestDeps, readiness: ReadinessChecks): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [HealthModule.register(readiness)],
+      controllers: [
+        TenantsController,
+        ApiKeysController,
+        ProjectsController,
+        BatchesController,
+        ImagesController,
+      ],
+      providers: [
+        { provide: INGEST_DEPS, useValue: deps },
+        TenantsService,
+        ProjectsService,
+        BatchesService,
+        ImagesService,
+        IngestGrpcService,
+        ApiKeyGuard,
+        AdminTokenGuard,
+      ],
+    };
+  }
+}

@@ -1,0 +1,145 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { context } from '@opentelemetry/api';
+import { parseImageListQuery } from '../domain/pagination';
+import { ApiKeyGuard, Principal } from '../http/auth';
+import { BatchDoc, CreateBatchDto, ErrorBodyDoc, ImageListDoc, UploadedImagesDoc } from '../http/dto';
+import { ImagesService } from '../images/images.service';
+import { forEachUploadedFile } from '../images/multipart';
+import { ApiError } from '../errors';
+import type { TenantPrincipal } from '../tenants/tenants.service';
+import type { HttpRequest, HttpResponse } from '../http/types';
+import type { BatchView, ImageView } from '../views';
+import { BatchesService } from './batches.service';
+
+/** Files one multipart request may carry. */
+const MAX_FILES_PER_REQUEST = 100;
+
+@ApiTags('batches')
+@ApiSecurity('apiKey')
+@UseGuards(ApiKeyGuard)
+@Controller('v1/batches')
+export class BatchesController {
+  constructor(
+    @Inject(BatchesService) private readonly batches: BatchesService,
+    @Inject(ImagesService) private readonly images: ImagesService,
+  ) {}
+
+  @Post()
+  @ApiBody({ type: CreateBatchDto })
+  @ApiResponse({ status: 201, type: BatchDoc, description: 'Opened.' })
+  @ApiResponse({
+    status: 200,
+    type: BatchDoc,
+    description: 'The batch opened before with this idempotency key.',
+  })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'No such project.' })
+  @ApiResponse({
+    status: 409,
+    type: ErrorBodyDoc,
+    description: 'Idempotency key reused for a different request.',
+  })
+  async create(
+    @Principal() principal: TenantPrincipal,
+    @Body() body: CreateBatchDto,
+    @Res({ passthrough: true }) response: HttpResponse,
+  ): Promise<BatchView> {
+    const { batch, created } = await this.batches.create(principal.tenantId, body);
+    response.status(created ? 201 : 200);
+    return batch;
+  }
+
+  @Post(':id/images')
+  @HttpCode(201)
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['file'],
+      properties: { file: { type: 'array', items: { type: 'string', format: 'binary' } } },
+    },
+  })
+  @ApiResponse({ status: 201, type: UploadedImagesDoc })
+  @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'batch_closed' })
+  @ApiResponse({ status: 413, type: ErrorBodyDoc, description: 'too_large' })
+  @ApiResponse({
+    status: 415,
+    type: ErrorBodyDoc,
+    description: 'unsupported_media_type (sniffed from the bytes)',
+  })
+  async upload(
+    @Principal() principal: TenantPrincipal,
+    @Param('id') id: string,
+    @Req() request: HttpRequest,
+  ): Promise<{ images: ImageView[] }> {
+    const batch = await this.batches.requireOpen(principal.tenantId, id);
+    const images: ImageView[] = [];
+    // Busboy's events run outside the request's async context; carry it over so each image's span
+    // (and the trace headers of its event) continue the upload's HTTP span.
+    const requestContext = context.active();
+    try {
+      await forEachUploadedFile(request, { maxFiles: MAX_FILES_PER_REQUEST }, async (file) => {
+        images.push(
+          await context.with(requestContext, () => this.images.upload(batch, file.filename, file.stream)),
+        );
+      });
+    } catch (error) {
+      if (error instanceof ApiError && images.length > 0) {
+        const accepted = images.map((image) => image.imageId).join(', ');
+        throw new ApiError(
+          error.code,
+          `${error.message} (accepted before it in this request: ${accepted})`,
+          error.details,
+        );
+      }
+      throw error;
+    }
+    if (images.length === 0) throw ApiError.invalid('no file: send images in multipart fields named "file"');
+    return { images };
+  }
+
+  @Post(':id/close')
+  @HttpCode(200)
+  @ApiResponse({ status: 200, type: BatchDoc })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc })
+  close(@Principal() principal: TenantPrincipal, @Param('id') id: string): Promise<BatchView> {
+    return this.batches.close(principal.tenantId, id);
+  }
+
+  @Get(':id')
+  @ApiResponse({ status: 200, type: BatchDoc })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc })
+  get(@Principal() principal: TenantPrincipal, @Param('id') id: string): Promise<BatchView> {
+    return this.batches.get(principal.tenantId, id);
+  }
+
+  @Get(':id/images')
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    enum: ['processing', 'pending_annotation', 'curated', 'rejected'],
+  })
+  @ApiQuery({ name: 'limit', required: false, description: 'Default 50, at most 200.' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
+  @ApiResponse({ status: 200, type: ImageListDoc })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc })
+  list(
+    @Principal() principal: TenantPrincipal,
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+  ): Promise<{ images: ImageView[]; nextCursor: string | null }> {
+    return this.images.list(principal.tenantId, id, parseImageListQuery(query));
+  }
+}

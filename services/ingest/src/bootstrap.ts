@@ -1,0 +1,149 @@
+import { type BlobStore, createBlobStore } from '@aperture/blob-store';
+import type { Env } from '@aperture/config';
+import { ingestV1 } from '@aperture/contracts';
+import type { LogSink } from '@aperture/messaging';
+import { connectPipeline, onShutdown, type PipelineIo, startGrpcServer } from '@aperture/runtime';
+import { createLogger, type Logger, shutdownTelemetry } from '@aperture/telemetry';
+import { type INestApplication, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import { AppModule } from './app.module';
+import { DEFAULT_ADMIN_TOKEN, type IngestConfig, loadIngestConfig } from './config';
+import { validationDetails } from './domain/validation';
+import { ApiError } from './errors';
+import { ApiExceptionFilter } from './http/error.filter';
+import { NestPinoLogger } from './http/nest-logger';
+import { serveOpenApi } from './http/openapi';
+import { INGEST_GRPC_SERVICE_NAME, IngestGrpcService } from './ingest.grpc';
+import { registerIngestModels } from './models';
+
+export interface RunningIngest {
+  config: IngestConfig;
+  app: INestApplication;
+  pipeline: PipelineIo;
+  blobs: BlobStore;
+  httpPort: number;
+  grpcPort: number;
+  /** Stops in reverse start-up order: relay, gRPC, HTTP, Kafka, MongoDB. */
+  stop(): Promise<void>;
+}
+
+/** kafkajs and the relay log through the service's pino logger. */
+export function logSink(log: Logger): LogSink {
+  return (level, message, fields) => log[level](fields, message);
+}
+
+/** Builds the Nest app on already-connected dependencies (not listening yet). */
+export async function createIngestApp(
+  deps: Parameters<typeof AppModule.register>[0],
+  readiness: PipelineIo['readiness'],
+): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.register(deps, readiness), {
+    logger: new NestPinoLogger(deps.log),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new ApiExceptionFilter(deps.log));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => ApiError.invalid('invalid request body', validationDetails(errors)),
+    }),
+  );
+  serveOpenApi(app);
+  return app;
+}
+
+/**
+ * Starts ingest (services/README.md order): config, MongoDB and its indexes, Kafka topics, producer
+ * and outbox relay, then HTTP, then gRPC. Ingest consumes nothing, so there is no consumer to start.
+ */
+export async function startIngest(
+  env: Env = process.env,
+  log: Logger = createLogger('ingest'),
+): Promise<RunningIngest> {
+  const config = loadIngestConfig(env);
+  if (config.ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN) {
+    log.warn(
+      'ADMIN_TOKEN is not set: the default admin token is in use; set ADMIN_TOKEN outside local development',
+    );
+  }
+  const pipeline = await connectPipeline({
+    service: 'ingest',
+    kafkaBrokers: config.KAFKA_BROKERS,
+    mongoUri: config.MONGODB_URI,
+    log: logSink(log),
+    registerModels: registerIngestModels,
+  });
+  let app: INestApplication | undefined;
+  try {
+    const blobs = createBlobStore(
+      config.BLOB_STORE_DIR === undefined ? {} : { BLOB_STORE_DIR: config.BLOB_STORE_DIR },
+    );
+    const deps = {
+      config,
+      connection: pipeline.connection,
+      records: pipeline.records,
+      relay: pipeline.relay,
+      blobs,
+      log,
+    };
+    app = await createIngestApp(deps, pipeline.readiness);
+    await app.listen(config.HTTP_PORT);
+    const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;
+    const grpcServer = await startGrpcServer({
+      port: config.GRPC_PORT,
+      services: [
+        {
+          name: INGEST_GRPC_SERVICE_NAME,
+          definition: ingestV1.IngestServiceService,
+          implementation: app.get(IngestGrpcService).implementation(),
+        },
+      ],
+    });
+    log.info(
+      { httpPort, grpcPort: grpcServer.port, maxUploadBytes: config.MAX_UPLOAD_BYTES },
+      'ingest started',
+    );
+    const started = app;
+    return {
+      config,
+      app: started,
+      pipeline,
+      blobs,
+      httpPort,
+      grpcPort: grpcServer.port,
+      stop: async () => {
+        await pipeline.relay.stop();
+        await grpcServer.stop();
+        await started.close();
+        await pipeline.close();
+      },
+    };
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await pipeline.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The process: start, then stop cleanly on SIGTERM/SIGINT. */
+export async function main(): Promise<void> {
+  const log = createLogger('ingest');
+  try {
+    const running = await startIngest(process.env, log);
+    onShutdown(
+      async () => {
+        await running.stop();
+        await shutdownTelemetry();
+        log.info('ingest stopped');
+      },
+      (message, error) => (error ? log.error({ err: error }, message) : log.info(message)),
+    );
+  } catch (error) {
+    log.fatal({ err: error }, 'ingest failed to start');
+    await shutdownTelemetry().catch(() => undefined);
+    process.exit(1);
+  }
+}

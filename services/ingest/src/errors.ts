@@ -1,0 +1,102 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+/** The machine codes of the ingest API's errors (services/README.md). */
+export type ApiErrorCode =
+  | 'invalid_request'
+  | 'unauthenticated'
+  | 'not_found'
+  | 'batch_closed'
+  | 'conflict'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'internal';
+
+export interface ApiErrorDetail {
+  field: string;
+  message: string;
+}
+
+const httpStatusOf: Record<ApiErrorCode, number> = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  not_found: 404,
+  batch_closed: 409,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+};
+
+const grpcStatusOf: Record<ApiErrorCode, GrpcStatus> = {
+  invalid_request: GrpcStatus.INVALID_ARGUMENT,
+  unauthenticated: GrpcStatus.UNAUTHENTICATED,
+  not_found: GrpcStatus.NOT_FOUND,
+  batch_closed: GrpcStatus.FAILED_PRECONDITION,
+  conflict: GrpcStatus.ALREADY_EXISTS,
+  too_large: GrpcStatus.RESOURCE_EXHAUSTED,
+  unsupported_media_type: GrpcStatus.INVALID_ARGUMENT,
+  internal: GrpcStatus.INTERNAL,
+};
+
+/**
+ * A refusal of the ingest domain, independent of the transport: the REST exception filter turns it
+ * into `{"error": {"code", "message"}}` with its HTTP status, the gRPC handlers into a status code.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: ApiErrorDetail[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get httpStatus(): number {
+    return httpStatusOf[this.code];
+  }
+
+  get grpcStatus(): GrpcStatus {
+    return grpcStatusOf[this.code];
+  }
+
+  static invalid(message: string, details?: ApiErrorDetail[]): ApiError {
+    return new ApiError('invalid_request', message, details);
+  }
+
+  static unauthenticated(message = 'missing, invalid or revoked API key'): ApiError {
+    return new ApiError('unauthenticated', message);
+  }
+
+  static notFound(what: string, id: string): ApiError {
+    return new ApiError('not_found', `${what} ${JSON.stringify(id)} not found`);
+  }
+}
+
+/** The machine code for an HTTP status that did not come from an ApiError (Nest's own exceptions). */
+export function codeForHttpStatus(status: number): string {
+  switch (status) {
+    case 400:
+      return 'invalid_request';
+    case 401:
+      return 'unauthenticated';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 429:
+      return 'too_many_requests';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 500 ? 'internal' : 'invalid_request';
+  }
+}

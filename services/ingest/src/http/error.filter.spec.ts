@@ -1,0 +1,96 @@
+import { BadRequestException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { ApiError } from '../errors';
+import { ApiExceptionFilter, toErrorResponse } from './error.filter';
+
+describe('toErrorResponse', () => {
+  it.each([
+    [new ApiError('invalid_request', 'bad'), 400, 'invalid_request', GrpcStatus.INVALID_ARGUMENT],
+    [ApiError.unauthenticated(), 401, 'unauthenticated', GrpcStatus.UNAUTHENTICATED],
+    [ApiError.notFound('batch', 'bat_1'), 404, 'not_found', GrpcStatus.NOT_FOUND],
+    [new ApiError('batch_closed', 'closed'), 409, 'batch_closed', GrpcStatus.FAILED_PRECONDITION],
+    [new ApiError('conflict', 'taken'), 409, 'conflict', GrpcStatus.ALREADY_EXISTS],
+    [new ApiError('too_large', 'big'), 413, 'too_large', GrpcStatus.RESOURCE_EXHAUSTED],
+    [
+      new ApiError('unsupported_media_type', 'pdf'),
+      415,
+      'unsupported_media_type',
+      GrpcStatus.INVALID_ARGUMENT,
+    ],
+  ])('maps %s to %i %s (gRPC %i)', (error, status, code, grpcStatus) => {
+    expect(toErrorResponse(error)).toEqual({ status, body: { error: { code, message: error.message } } });
+    expect(error.grpcStatus).toBe(grpcStatus);
+  });
+
+  it('keeps validation details', () => {
+    const details = [{ field: 'name', message: 'should not be empty' }];
+    expect(toErrorResponse(ApiError.invalid('invalid request body', details)).body).toEqual({
+      error: { code: 'invalid_request', message: 'invalid request body', details },
+    });
+  });
+
+  it("gives Nest's own exceptions the code of their status", () => {
+    expect(toErrorResponse(new NotFoundException('Cannot GET /nope'))).toEqual({
+      status: 404,
+      body: { error: { code: 'not_found', message: 'Cannot GET /nope' } },
+    });
+    const badJson = toErrorResponse(new BadRequestException('Unexpected token } in JSON at position 9'));
+    expect(badJson.status).toBe(400);
+    expect(badJson.body.error).toEqual({
+      code: 'invalid_request',
+      message: 'malformed JSON body: Unexpected token } in JSON at position 9',
+    });
+  });
+
+  it('passes through an answer already in the API shape (readiness)', () => {
+    const body = {
+      error: { code: 'not_ready', message: 'dependencies unavailable', checks: { kafka: false } },
+    };
+    expect(toErrorResponse(new ServiceUnavailableException(body))).toEqual({ status: 503, body });
+  });
+
+  it("maps body-parser's errors by their status", () => {
+    const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, expose: true });
+    expect(toErrorResponse(tooLarge)).toEqual({
+      status: 413,
+      body: { error: { code: 'too_large', message: 'request entity too large' } },
+    });
+  });
+
+  it('hides the message of an unexpected error', () => {
+    expect(toErrorResponse(new Error('connection string mongodb://secret'))).toEqual({
+      status: 500,
+      body: { error: { code: 'internal', message: 'internal error' } },
+    });
+  });
+});
+
+describe('ApiExceptionFilter', () => {
+  it('writes the status and the JSON body, and logs only server errors', () => {
+    const logged: unknown[] = [];
+    const log = { error: (...args: unknown[]) => logged.push(args) };
+    const filter = new ApiExceptionFilter(log as never);
+    const sent: { status?: number; body?: unknown } = {};
+    const response = {
+      headersSent: false,
+      status(code: number) {
+        sent.status = code;
+        return this;
+      },
+      json(body: unknown) {
+        sent.body = body;
+        return this;
+      },
+    };
+    const host = { switchToHttp: () => ({ getResponse: () => response }) };
+    filter.catch(ApiError.notFound('image', 'img_1'), host as never);
+    expect(sent).toEqual({
+      status: 404,
+      body: { error: { code: 'not_found', message: 'image "img_1" not found' } },
+    });
+    expect(logged).toHaveLength(0);
+    filter.catch(new Error('boom'), host as never);
+    expect(sent.status).toBe(500);
+    expect(logged).toHaveLength(1);
+  });
+});

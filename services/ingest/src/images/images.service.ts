@@ -1,0 +1,175 @@
+import { BlobTooLargeError } from '@aperture/blob-store';
+import { ingestV1, Topics } from '@aperture/contracts';
+import { traceHeaders } from '@aperture/messaging';
+import { imageRecordModel, type ImageRecord, type NewImageRecord } from '@aperture/persistence';
+import { Inject, Injectable } from '@nestjs/common';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Model } from 'mongoose';
+import type { Readable } from 'node:stream';
+import { BatchesService } from '../batches/batches.service';
+import { newId } from '../domain/ids';
+import { type ImageListQuery, toPage } from '../domain/pagination';
+import { ACCEPTED_FORMATS, sniffImageType } from '../domain/sniff';
+import { ApiError } from '../errors';
+import type { BatchRecord } from '../models';
+import { INGEST_DEPS, type IngestDeps } from '../tokens';
+import { type ImageView, toImageView } from '../views';
+
+const tracer = trace.getTracer('aperture-ingest');
+
+/** A client's file name, kept for people only: no directories, no control characters, bounded. */
+export function cleanFilename(name: string | undefined): string {
+  const base = (name ?? '').split(/[\\/]/).pop() ?? '';
+  const clean = Array.from(base)
+    .filter((char) => char.charCodeAt(0) >= 0x20 && char.charCodeAt(0) !== 0x7f)
+    .join('')
+    .trim()
+    .slice(0, 255);
+  return clean === '' ? 'unnamed' : clean;
+}
+
+/** Uploads (streamed into the blob store, sniffed) and reads of image records. */
+@Injectable()
+export class ImagesService {
+  private readonly images: Model<ImageRecord>;
+
+  constructor(
+    @Inject(INGEST_DEPS) private readonly deps: IngestDeps,
+    @Inject(BatchesService) private readonly batches: BatchesService,
+  ) {
+    this.images = imageRecordModel(deps.connection);
+  }
+
+  /**
+   * Stores one upload: the bytes stream into the blob store (content-addressed under raw/, at most
+   * MAX_UPLOAD_BYTES, the type sniffed from the first bytes), then the record and its ImageIngested
+   * event are written in one document write, and the outbox relay is kicked. Refusals: too_large,
+   * unsupported_media_type, batch_closed (if the batch closed meanwhile).
+   */
+  async upload(batch: BatchRecord, filename: string | undefined, source: Readable): Promise<ImageView> {
+    const name = cleanFilename(filename);
+    return tracer.startActiveSpan(
+      'ingest image',
+      { attributes: { 'aperture.tenant_id': batch.tenantId, 'aperture.batch_id': batch._id } },
+      async (span) => {
+        try {
+          const view = await this.store(batch, name, source);
+          span.setAttribute('aperture.image_id', view.imageId);
+          return view;
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async store(batch: BatchRecord, filename: string, source: Readable): Promise<ImageView> {
+    const { MAX_UPLOAD_BYTES } = this.deps.config;
+    let contentType: string | undefined;
+    let stored;
+    try {
+      stored = await this.deps.blobs.putContentAddressed(source, {
+        prefix: 'raw',
+        maxBytes: MAX_UPLOAD_BYTES,
+        inspectHead: (head) => {
+          const sniffed = sniffImageType(head);
+          if (!sniffed.accepted) {
+            throw new ApiError(
+              'unsupported_media_type',
+              `${JSON.stringify(filename)} is ${sniffed.detected}, not a supported image (${ACCEPTED_FORMATS})`,
+            );
+          }
+          contentType = sniffed.contentType;
+        },
+      });
+    } catch (error) {
+      if (error instanceof BlobTooLargeError) {
+        throw new ApiError(
+          'too_large',
+          `${JSON.stringify(filename)} is larger than the limit of ${MAX_UPLOAD_BYTES} bytes`,
+        );
+      }
+      throw error;
+    }
+    if (contentType === undefined) throw new Error('the blob store did not inspect the upload');
+    // The batch may have been closed while the bytes arrived.
+    await this.batches.requireOpen(batch.tenantId, batch._id);
+
+    const imageId = newId('img');
+    const receivedAt = new Date();
+    const raw = { key: stored.key, contentType, sizeBytes: stored.sizeBytes, sha256: stored.sha256 };
+    const declarations = {
+      region: batch.declarations?.region ?? '',
+      consentIds: [...(batch.declarations?.consentIds ?? [])],
+    };
+    const record: NewImageRecord = {
+      _id: imageId,
+      tenantId: batch.tenantId,
+      projectId: batch.projectId,
+      batchId: batch._id,
+      filename,
+      raw,
+      declarations,
+      receivedAt,
+    };
+    const payload = ingestV1.ImageIngested.encode({
+      image: {
+        imageId,
+        tenantId: batch.tenantId,
+        projectId: batch.projectId,
+        batchId: batch._id,
+        filename,
+        raw: {
+          key: raw.key,
+          contentType: raw.contentType,
+          sizeBytes: String(raw.sizeBytes),
+          checksum: { algorithm: 1, hex: raw.sha256 },
+        },
+        declarations,
+        receivedAt: receivedAt.toISOString(),
+      },
+    }).finish();
+    const created = await this.deps.records.create(record, {
+      topic: Topics.imageIngested,
+      key: imageId,
+      payload: Buffer.from(payload),
+      headers: traceHeaders(),
+    });
+    this.deps.relay.kick();
+    this.deps.log.info(
+      { tenantId: batch.tenantId, batchId: batch._id, imageId, contentType, sizeBytes: raw.sizeBytes },
+      'image ingested',
+    );
+    return toImageView(created);
+  }
+
+  /** The tenant's image; another tenant's is "not found". */
+  async get(tenantId: string, imageId: string): Promise<ImageView> {
+    const record = await this.images.findOne({ _id: imageId, tenantId }).lean<ImageRecord>().exec();
+    if (!record) throw ApiError.notFound('image', imageId);
+    return toImageView(record);
+  }
+
+  /** One page of a batch's images, by id, optionally of one status. */
+  async list(
+    tenantId: string,
+    batchId: string,
+    query: ImageListQuery,
+  ): Promise<{ images: ImageView[]; nextCursor: string | null }> {
+    await this.batches.require(tenantId, batchId);
+    const filter: Record<string, unknown> = { tenantId, batchId };
+    if (query.status) filter['status'] = query.status;
+    if (query.cursor) filter['_id'] = { $gt: query.cursor };
+    const rows = await this.images
+      .find(filter, { outbox: 0 })
+      .sort({ _id: 1 })
+      .limit(query.limit + 1)
+      .lean<ImageRecord[]>()
+      .exec();
+    const page = toPage(rows, query.limit, (row) => row._id);
+    return { images: page.items.map(toImageView), nextCursor: page.nextCursor };
+  }
+}

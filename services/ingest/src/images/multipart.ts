@@ -1,0 +1,98 @@
+import busboy from 'busboy';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { ApiError } from '../errors';
+
+export interface UploadedFile {
+  filename: string;
+  stream: Readable;
+}
+
+/**
+ * Streams the files of a multipart/form-data request, one after the other, to `handle`, which must
+ * consume the stream. Nothing is buffered beyond the streams' own buffers. Parts must be named
+ * "file"; text fields are ignored. After the first failure the remaining parts are read and
+ * discarded (so the client can read the answer), and that failure is thrown once the body is over.
+ */
+export function forEachUploadedFile(
+  request: IncomingMessage,
+  options: { maxFiles: number },
+  handle: (file: UploadedFile) => Promise<void>,
+): Promise<number> {
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: request.headers,
+      limits: { files: options.maxFiles, fields: 50, fieldSize: 64 * 1024, parts: options.maxFiles + 50 },
+    });
+  } catch {
+    return Promise.reject(
+      new ApiError(
+        'unsupported_media_type',
+        'the body must be multipart/form-data with files in fields named "file"',
+      ),
+    );
+  }
+  return new Promise<number>((resolve, reject) => {
+    let failure: unknown;
+    let files = 0;
+    let queue = Promise.resolve();
+    let settled = false;
+    const fail = (error: unknown) => {
+      failure ??= error;
+    };
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      void queue.then(() => (failure === undefined ? resolve(files) : reject(failure as Error)));
+    };
+
+    parser.on('file', (field, stream, info) => {
+      if (failure !== undefined) {
+        stream.resume();
+        return;
+      }
+      if (field !== 'file') {
+        fail(
+          ApiError.invalid(
+            `unexpected file field ${JSON.stringify(field)}: send images in fields named "file"`,
+          ),
+        );
+        stream.resume();
+        return;
+      }
+      files++;
+      queue = queue.then(async () => {
+        if (failure !== undefined) {
+          stream.resume();
+          return;
+        }
+        try {
+          await handle({ filename: info.filename ?? '', stream });
+        } catch (error) {
+          fail(error);
+          stream.resume();
+        }
+      });
+    });
+    parser.on('filesLimit', () => fail(ApiError.invalid(`at most ${options.maxFiles} files per request`)));
+    parser.on('partsLimit', () => fail(ApiError.invalid('too many parts in the multipart body')));
+    parser.on('error', (error: Error) => {
+      fail(ApiError.invalid(`malformed multipart body: ${error.message}`));
+      request.unpipe(parser);
+      request.resume();
+      settle();
+    });
+    parser.on('close', settle);
+    // A client that goes away mid-upload: end the file stream in hand with an error, so the blob
+    // store removes its temporary file and the handler returns.
+    request.on('close', () => {
+      if (!request.complete) {
+        fail(ApiError.invalid('the upload was aborted'));
+        parser.destroy(new Error('upload aborted by the client'));
+        settle();
+      }
+    });
+    request.pipe(parser);
+  });
+}

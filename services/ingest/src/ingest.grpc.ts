@@ -1,0 +1,224 @@
+import { commonV1, ingestV1 } from '@aperture/contracts';
+import { grpcError } from '@aperture/runtime';
+import type { Logger } from '@aperture/telemetry';
+import * as grpc from '@grpc/grpc-js';
+import { Inject, Injectable } from '@nestjs/common';
+import { context } from '@opentelemetry/api';
+import { PassThrough } from 'node:stream';
+import { BatchesService } from './batches/batches.service';
+import { ApiError } from './errors';
+import { ImagesService } from './images/images.service';
+import { type TenantPrincipal, TenantsService } from './tenants/tenants.service';
+import { INGEST_DEPS, type IngestDeps } from './tokens';
+import type { BatchView, ImageView } from './views';
+
+export const INGEST_GRPC_SERVICE_NAME = 'aperture.ingest.v1.IngestService';
+
+const batchStates: Record<BatchView['state'], ingestV1.BatchState> = {
+  open: ingestV1.BatchState.BATCH_STATE_OPEN,
+  closed: ingestV1.BatchState.BATCH_STATE_CLOSED,
+  complete: ingestV1.BatchState.BATCH_STATE_COMPLETE,
+};
+
+const imageStatuses: Record<ImageView['status'], ingestV1.ImageStatus> = {
+  processing: ingestV1.ImageStatus.IMAGE_STATUS_PROCESSING,
+  pending_annotation: ingestV1.ImageStatus.IMAGE_STATUS_PENDING_ANNOTATION,
+  curated: ingestV1.ImageStatus.IMAGE_STATUS_CURATED,
+  rejected: ingestV1.ImageStatus.IMAGE_STATUS_REJECTED,
+};
+
+export function toGrpcBatch(batch: BatchView): ingestV1.Batch {
+  return {
+    batchId: batch.batchId,
+    projectId: batch.projectId,
+    state: batchStates[batch.state],
+    counts: {
+      uploaded: batch.counts.uploaded,
+      processing: batch.counts.processing,
+      pendingAnnotation: batch.counts.pendingAnnotation,
+      curated: batch.counts.curated,
+      rejected: batch.counts.rejected,
+      rejectedByReason: Object.entries(batch.counts.rejectedByReason).map(([code, count]) => ({
+        code,
+        count,
+      })),
+    },
+    declarations: { region: batch.declarations.region, consentIds: batch.declarations.consentIds },
+    createdAt: batch.createdAt,
+    closedAt: batch.closedAt ?? '',
+  };
+}
+
+export function toGrpcImage(image: ImageView): ingestV1.Image {
+  return {
+    imageId: image.imageId,
+    batchId: image.batchId,
+    projectId: image.projectId,
+    filename: image.filename,
+    status: imageStatuses[image.status],
+    stage: image.stage,
+    reasons: image.reasons,
+    raw: {
+      key: image.raw.key,
+      contentType: image.raw.contentType,
+      sizeBytes: String(image.raw.sizeBytes),
+      checksum: { algorithm: commonV1.Checksum_Algorithm.ALGORITHM_SHA256, hex: image.raw.sha256 },
+    },
+    receivedAt: image.receivedAt,
+    stageResultsJson: Object.fromEntries(
+      Object.entries(image.stages).map(([stage, result]) => [stage, JSON.stringify(result)]),
+    ),
+  };
+}
+
+/**
+ * IngestService over gRPC: the same services as the REST controllers, the tenant from the metadata
+ * header "x-api-key", ApiErrors mapped to status codes (INVALID_ARGUMENT, UNAUTHENTICATED,
+ * NOT_FOUND, FAILED_PRECONDITION for a closed batch, RESOURCE_EXHAUSTED for too large, ...).
+ */
+@Injectable()
+export class IngestGrpcService {
+  private readonly log: Logger;
+
+  constructor(
+    @Inject(INGEST_DEPS) deps: IngestDeps,
+    @Inject(TenantsService) private readonly tenants: TenantsService,
+    @Inject(BatchesService) private readonly batches: BatchesService,
+    @Inject(ImagesService) private readonly images: ImagesService,
+  ) {
+    this.log = deps.log;
+  }
+
+  implementation(): ingestV1.IngestServiceServer {
+    return {
+      createBatch: (call, callback) =>
+        this.unary(call, callback, async (principal, request) => {
+          const { batch } = await this.batches.create(principal.tenantId, {
+            projectId: required(request.projectId, 'project_id'),
+            idempotencyKey: request.idempotencyKey === '' ? undefined : request.idempotencyKey,
+            declarations: request.declarations,
+          });
+          return { batch: toGrpcBatch(batch) };
+        }),
+      closeBatch: (call, callback) =>
+        this.unary(call, callback, async (principal, request) => ({
+          batch: toGrpcBatch(
+            await this.batches.close(principal.tenantId, required(request.batchId, 'batch_id')),
+          ),
+        })),
+      getBatch: (call, callback) =>
+        this.unary(call, callback, async (principal, request) => ({
+          batch: toGrpcBatch(
+            await this.batches.get(principal.tenantId, required(request.batchId, 'batch_id')),
+          ),
+        })),
+      getImage: (call, callback) =>
+        this.unary(call, callback, async (principal, request) => ({
+          image: toGrpcImage(
+            await this.images.get(principal.tenantId, required(request.imageId, 'image_id')),
+          ),
+        })),
+      uploadImage: (call, callback) => this.uploadImage(call, callback),
+    };
+  }
+
+  private unary<Req, Res>(
+    call: grpc.ServerUnaryCall<Req, Res>,
+    callback: grpc.sendUnaryData<Res>,
+    work: (principal: TenantPrincipal, request: Req) => Promise<Res>,
+  ): void {
+    this.tenants
+      .authenticate(call.metadata.get('x-api-key')[0]?.toString())
+      .then((principal) => work(principal, call.request))
+      .then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(this.toStatus(error)),
+      );
+  }
+
+  /**
+   * Client stream: the first message is the metadata, the following ones the bytes. The chunks go
+   * through a PassThrough into the blob store with backpressure (the call is paused while the
+   * store catches up), so an upload is never held whole in memory.
+   */
+  private uploadImage(
+    call: grpc.ServerReadableStream<ingestV1.UploadImageRequest, ingestV1.UploadImageResponse>,
+    callback: grpc.sendUnaryData<ingestV1.UploadImageResponse>,
+  ): void {
+    const callContext = context.active();
+    const bytes = new PassThrough();
+    let answered = false;
+    let started = false;
+    const answer = (error: unknown, response?: ingestV1.UploadImageResponse) => {
+      if (answered) return;
+      answered = true;
+      if (error !== null) {
+        callback(this.toStatus(error));
+        // Stop reading: whatever the client still sends is not wanted.
+        bytes.destroy();
+        call.removeAllListeners('data');
+        call.resume();
+      } else callback(null, response);
+    };
+    const begin = (metadata: ingestV1.UploadImageMetadata) => {
+      started = true;
+      const work = async () => {
+        const principal = await this.tenants.authenticate(call.metadata.get('x-api-key')[0]?.toString());
+        const batch = await this.batches.requireOpen(
+          principal.tenantId,
+          required(metadata.batchId, 'batch_id'),
+        );
+        const image = await context.with(callContext, () =>
+          this.images.upload(batch, metadata.filename, bytes),
+        );
+        return { image: toGrpcImage(image) };
+      };
+      work().then(
+        (response) => answer(null, response),
+        (error: unknown) => answer(error),
+      );
+    };
+
+    call.on('data', (message: ingestV1.UploadImageRequest) => {
+      if (answered) return;
+      const part = message.part;
+      if (!started) {
+        if (part?.$case !== 'metadata') {
+          answer(ApiError.invalid('the first message of UploadImage must carry the metadata'));
+          return;
+        }
+        begin(part.value);
+        return;
+      }
+      if (part?.$case !== 'chunk') {
+        answer(ApiError.invalid('after the metadata, UploadImage messages must carry chunks'));
+        return;
+      }
+      if (!bytes.write(part.value)) {
+        call.pause();
+        bytes.once('drain', () => call.resume());
+      }
+    });
+    call.on('end', () => {
+      if (!started) answer(ApiError.invalid('UploadImage received no metadata'));
+      else bytes.end();
+    });
+    call.on('error', (error) => {
+      bytes.destroy(error);
+    });
+    call.on('cancelled', () => {
+      bytes.destroy(new Error('the client cancelled the upload'));
+    });
+  }
+
+  private toStatus(error: unknown): grpc.ServiceError {
+    if (error instanceof ApiError) return grpcError(error.grpcStatus, error.message);
+    this.log.error({ err: error }, 'gRPC call failed');
+    return grpcError(grpc.status.INTERNAL, 'internal error');
+  }
+}
+
+function required(value: string, field: string): string {
+  if (value.trim() === '') throw ApiError.invalid(`${field} is required`);
+  return value;
+}

@@ -1,0 +1,51 @@
+import { type Connection, type Model, Schema } from 'mongoose';
+import type { StoredBatchState } from '../domain/batch-status';
+
+/** A batch of uploads in a project. Its counts are computed from the images collection. */
+export interface BatchRecord {
+  _id: string;
+  tenantId: string;
+  projectId: string;
+  idempotencyKey: string | null;
+  /**
+   * Unique in every document: `<tenantId>/key/<idempotencyKey>`, or `<tenantId>/id/<batchId>` when
+   * the client sent no key. FerretDB has no partial indexes, so "unique per tenant where a key was
+   * given" is modelled as a field that is unique everywhere.
+   */
+  idempotencyScope: string;
+  declarations: { region: string; consentIds: string[] };
+  state: StoredBatchState;
+  createdAt: Date;
+  closedAt: Date | null;
+}
+
+export const batchSchema = new Schema<BatchRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    projectId: { type: String, required: true },
+    idempotencyKey: { type: String, default: null },
+    idempotencyScope: { type: String, required: true },
+    declarations: {
+      region: { type: String, default: '' },
+      consentIds: { type: [String], default: [] },
+    },
+    state: { type: String, required: true, enum: ['open', 'closed'] },
+    createdAt: { type: Date, required: true },
+    closedAt: { type: Date, default: null },
+  },
+  { collection: 'batches', minimize: false, versionKey: false },
+);
+batchSchema.index({ idempotencyScope: 1 }, { unique: true, name: 'idempotency_scope_unique' });
+batchSchema.index({ tenantId: 1, projectId: 1 }, { name: 'tenant_project' });
+
+export function idempotencyScope(tenantId: string, batchId: string, idempotencyKey: string | null): string {
+  return idempotencyKey === null ? `${tenantId}/id/${batchId}` : `${tenantId}/key/${idempotencyKey}`;
+}
+
+export function batchModel(connection: Connection): Model<BatchRecord> {
+  return (
+    (connection.models['IngestBatch'] as Model<BatchRecord> | undefined) ??
+    connection.model<BatchRecord>('IngestBatch', batchSchema)
+  );
+}

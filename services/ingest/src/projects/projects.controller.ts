@@ -1,0 +1,53 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiKeyGuard, Principal } from '../http/auth';
+import { CreateProjectDto, ErrorBodyDoc, ProjectDoc } from '../http/dto';
+import type { TenantPrincipal } from '../tenants/tenants.service';
+import type { ProjectView } from '../views';
+import { ProjectsService } from './projects.service';
+
+@ApiTags('projects')
+@ApiSecurity('apiKey')
+@UseGuards(ApiKeyGuard)
+@Controller('v1/projects')
+export class ProjectsController {
+  constructor(@Inject(ProjectsService) private readonly projects: ProjectsService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiBody({ type: CreateProjectDto })
+  @ApiResponse({ status: 201, type: ProjectDoc })
+  @ApiResponse({
+    status: 400,
+    type: ErrorBodyDoc,
+    description: 'invalid_request, with every bad policy field',
+  })
+  @ApiResponse({
+    status: 409,
+    type: ErrorBodyDoc,
+    description: 'conflict: the tenant has a project of that name',
+  })
+  create(@Principal() principal: TenantPrincipal, @Body() body: CreateProjectDto): Promise<ProjectView> {
+    return this.projects.create(principal.tenantId, body.name, body.policy);
+  }
+
+  @Get(':id')
+  @ApiResponse({ status: 200, type: ProjectDoc })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc })
+  get(@Principal() principal: TenantPrincipal, @Param('id') id: string): Promise<ProjectView> {
+    return this.projects.get(principal.tenantId, id);
+  }
+
+  @Put(':id/policy')
+  @ApiBody({ schema: { type: 'object', additionalProperties: true }, description: 'The whole policy.' })
+  @ApiResponse({ status: 200, type: ProjectDoc })
+  @ApiResponse({ status: 400, type: ErrorBodyDoc })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc })
+  replacePolicy(
+    @Principal() principal: TenantPrincipal,
+    @Param('id') id: string,
+    @Body() policy: unknown,
+  ): Promise<ProjectView> {
+    return this.projects.replacePolicy(principal.tenantId, id, policy);
+  }
+}

@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Model } from 'mongoose';
+import { generateApiKey, hashApiKey, looksLikeApiKey, secretsEqual } from '../domain/api-keys';
+import { newId } from '../domain/ids';
+import { ApiError } from '../errors';
+import { apiKeyModel, type ApiKeyRecord, tenantModel, type TenantRecord } from '../models';
+import { INGEST_DEPS, type IngestDeps } from '../tokens';
+
+/** Who a request acts for, once its API key is verified. */
+export interface TenantPrincipal {
+  tenantId: string;
+  keyId: string;
+}
+
+export interface CreatedApiKey {
+  keyId: string;
+  /** The secret: returned once, at creation, and never again. */
+  apiKey: string;
+  prefix: string;
+  createdAt: string;
+}
+
+export interface ApiKeyView {
+  keyId: string;
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** Tenants and their API keys (stored as SHA-256 hashes). */
+@Injectable()
+export class TenantsService {
+  private readonly tenants: Model<TenantRecord>;
+  private readonly keys: Model<ApiKeyRecord>;
+
+  constructor(@Inject(INGEST_DEPS) private readonly deps: IngestDeps) {
+    this.tenants = tenantModel(deps.connection);
+    this.keys = apiKeyModel(deps.connection);
+  }
+
+  /** True when `token` is the configured admin token. */
+  isAdmin(token: string | undefined): boolean {
+    return secretsEqual(token, this.deps.config.ADMIN_TOKEN);
+  }
+
+  async createTenant(
+    name: string,
+  ): Promise<{ tenantId: string; name: string; keyId: string; apiKey: string }> {
+    const tenantId = newId('ten');
+    await this.tenants.create({ _id: tenantId, name, createdAt: new Date() });
+    const key = await this.createKey(tenantId);
+    this.deps.log.info({ tenantId, keyId: key.keyId }, 'tenant created');
+    return { tenantId, name, keyId: key.keyId, apiKey: key.apiKey };
+  }
+
+  async createKey(tenantId: string): Promise<CreatedApiKey> {
+    const { apiKey, hash, prefix } = generateApiKey();
+    const keyId = newId('key');
+    const createdAt = new Date();
+    await this.keys.create({ _id: keyId, tenantId, hash, prefix, createdAt, revokedAt: null });
+    return { keyId, apiKey, prefix, createdAt: createdAt.toISOString() };
+  }
+
+  async listKeys(tenantId: string): Promise<ApiKeyView[]> {
+    const keys = await this.keys.find({ tenantId }).sort({ _id: 1 }).lean<ApiKeyRecord[]>().exec();
+    return keys.map((key) => ({
+      keyId: key._id,
+      prefix: key.prefix,
+      createdAt: new Date(key.createdAt).toISOString(),
+      revokedAt: key.revokedAt ? new Date(key.revokedAt).toISOString() : null,
+    }));
+  }
+
+  /** Revokes one of the tenant's keys; another tenant's key is "not found". Revoking twice is fine. */
+  async revokeKey(tenantId: string, keyId: string): Promise<void> {
+    const key = await this.keys.findOne({ _id: keyId, tenantId }).lean<ApiKeyRecord>().exec();
+    if (!key) throw ApiError.notFound('API key', keyId);
+    if (key.revokedAt === null || key.revokedAt === undefined) {
+      await this.keys.updateOne({ _id: keyId, tenantId }, { $set: { revokedAt: new Date() } }).exec();
+      this.deps.log.info({ tenantId, keyId }, 'API key revoked');
+    }
+  }
+
+  /** The tenant a key belongs to; unauthenticated for a missing, unknown or revoked key. */
+  async authenticate(apiKey: unknown): Promise<TenantPrincipal> {
+    if (apiKey === undefined || apiKey === '') throw ApiError.unauthenticated('missing x-api-key header');
+    if (!looksLikeApiKey(apiKey)) throw ApiError.unauthenticated('invalid API key');
+    const key = await this.keys
+      .findOne({ hash: hashApiKey(apiKey) })
+      .lean<ApiKeyRecord>()
+      .exec();
+    if (!key || key.revokedAt) throw ApiError.unauthenticated('invalid or revoked API key');
+    return { tenantId: key.tenantId, keyId: key._id };
+  }
+}

@@ -1,0 +1,18 @@
+import type { BlobStore } from '@aperture/blob-store';
+import type { ImageRecords, OutboxRelay } from '@aperture/persistence';
+import type { Logger } from '@aperture/telemetry';
+import type { Connection } from 'mongoose';
+import type { IngestConfig } from './config';
+
+/** What the Nest app is given by bootstrap: connections are made (and closed) outside Nest. */
+export interface IngestDeps {
+  config: IngestConfig;
+  connection: Connection;
+  records: ImageRecords;
+  /** Only kick() is used: the relay publishes what a request just stored. */
+  relay: Pick<OutboxRelay, 'kick'>;
+  blobs: BlobStore;
+  log: Logger;
+}
+
+export const INGEST_DEPS = Symbol('INGEST_DEPS');

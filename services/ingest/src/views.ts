@@ -1,0 +1,89 @@
+import type {
+  ImageRecord,
+  ImageStatus,
+  ProjectPolicy,
+  ProjectRecord,
+  RawBlob,
+  StoredReason,
+} from '@aperture/persistence';
+import { type BatchCounts, type BatchState, batchState } from './domain/batch-status';
+import type { BatchRecord } from './models';
+
+/** The JSON shapes of the REST API (services/README.md); gRPC maps from the same views. */
+export interface BatchView {
+  batchId: string;
+  projectId: string;
+  state: BatchState;
+  idempotencyKey: string | null;
+  declarations: { region: string; consentIds: string[] };
+  createdAt: string;
+  closedAt: string | null;
+  counts: BatchCounts;
+}
+
+export interface ImageView {
+  imageId: string;
+  batchId: string;
+  projectId: string;
+  filename: string;
+  status: ImageStatus;
+  stage: string;
+  reasons: StoredReason[];
+  raw: RawBlob;
+  receivedAt: string;
+  stages: Record<string, unknown>;
+}
+
+export interface ProjectView {
+  projectId: string;
+  name: string;
+  policy: ProjectPolicy;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toBatchView(batch: BatchRecord, counts: BatchCounts): BatchView {
+  return {
+    batchId: batch._id,
+    projectId: batch.projectId,
+    state: batchState(batch.state, counts),
+    idempotencyKey: batch.idempotencyKey ?? null,
+    declarations: {
+      region: batch.declarations?.region ?? '',
+      consentIds: [...(batch.declarations?.consentIds ?? [])],
+    },
+    createdAt: new Date(batch.createdAt).toISOString(),
+    closedAt: batch.closedAt ? new Date(batch.closedAt).toISOString() : null,
+    counts,
+  };
+}
+
+export function toImageView(record: ImageRecord): ImageView {
+  return {
+    imageId: record._id,
+    batchId: record.batchId,
+    projectId: record.projectId,
+    filename: record.filename,
+    status: record.status,
+    stage: record.stage,
+    reasons: (record.reasons ?? []).map(({ code, message }) => ({ code, message })),
+    raw: {
+      key: record.raw.key,
+      contentType: record.raw.contentType,
+      sizeBytes: record.raw.sizeBytes,
+      sha256: record.raw.sha256,
+    },
+    receivedAt: new Date(record.receivedAt).toISOString(),
+    stages: record.stages ?? {},
+  };
+}
+
+export function toProjectView(project: ProjectRecord): ProjectView {
+  return {
+    projectId: project._id,
+    name: project.name,
+    policy: project.policy,
+    createdAt: new Date(project.createdAt).toISOString(),
+    updatedAt: new Date(project.updatedAt).toISOString(),
+  };
+}
