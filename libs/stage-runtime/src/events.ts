@@ -1,0 +1,90 @@
+import type { StoredBlob } from '@aperture/blob-store';
+import { commonV1, Topics } from '@aperture/contracts';
+import { type HandlerOutcome, traceHeaders } from '@aperture/messaging';
+import { type PendingEvent, type StageCompletion } from '@aperture/persistence';
+import type { StageContext } from './run-stage';
+
+/** A protobuf payload from a consumed message; throws (and so dead-letters) if it is missing or malformed. */
+export function decodeEvent<T extends { image?: commonV1.ImageContext | undefined }>(
+  value: Buffer | null,
+  type: { decode(input: Uint8Array): T },
+): T & { image: commonV1.ImageContext } {
+  if (!value) throw new Error('message has no value');
+  const event = type.decode(value);
+  if (!event.image?.imageId) throw new Error('event carries no image context');
+  return event as T & { image: commonV1.ImageContext };
+}
+
+/** An outbox event keyed by image id, with the W3C trace context of the current span. */
+export function pendingEvent(topic: string, imageId: string, payload: Uint8Array): PendingEvent {
+  return { topic, key: imageId, payload: Buffer.from(payload), headers: traceHeaders() };
+}
+
+/** A stage's terminal refusal: status 'rejected' with its reasons and an ImageRejected event. */
+export function rejection(
+  image: commonV1.ImageContext,
+  stage: string,
+  reasons: commonV1.Reason[],
+  result: unknown = {},
+): StageCompletion {
+  const rejected: commonV1.ImageRejected = { image, stage, reasons, rejectedAt: new Date().toISOString() };
+  return {
+    result,
+    status: 'rejected',
+    reasons: reasons.map(({ code, message }) => ({ code, message })),
+    event: pendingEvent(
+      Topics.imageRejected,
+      image.imageId,
+      commonV1.ImageRejected.encode(rejected).finish(),
+    ),
+  };
+}
+
+export const projectNotFound = (image: commonV1.ImageContext): commonV1.Reason => ({
+  code: 'project_not_found',
+  message: `project ${image.projectId} does not exist for tenant ${image.tenantId}`,
+});
+
+/** The protobuf BlobRef of a stored blob. */
+export function blobRef(stored: StoredBlob, contentType: string): commonV1.BlobRef {
+  return {
+    key: stored.key,
+    contentType,
+    sizeBytes: String(stored.sizeBytes),
+    checksum: { algorithm: commonV1.Checksum_Algorithm.ALGORITHM_SHA256, hex: stored.sha256 },
+  };
+}
+
+/**
+ * What to answer without doing the work again: 'duplicate' when the stage already ran for the image
+ * (a redelivery) or the image is terminal; 'skipped' when no record exists (an event of another
+ * database, e.g. a test run on the shared topics: retrying cannot help, so it is logged and left);
+ * null when the stage has work to do.
+ */
+export async function settledOutcome(
+  ctx: StageContext,
+  imageId: string,
+  stage: string,
+): Promise<'duplicate' | 'skipped' | null> {
+  const record = await ctx.pipeline.records.get(imageId);
+  if (!record) {
+    ctx.log.warn({ imageId, stage }, 'no image record for this event; skipped');
+    return 'skipped';
+  }
+  const done =
+    record.stages[stage] !== undefined || record.status === 'curated' || record.status === 'rejected';
+  return done ? 'duplicate' : null;
+}
+
+/** Writes the stage's result and event in one update, then wakes the outbox relay. */
+export async function completeStage(
+  ctx: StageContext,
+  imageId: string,
+  stage: string,
+  completion: StageCompletion,
+): Promise<HandlerOutcome> {
+  const outcome = await ctx.pipeline.records.completeStage(imageId, stage, completion);
+  if (outcome === 'duplicate') return 'duplicate';
+  ctx.pipeline.relay.kick();
+  return 'done';
+}

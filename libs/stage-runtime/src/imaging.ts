@@ -1,0 +1,15 @@
+import sharp, { type SharpOptions } from 'sharp';
+
+/** Decoding more pixels than this is refused ("too_large"): a guard against decompression bombs. */
+export const MAX_INPUT_PIXELS = 100_000_000;
+
+// libvips settings for a process that shares 2 cores: one worker thread per image, no operation
+// cache (every image is seen once). Applied once, when this module is first loaded.
+sharp.concurrency(1);
+sharp.cache(false);
+
+/** Options for every decode: fail on a decoding error (truncated data), bounded pixel count. */
+export const decodeOptions: SharpOptions = { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS };
+
+/** sharp, configured for this process. */
+export { sharp };

@@ -1,0 +1,14 @@
+export { startStage, runStage } from './run-stage';
+export type { RunningStage, StageContext, StageOptions, StartOverrides } from './run-stage';
+export {
+  blobRef,
+  completeStage,
+  decodeEvent,
+  pendingEvent,
+  projectNotFound,
+  rejection,
+  settledOutcome,
+} from './events';
+export { decodeOptions, MAX_INPUT_PIXELS, sharp } from './imaging';
+export { startStageHarness } from './harness';
+export type { StageHarness } from './harness';

@@ -1,0 +1,203 @@
+import type { AddressInfo } from 'node:net';
+import { createBlobStore, type BlobStore } from '@aperture/blob-store';
+import { type Env, infraSchema, int, loadConfig, str } from '@aperture/config';
+import { deadLetterTopic, type ServiceName } from '@aperture/contracts';
+import {
+  AtLeastOnceConsumer,
+  type ConsumedMessage,
+  type HandlerOutcome,
+  type LogSink,
+  sendToDeadLetter,
+} from '@aperture/messaging';
+import { ProjectPolicies } from '@aperture/persistence';
+import {
+  connectPipeline,
+  HealthModule,
+  onShutdown,
+  type PipelineIo,
+  startGrpcServer,
+} from '@aperture/runtime';
+import { createLogger, type Logger, shutdownTelemetry } from '@aperture/telemetry';
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Connection } from 'mongoose';
+
+/** What a stage's handlers and gRPC methods work with. */
+export interface StageContext {
+  service: ServiceName;
+  pipeline: PipelineIo;
+  policies: ProjectPolicies;
+  blobs: BlobStore;
+  log: Logger;
+}
+
+export interface StageOptions {
+  service: ServiceName;
+  /** The topic the stage consumes. */
+  inputTopic: string;
+  /** Default HTTP port (health); env HTTP_PORT overrides. */
+  httpPort: number;
+  grpc: {
+    /** Default gRPC port; env GRPC_PORT overrides. */
+    port: number;
+    /** Fully qualified service name, reported by grpc.health.v1. */
+    name: string;
+    definition: ServiceDefinition;
+    implementation: (ctx: StageContext) => UntypedServiceImplementation;
+  };
+  /** Registers the stage's own models, so their indexes are synced before consuming. */
+  registerModels?: (connection: Connection) => void;
+  /** Handles one input message; throws only for transient failures (retried, then dead-lettered). */
+  handle(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome>;
+}
+
+export interface RunningStage {
+  ctx: StageContext;
+  httpPort: number;
+  grpcPort: number;
+  /** Stops consumer, gRPC, HTTP, relay, Kafka and MongoDB: the reverse of start-up. */
+  stop(): Promise<void>;
+}
+
+/** Test seams: another environment (database, blob dir, ports) and consumer group. */
+export interface StartOverrides {
+  env?: Env;
+  groupId?: string;
+}
+
+/**
+ * Starts a stage: config → MongoDB and Kafka (connectPipeline) → HTTP health → gRPC → consumer.
+ * If a step fails, what was already started is stopped again before the error propagates.
+ */
+export async function startStage(
+  options: StageOptions,
+  overrides: StartOverrides = {},
+): Promise<RunningStage> {
+  const env = overrides.env ?? process.env;
+  const config = loadConfig(
+    {
+      ...infraSchema,
+      HTTP_PORT: int({ fallback: options.httpPort, min: 0, max: 65_535 }),
+      GRPC_PORT: int({ fallback: options.grpc.port, min: 0, max: 65_535 }),
+      // The consumer group; one per service, overridable so that separate pipelines can share a broker.
+      KAFKA_GROUP_ID: str({
+        fallback: options.service,
+        pattern: /^[\w.-]{1,200}$/,
+        describe: 'a consumer group id',
+      }),
+    },
+    env,
+  );
+  const log = createLogger(options.service);
+  const closers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const close of closers.reverse()) await close();
+    closers.length = 0;
+  };
+
+  try {
+    const pipeline = await connectPipeline({
+      service: options.service,
+      kafkaBrokers: config.KAFKA_BROKERS,
+      mongoUri: config.MONGODB_URI,
+      log: kafkaLogSink(log),
+      ...(options.registerModels && { registerModels: options.registerModels }),
+    });
+    closers.push(() => pipeline.close());
+    const ctx: StageContext = {
+      service: options.service,
+      pipeline,
+      policies: new ProjectPolicies(pipeline.connection),
+      blobs: createBlobStore(env),
+      log,
+    };
+
+    const app = await NestFactory.create(HealthModule.register(pipeline.readiness), {
+      logger: new NestLogger(log),
+      abortOnError: false,
+    });
+    closers.push(() => app.close());
+    await app.listen(config.HTTP_PORT);
+    const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;
+
+    const grpc = await startGrpcServer({
+      port: config.GRPC_PORT,
+      services: [
+        {
+          name: options.grpc.name,
+          definition: options.grpc.definition,
+          implementation: options.grpc.implementation(ctx),
+        },
+      ],
+    });
+    closers.push(() => grpc.stop());
+
+    const consumer = new AtLeastOnceConsumer(pipeline.kafka, {
+      groupId: overrides.groupId ?? config.KAFKA_GROUP_ID,
+      topics: [options.inputTopic],
+      handler: async (message) => {
+        try {
+          const outcome = await options.handle(message, ctx);
+          log.info({ imageId: message.key, outcome, offset: message.offset }, 'handled');
+          return outcome;
+        } catch (error) {
+          log.warn({ imageId: message.key, err: error }, 'handling failed; will retry');
+          throw error;
+        }
+      },
+      onPoison: sendToDeadLetter(pipeline.producer, deadLetterTopic(options.service)),
+    });
+    closers.push(() => consumer.stop());
+    await consumer.start();
+    log.info({ httpPort, grpcPort: grpc.port, inputTopic: options.inputTopic }, 'started');
+    return { ctx, httpPort, grpcPort: grpc.port, stop };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The process entry point: starts the stage, stops it on SIGTERM/SIGINT, exits 1 if start-up fails. */
+export async function runStage(options: StageOptions): Promise<void> {
+  const log = createLogger(options.service);
+  try {
+    const stage = await startStage(options);
+    onShutdown(
+      async () => {
+        await stage.stop();
+        log.info('stopped');
+        await shutdownTelemetry();
+      },
+      (message, error) => log.info({ err: error }, message),
+    );
+  } catch (error) {
+    log.fatal({ err: error }, 'start-up failed');
+    await shutdownTelemetry().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+function kafkaLogSink(log: Logger): LogSink {
+  return (level, message, fields) => log[level](fields, message);
+}
+
+/** Nest's own log lines, through the service's pino logger. */
+class NestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown, context?: unknown): void {
+    this.logger.info({ context }, String(message));
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.logger.error({ context: rest.at(-1), detail: rest.slice(0, -1) }, String(message));
+  }
+  warn(message: unknown, context?: unknown): void {
+    this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: unknown): void {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: unknown): void {
+    this.logger.trace({ context }, String(message));
+  }
+}

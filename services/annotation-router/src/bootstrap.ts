@@ -1,0 +1,4 @@
+import { runStage } from '@aperture/stage-runtime';
+import { annotationRouterStage } from './stage';
+
+void runStage(annotationRouterStage);

@@ -1,0 +1,32 @@
+import { leaseExpiry, parseAnnotation, submitCheck } from './tasks';
+
+describe('annotation tasks', () => {
+  const now = new Date('2025-06-01T12:00:00Z');
+
+  it('leases for 300 s by default and at most an hour', () => {
+    expect(leaseExpiry(now, 0).toISOString()).toBe('2025-06-01T12:05:00.000Z');
+    expect(leaseExpiry(now, 60).toISOString()).toBe('2025-06-01T12:01:00.000Z');
+    expect(leaseExpiry(now, 100_000).toISOString()).toBe('2025-06-01T13:00:00.000Z');
+  });
+
+  it('takes a JSON object as the result and refuses anything else', () => {
+    expect(parseAnnotation(' {"class": "shelf"} ')).toEqual({ json: '{"class":"shelf"}' });
+    expect(parseAnnotation('{"class":')).toEqual({ error: 'result_json is not valid JSON' });
+    expect(parseAnnotation('[1,2]')).toMatchObject({ error: expect.stringContaining('JSON object') });
+    expect(parseAnnotation('"shelf"')).toMatchObject({ error: expect.stringContaining('JSON object') });
+    expect(parseAnnotation(JSON.stringify({ big: 'x'.repeat(70_000) }))).toMatchObject({
+      error: expect.stringContaining('larger'),
+    });
+  });
+
+  it('lets only the lease holder submit, and answers a retry of a done task', () => {
+    expect(submitCheck({ state: 'leased', annotatorId: 'ann-1' }, 'ann-1')).toBe('ok');
+    expect(submitCheck({ state: 'leased', annotatorId: 'ann-1' }, 'ann-2')).toEqual({
+      refused: 'the task is not leased by this annotator',
+    });
+    expect(submitCheck({ state: 'pending', annotatorId: '' }, 'ann-1')).toEqual({
+      refused: 'the task is not leased by this annotator',
+    });
+    expect(submitCheck({ state: 'done', annotatorId: 'ann-1' }, 'ann-1')).toBe('already_done');
+  });
+});

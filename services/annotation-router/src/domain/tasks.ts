@@ -1,0 +1,45 @@
+export const DEFAULT_LEASE_SECONDS = 300;
+export const MAX_LEASE_SECONDS = 3600;
+export const MAX_RESULT_BYTES = 64 * 1024;
+
+/** When a lease taken at `now` ends: 0 means the default (300 s); longer than an hour is capped. */
+export function leaseExpiry(now: Date, leaseSeconds: number): Date {
+  const seconds = leaseSeconds === 0 ? DEFAULT_LEASE_SECONDS : Math.min(leaseSeconds, MAX_LEASE_SECONDS);
+  return new Date(now.getTime() + seconds * 1000);
+}
+
+/** An annotation result must be a JSON object of at most 64 KiB; returns it re-serialised, or the problem. */
+export function parseAnnotation(resultJson: string): { json: string } | { error: string } {
+  if (Buffer.byteLength(resultJson) > MAX_RESULT_BYTES)
+    return { error: `result_json is larger than ${MAX_RESULT_BYTES} bytes` };
+  let value: unknown;
+  try {
+    value = JSON.parse(resultJson);
+  } catch {
+    return { error: 'result_json is not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { error: 'result_json must be a JSON object, for example {"class":"shelf"}' };
+  }
+  return { json: JSON.stringify(value) };
+}
+
+export interface TaskState {
+  state: 'pending' | 'leased' | 'done';
+  annotatorId: string;
+}
+
+/**
+ * Whether `annotatorId` may submit a result for the task: it must hold the lease (a lease that ran
+ * out still counts until someone else takes the task). A task already done by the same annotator is
+ * 'already_done' (a retried call: answered again, nothing changes).
+ */
+export function submitCheck(
+  task: TaskState,
+  annotatorId: string,
+): 'ok' | 'already_done' | { refused: string } {
+  if (task.annotatorId !== annotatorId) return { refused: 'the task is not leased by this annotator' };
+  if (task.state === 'done') return 'already_done';
+  if (task.state !== 'leased') return { refused: 'the task is not leased' };
+  return 'ok';
+}

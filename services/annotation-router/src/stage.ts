@@ -1,0 +1,19 @@
+import { annotationV1, Topics } from '@aperture/contracts';
+import type { StageOptions } from '@aperture/stage-runtime';
+import { handleCleared } from './annotation.consumer';
+import { annotationGrpc } from './annotation.grpc';
+import { taskModel } from './tasks.model';
+
+export const annotationRouterStage: StageOptions = {
+  service: 'annotation-router',
+  inputTopic: Topics.imageCleared,
+  httpPort: 8084,
+  grpc: {
+    port: 50055,
+    name: 'aperture.annotation.v1.AnnotationService',
+    definition: annotationV1.AnnotationServiceService,
+    implementation: annotationGrpc,
+  },
+  registerModels: (connection) => void taskModel(connection),
+  handle: handleCleared,
+};

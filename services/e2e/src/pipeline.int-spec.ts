@@ -1,0 +1,242 @@
+import { commonV1, curatedV1, Topics } from '@aperture/contracts';
+import { LocalBlobStore } from '@aperture/blob-store';
+import { createKafka } from '@aperture/messaging';
+import { testInfraEnv, uniqueName, waitFor } from '@aperture/testing';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { checkImageTrace, OtlpCollector } from './otlp-collector';
+import {
+  freePort,
+  repoRoot,
+  type ServiceProcess,
+  startService,
+  stopService,
+  tail,
+  waitReady,
+} from './processes';
+
+const corpus = path.resolve(repoRoot, '../shared/corpus');
+// At least 20 real files: cameras with GPS, all eight orientations, CMYK, 16-bit PNG, HEIC,
+// WebP, and corrupt or truncated files; plus an SVG that ingest refuses by its bytes.
+const files = [
+  'cameras/jpg/gps/DSCN0010.jpg',
+  'cameras/jpg/gps/DSCN0012.jpg',
+  'cameras/jpg/gps/DSCN0021.jpg',
+  ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => `cameras/jpg/orientation/landscape_${n}.jpg`),
+  'cameras/jpg/Canon_40D.jpg',
+  'cameras/jpg/Nikon_D70.jpg',
+  'cameras/heic/IMG_5195.HEIC',
+  'formats/Channel_digital_image_CMYK_color.jpg',
+  'formats/Flag_of_the_Netherlands-16bit.png',
+  'formats/4.webp',
+  'formats/swiss.png',
+  'formats/truncated.jpg',
+  'formats/truncated.png',
+  'formats/check.svg',
+].map((file) => path.join(corpus, file));
+const corruptFiles = ['truncated.jpg', 'truncated.png'];
+
+const services = ['ingest', 'quality', 'standardize', 'compliance', 'annotation-router'] as const;
+const stageTopics = [
+  Topics.imageIngested,
+  Topics.imageQualified,
+  Topics.imageStandardized,
+  Topics.imageCleared,
+];
+
+interface ApiImage {
+  imageId: string;
+  filename: string;
+  status: string;
+  stage: string;
+  reasons: Array<{ code: string; message: string }>;
+}
+
+describe('the whole pipeline, five services as processes, real broker, database and gRPC', () => {
+  const run = uniqueName('e2e').replace(/-/g, '_');
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aperture-e2e-'));
+  const blobDir = path.join(workDir, 'blobs');
+  const collector = new OtlpCollector();
+  const running: ServiceProcess[] = [];
+  let api = '';
+  const adminToken = 'e2e-admin-token';
+
+  beforeAll(async () => {
+    const { kafkaBrokers, mongoUri } = testInfraEnv();
+    const otlp = await collector.start();
+    const base = new URL(mongoUri);
+    base.pathname = `/${run}`;
+    for (const name of services) {
+      const httpPort = await freePort();
+      const grpcPort = await freePort();
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        KAFKA_BROKERS: kafkaBrokers.join(','),
+        MONGODB_URI: base.toString(),
+        BLOB_STORE_DIR: blobDir,
+        HTTP_PORT: String(httpPort),
+        GRPC_PORT: String(grpcPort),
+        ADMIN_TOKEN: adminToken,
+        // A consumer group of this run's own, so other runs' services never take its messages.
+        KAFKA_GROUP_ID: `${name}-${run}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        LOG_LEVEL: 'info',
+      };
+      const service = startService(name, env, workDir, httpPort);
+      running.push(service);
+      if (name === 'ingest') api = `http://127.0.0.1:${httpPort}`;
+    }
+    await Promise.all(running.map((service) => waitReady(service)));
+  });
+
+  afterAll(async () => {
+    const codes = await Promise.all(running.map((service) => stopService(service)));
+    await collector.stop();
+    // Every service shuts down cleanly on SIGTERM.
+    expect(codes).toEqual(services.map(() => 0));
+  });
+
+  async function call<T>(method: string, url: string, body?: unknown, key?: string): Promise<T> {
+    const response = await fetch(`${api}${url}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(key ? { 'x-api-key': key } : { 'x-admin-token': adminToken }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  it('takes a batch through every stage to exactly one terminal state, one curated record each, one trace per image', async () => {
+    const { apiKey } = await call<{ apiKey: string }>('POST', '/v1/tenants', { name: `tenant-${run}` });
+    const project = await call<{ projectId?: string; id?: string }>(
+      'POST',
+      '/v1/projects',
+      { name: `project-${run}`, policy: { standardize: { maxLongSide: 512 } } },
+      apiKey,
+    );
+    const projectId = project.projectId ?? project.id!;
+
+    // Upload with the CLI, as a client would.
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(repoRoot, 'dist/services/cli/src/main.js'),
+        'upload',
+        '--project',
+        projectId,
+        '--api',
+        api,
+        '--key',
+        apiKey,
+        '--json',
+        '--timeout',
+        '240',
+        ...files,
+      ],
+      { maxBuffer: 10 * 1024 * 1024, timeout: 300_000 },
+    ).catch((error: { stdout?: string; stderr?: string }) => {
+      throw new Error(
+        `CLI failed: ${error.stderr}\n${running.map((s) => `--- ${s.name}\n${tail(s.logFile, 15)}`).join('\n')}`,
+      );
+    });
+    const summary = JSON.parse(cli.stdout) as {
+      batchId: string;
+      uploaded: number;
+      curated: number;
+      rejected: number;
+    };
+    expect(summary.uploaded).toBe(files.length - 1); // the SVG is refused at upload (415)
+
+    // Every accepted image has exactly one terminal state.
+    const images: ApiImage[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await call<{ images: ApiImage[]; nextCursor?: string | null }>(
+        'GET',
+        `/v1/batches/${summary.batchId}/images?limit=50${cursor ? `&cursor=${cursor}` : ''}`,
+        undefined,
+        apiKey,
+      );
+      images.push(...page.images);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(images).toHaveLength(files.length - 1);
+    expect(images.filter((image) => !['curated', 'rejected'].includes(image.status))).toEqual([]);
+    for (const name of corruptFiles) {
+      const image = images.find((candidate) => candidate.filename === name);
+      expect({ name, status: image?.status, codes: image?.reasons.map((r) => r.code) }).toEqual({
+        name,
+        status: 'rejected',
+        codes: ['corrupt'],
+      });
+    }
+    const curatedIds = images.filter((image) => image.status === 'curated').map((image) => image.imageId);
+    expect(curatedIds.length).toBeGreaterThanOrEqual(14);
+    expect(summary.curated).toBe(curatedIds.length);
+
+    // The curated topic holds exactly one record per curated image of this batch.
+    const kafka = createKafka({
+      clientId: `e2e-${run}`,
+      brokers: testInfraEnv().kafkaBrokers,
+      log: () => undefined,
+    });
+    const consumer = kafka.consumer({ groupId: `reader-${run}` });
+    const records: curatedV1.ImageCurated[] = [];
+    const rejectedEvents: commonV1.ImageRejected[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: [Topics.imageCurated, Topics.imageRejected], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        if (topic === Topics.imageCurated) {
+          const record = curatedV1.ImageCurated.decode(message.value!);
+          if (record.image?.batchId === summary.batchId) records.push(record);
+        } else {
+          const rejected = commonV1.ImageRejected.decode(message.value!);
+          if (rejected.image?.batchId === summary.batchId) rejectedEvents.push(rejected);
+        }
+      },
+    });
+    await waitFor(
+      'every curated and rejected event',
+      () => records.length >= curatedIds.length && rejectedEvents.length >= images.length - curatedIds.length,
+      60_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // room for a duplicate to show up
+    await consumer.disconnect();
+    expect(records.map((record) => record.image!.imageId).sort()).toEqual([...curatedIds].sort());
+    expect(new Set(records.map((record) => record.image!.imageId)).size).toBe(records.length);
+    expect(rejectedEvents).toHaveLength(images.length - curatedIds.length);
+
+    // No curated output carries GPS (or any EXIF at all).
+    const blobs = new LocalBlobStore(blobDir);
+    for (const record of records) {
+      const metadata = await sharp(await blobs.get(record.output!.key)).metadata();
+      expect({ image: record.image!.filename, exif: metadata.exif?.length ?? 0 }).toEqual({
+        image: record.image!.filename,
+        exif: 0,
+      });
+    }
+    const gpsImage = records.find((record) => record.image!.filename === 'DSCN0010.jpg');
+    expect(gpsImage?.compliance?.hadGps).toBe(true);
+
+    // One trace links each curated image's upload, every stage's consumer and the final publish.
+    for (const imageId of curatedIds) {
+      await waitFor(
+        `the spans of ${imageId}`,
+        () => checkImageTrace(collector.spans, imageId, stageTopics, Topics.imageCurated).ok,
+        30_000,
+      ).catch(() => undefined);
+      const check = checkImageTrace(collector.spans, imageId, stageTopics, Topics.imageCurated);
+      expect(check).toMatchObject({ ok: true });
+    }
+  });
+});

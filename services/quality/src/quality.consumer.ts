@@ -1,0 +1,43 @@
+import { ingestV1, qualityV1, Topics } from '@aperture/contracts';
+import type { ConsumedMessage, HandlerOutcome } from '@aperture/messaging';
+import type { StageCompletion } from '@aperture/persistence';
+import {
+  completeStage,
+  decodeEvent,
+  pendingEvent,
+  projectNotFound,
+  rejection,
+  settledOutcome,
+  type StageContext,
+} from '@aperture/stage-runtime';
+import { assessImage } from './domain/assess';
+
+export const STAGE = 'quality';
+
+/** image.ingested → assess the raw upload → image.qualified, or image.rejected with reasons. */
+export async function handleIngested(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome> {
+  const { image } = decodeEvent(message.value, ingestV1.ImageIngested);
+  const settled = await settledOutcome(ctx, image.imageId, STAGE);
+  if (settled) return settled;
+
+  const policy = await ctx.policies.get(image.tenantId, image.projectId);
+  if (!policy)
+    return completeStage(ctx, image.imageId, STAGE, rejection(image, STAGE, [projectNotFound(image)]));
+  if (!image.raw?.key) throw new Error(`image ${image.imageId} has no raw blob`);
+
+  const bytes = await ctx.blobs.get(image.raw.key);
+  const assessment = await assessImage(bytes, policy.quality);
+  const completion: StageCompletion =
+    assessment.accepted && assessment.result
+      ? {
+          result: assessment.result,
+          status: 'processing',
+          event: pendingEvent(
+            Topics.imageQualified,
+            image.imageId,
+            qualityV1.ImageQualified.encode({ image, quality: assessment.result }).finish(),
+          ),
+        }
+      : rejection(image, STAGE, assessment.reasons, assessment.result ?? {});
+  return completeStage(ctx, image.imageId, STAGE, completion);
+}

@@ -1,0 +1,17 @@
+import { qualityV1, Topics } from '@aperture/contracts';
+import type { StageOptions } from '@aperture/stage-runtime';
+import { handleIngested } from './quality.consumer';
+import { qualityGrpc } from './quality.grpc';
+
+export const qualityStage: StageOptions = {
+  service: 'quality',
+  inputTopic: Topics.imageIngested,
+  httpPort: 8081,
+  grpc: {
+    port: 50052,
+    name: 'aperture.quality.v1.QualityService',
+    definition: qualityV1.QualityServiceService,
+    implementation: qualityGrpc,
+  },
+  handle: handleIngested,
+};

@@ -1,0 +1,4 @@
+import { runStage } from '@aperture/stage-runtime';
+import { standardizeStage } from './stage';
+
+void runStage(standardizeStage);
