@@ -56,6 +56,9 @@ interface ApiImage {
   reasons: Array<{ code: string; message: string }>;
 }
 
+// Uploads, five stages and their traces: minutes on 2 cores, not the default two.
+jest.setTimeout(600_000);
+
 describe('the whole pipeline, five services as processes, real broker, database and gRPC', () => {
   const run = uniqueName('e2e').replace(/-/g, '_');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aperture-e2e-'));

@@ -176,4 +176,27 @@ describe('ImageRecords and OutboxRelay', () => {
     expect(values.sort()).toEqual(ids.map((id) => `ingested-${id}`).sort());
     expect(await records.model.countDocuments({ outboxPending: true })).toBe(0);
   });
+
+  it('publishes the claimed entries of a relay that died after marking them, once its claim expires', async () => {
+    await records.create(newRecord('img-died'), event('img-died', 'died-ingested'));
+    // The dead relay's state: entry marked sent, claim left behind and expired.
+    await records.model.updateOne(
+      { _id: 'img-died' },
+      { $set: { outboxPending: false, 'outbox.0.sentAt': new Date() } },
+    );
+    await connection
+      .collection<{ _id: string; imageId: string; entries: number[]; expiresAt: Date }>('outbox_claims')
+      .insertOne({
+        _id: 'img-died',
+        imageId: 'img-died',
+        entries: [0],
+        expiresAt: new Date(Date.now() - 1000),
+      });
+    const before = received.length;
+    const relay = new OutboxRelay(connection, producer);
+    expect(await relay.relayOnce()).toBe(1);
+    await waitFor('the re-published event', () => received.length > before, 30_000);
+    expect(received.slice(before).map((message) => message.value)).toEqual(['died-ingested']);
+    expect(await connection.collection('outbox_claims').countDocuments({ imageId: 'img-died' })).toBe(0);
+  });
 });

@@ -2,6 +2,17 @@ import type { Connection, Model, mongo } from 'mongoose';
 import { isDuplicateKeyError } from '../errors';
 import { type ImageRecord, imageRecordModel } from './image-record';
 
+/** A relay's right to publish some entries of one record (collection outbox_claims). */
+interface OutboxClaim {
+  _id: string;
+  imageId: string;
+  /** Indexes into the record's outbox. */
+  entries: number[];
+  expiresAt: Date;
+  /** Set on a claim that took over an expired one. */
+  takeoverOf?: string;
+}
+
 /** What the relay needs from a Kafka producer (kafkajs' Producer fits). */
 export interface OutboxPublisher {
   send(record: {
@@ -23,9 +34,10 @@ export interface OutboxRelayOptions {
 
 /**
  * Publishes the unsent outbox entries of image records, in order per record, and marks them sent.
- * At least once: a crash between publishing and marking re-publishes once the claim expires, which
- * the consumers' idempotent handlers absorb. Any number of relays may run (every service has one
- * over the shared collection): each pending state of a record is claimed by one relay at a time.
+ * At least once: entries are claimed, marked, then published; a relay that dies in between leaves
+ * its claim behind, and once it expires another relay publishes the claimed entries (a duplicate
+ * at worst, which the consumers' idempotent handlers absorb). Any number of relays may run (every
+ * service has one over the shared collection): each pending state of a record is claimed once.
  */
 export class OutboxRelay {
   private readonly model: Model<ImageRecord>;
@@ -34,7 +46,7 @@ export class OutboxRelay {
   private stopped = true;
   private kicked = false;
   private readonly leaseMs: number;
-  private readonly claims: mongo.Collection<{ _id: string; expiresAt: Date }>;
+  private readonly claims: mongo.Collection<OutboxClaim>;
 
   constructor(
     connection: Connection,
@@ -42,7 +54,7 @@ export class OutboxRelay {
     private readonly options: OutboxRelayOptions = {},
   ) {
     this.model = imageRecordModel(connection);
-    this.claims = connection.collection<{ _id: string; expiresAt: Date }>('outbox_claims');
+    this.claims = connection.collection<OutboxClaim>('outbox_claims');
     this.leaseMs = options.leaseMs ?? 15_000;
   }
 
@@ -70,43 +82,53 @@ export class OutboxRelay {
 
   /** One round: publishes what is pending now; resolves with the number of events published. */
   async relayOnce(): Promise<number> {
+    let published = await this.takeOverExpiredClaims();
     const candidates = await this.model
-      .find({ outboxPending: true }, { _id: 1, outboxCount: 1 })
+      .find({ outboxPending: true }, { _id: 1 })
       .limit(this.options.batchSize ?? 50)
-      .lean<Array<{ _id: string; outboxCount: number }>>()
+      .lean<Array<{ _id: string }>>()
       .exec();
-    let published = 0;
-    for (const candidate of candidates) {
-      const claimId = `${candidate._id}:${candidate.outboxCount}`;
-      if (!(await this.claim(claimId))) continue;
-      try {
-        published += await this.publishPending(candidate._id);
-      } finally {
-        await this.claims.deleteOne({ _id: claimId });
+    for (const { _id } of candidates) {
+      // One claim per record at a time; the record is read only once the claim is held, so what
+      // another relay published just before is seen as sent.
+      if (!(await this.insertClaim(_id))) continue;
+      const record = await this.model.findById(_id).lean<ImageRecord>().exec();
+      const entries = (record?.outbox ?? [])
+        .map((entry, index) => ({ entry, index }))
+        .filter(({ entry }) => entry.sentAt === null || entry.sentAt === undefined)
+        .map(({ index }) => index);
+      if (!record || entries.length === 0) {
+        await this.claims.deleteOne({ _id });
+        continue;
       }
+      await this.claims.updateOne({ _id }, { $set: { entries } });
+      // Mark before publishing: until the event is out, nothing else writes this record (the next
+      // stage waits for it, and the claim keeps other relays off), so this write races with
+      // nobody. If the process dies before publishing, its claim outlives it and the relay that
+      // takes the claim over publishes the claimed entries.
+      const sentAt = new Date();
+      const marks: Record<string, unknown> = { outboxPending: false };
+      for (const index of entries) marks[`outbox.${index}.sentAt`] = sentAt;
+      await this.model.updateOne({ _id }, { $set: marks });
+      published += await this.publish(record, entries);
+      await this.claims.deleteOne({ _id });
     }
     return published;
   }
 
   /**
-   * Claims the right to publish one state of a record's outbox, so that of the several relays (one
-   * per service) only one publishes it. The claim is an insert into a unique _id, not a conditional
-   * update: FerretDB 1.x on SQLite does not apply conditional updates atomically against concurrent
-   * writers (several can "win"), but a unique index holds. A claim left by a relay that died is
-   * taken over once it has expired.
+   * A claim is an insert into a unique _id, not a conditional update: FerretDB 1.x on SQLite does
+   * not apply conditional updates atomically against concurrent writers (several can "win"),
+   * but a unique index holds.
    */
-  private async claim(claimId: string): Promise<boolean> {
-    const expiresAt = new Date(Date.now() + this.leaseMs);
+  private async insertClaim(imageId: string): Promise<boolean> {
     try {
-      await this.claims.insertOne({ _id: claimId, expiresAt });
-      return true;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-    }
-    const stale = await this.claims.deleteOne({ _id: claimId, expiresAt: { $lt: new Date() } });
-    if (stale.deletedCount !== 1) return false;
-    try {
-      await this.claims.insertOne({ _id: claimId, expiresAt });
+      await this.claims.insertOne({
+        _id: imageId,
+        imageId,
+        entries: [],
+        expiresAt: new Date(Date.now() + this.leaseMs),
+      });
       return true;
     } catch (error) {
       if (isDuplicateKeyError(error)) return false;
@@ -114,30 +136,46 @@ export class OutboxRelay {
     }
   }
 
-  private async publishPending(imageId: string): Promise<number> {
-    const record = await this.model.findById(imageId).lean<ImageRecord>().exec();
-    if (!record?.outboxPending) return 0;
-    const unsent = record.outbox
-      .map((entry, index) => ({ entry, index }))
-      .filter(({ entry }) => entry.sentAt === null || entry.sentAt === undefined);
-    for (const { entry } of unsent) {
+  /** Publishes the entries of claims whose relay died before it deleted them. */
+  private async takeOverExpiredClaims(): Promise<number> {
+    const expired = await this.claims
+      .find({ expiresAt: { $lt: new Date() }, takeoverOf: { $exists: false } })
+      .limit(this.options.batchSize ?? 50)
+      .toArray();
+    let published = 0;
+    for (const claim of expired) {
+      const takeoverId = `${claim._id}:takeover:${claim.expiresAt.getTime()}`;
+      try {
+        await this.claims.insertOne({
+          _id: takeoverId,
+          imageId: claim.imageId,
+          entries: claim.entries,
+          takeoverOf: claim._id,
+          expiresAt: new Date(Date.now() + this.leaseMs),
+        });
+      } catch (error) {
+        if (isDuplicateKeyError(error)) continue;
+        throw error;
+      }
+      const record = await this.model.findById(claim.imageId).lean<ImageRecord>().exec();
+      if (record) published += await this.publish(record, claim.entries);
+      await this.claims.deleteOne({ _id: claim._id });
+      await this.claims.deleteOne({ _id: takeoverId });
+    }
+    return published;
+  }
+
+  private async publish(record: ImageRecord, indexes: number[]): Promise<number> {
+    for (const index of indexes) {
+      const entry = record.outbox[index];
+      if (!entry) continue;
       await this.publisher.send({
         topic: entry.topic,
         acks: -1,
         messages: [{ key: entry.key, value: payloadBytes(entry.payload), headers: entry.headers ?? {} }],
       });
     }
-    // The outbox only grows, so an entry's index is stable: mark by index, and clear the pending
-    // flag unless an entry was appended meanwhile (then the next round publishes that one).
-    const sentAt = new Date();
-    const marks: Record<string, unknown> = {};
-    for (const { index } of unsent) marks[`outbox.${index}.sentAt`] = sentAt;
-    await this.model.updateOne({ _id: imageId }, { $set: marks });
-    await this.model.updateOne(
-      { _id: imageId, outboxCount: record.outboxCount },
-      { $set: { outboxPending: false } },
-    );
-    return unsent.length;
+    return indexes.length;
   }
 
   private schedule(delayMs: number): void {
