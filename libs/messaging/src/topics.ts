@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { withRetries } from './retry';
 
 export interface TopicSpec {
   name: string;
@@ -43,6 +44,13 @@ export async function ensureTopics(
         configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
+  }
+  // A partition just created may refuse offset requests for a moment ("not the leader") even
+  // after its leader is announced; wait until each new topic answers them.
+  for (const spec of missing) {
+    await withRetries({ maxAttempts: 20, initialDelayMs: 100, maxDelayMs: 1000 }, () =>
+      admin.fetchTopicOffsets(spec.name),
+    );
   }
   const metadata = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.name) });
   for (const spec of specs) {

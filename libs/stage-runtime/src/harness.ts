@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type commonV1, pipelineTopics, Topics } from '@aperture/contracts';
-import { createKafka, ensureTopics } from '@aperture/messaging';
+import { createKafka, ensureTopics, withRetries } from '@aperture/messaging';
 import {
   type ImageRecords,
   type NewImageRecord,
@@ -185,7 +185,10 @@ export async function startStageHarness(
 async function startAtEnd(admin: Admin, groupId: string, topics: string[]): Promise<Map<string, bigint>> {
   const starts = new Map<string, bigint>();
   for (const topic of topics) {
-    const ends = await admin.fetchTopicOffsets(topic);
+    // Retried: on a broker that has just created the topic, a partition may briefly answer "not the leader".
+    const ends = await withRetries({ maxAttempts: 20, initialDelayMs: 100, maxDelayMs: 1000 }, () =>
+      admin.fetchTopicOffsets(topic),
+    );
     for (const end of ends) starts.set(`${topic}/${end.partition}`, BigInt(end.high));
     await admin.setOffsets({
       groupId,
