@@ -1,3 +1,4 @@
+import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { annotationV1, complianceV1, curatedV1, Topics } from '@aperture/contracts';
 import { blobRef, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
@@ -127,7 +128,7 @@ async function stageHarnessImage(
   imageId: string,
   projectId: string,
 ): Promise<Uint8Array> {
-  const raw = readFileSync('/work/shared/corpus/cameras/jpg/exif-org/canon-ixus.jpg');
+  const raw = readFileSync(corpusPath('cameras/jpg/exif-org/canon-ixus.jpg'));
   const image = await harness.createImage(imageId, raw, { tenantId: 't1', projectId });
   const cleared = await harness.ctx.blobs.put(`cleared/${imageId}.jpg`, raw, 'image/jpeg');
   return complianceV1.ImageCleared.encode({

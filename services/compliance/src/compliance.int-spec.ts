@@ -1,10 +1,11 @@
+import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { commonV1, complianceV1, standardizeV1, Topics } from '@aperture/contracts';
 import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
 import { credentials } from '@grpc/grpc-js';
 import { complianceStage } from './stage';
 
-const GPS_JPEG = '/work/shared/corpus/cameras/jpg/gps/DSCN0010.jpg';
+const GPS_JPEG = corpusPath('cameras/jpg/gps/DSCN0010.jpg');
 
 // The real consumer and gRPC server, in-process, against the real broker and a database of its own.
 describe('compliance stage', () => {

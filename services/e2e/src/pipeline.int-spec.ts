@@ -1,7 +1,7 @@
 import { commonV1, curatedV1, Topics } from '@aperture/contracts';
 import { LocalBlobStore } from '@aperture/blob-store';
 import { createKafka } from '@aperture/messaging';
-import { testInfraEnv, uniqueName, waitFor } from '@aperture/testing';
+import { testInfraEnv, uniqueName, waitFor, corpusPath } from '@aperture/testing';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,7 +19,7 @@ import {
   waitReady,
 } from './processes';
 
-const corpus = path.resolve(repoRoot, '../shared/corpus');
+const corpus = corpusPath();
 // At least 20 real files: cameras with GPS, all eight orientations, CMYK, 16-bit PNG, HEIC,
 // WebP, and corrupt or truncated files; plus an SVG that ingest refuses by its bytes.
 const files = [

@@ -1,7 +1,7 @@
 import { commonV1, ingestV1, Topics } from '@aperture/contracts';
 import { createKafka } from '@aperture/messaging';
 import { createLogger, startTelemetry } from '@aperture/telemetry';
-import { testInfraEnv, uniqueName, waitFor } from '@aperture/testing';
+import { testInfraEnv, uniqueName, waitFor, corpusPath } from '@aperture/testing';
 import * as grpc from '@grpc/grpc-js';
 import type { Consumer } from 'kafkajs';
 import { createHash } from 'node:crypto';
@@ -18,7 +18,7 @@ import { type RunningIngest, startIngest } from './bootstrap';
 // A tracer provider and the W3C propagator, so events carry the trace of the upload's span.
 startTelemetry('ingest-it');
 
-const corpus = '/work/shared/corpus';
+const corpus = corpusPath();
 const files = {
   jpeg: join(corpus, 'formats/320x240.jpg'),
   png: join(corpus, 'formats/with-alpha.png'),

@@ -1,3 +1,4 @@
+import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { commonV1, ingestV1, qualityV1, Topics } from '@aperture/contracts';
 import { startStageHarness, type StageHarness } from '@aperture/stage-runtime';
@@ -21,7 +22,7 @@ describe('quality stage', () => {
 
   it('qualifies a good JPEG once, even when its event is delivered twice', async () => {
     const imageId = `img_q_ok_${Date.now()}`;
-    const event = await ingest(imageId, '/work/shared/corpus/cameras/jpg/exif-org/canon-ixus.jpg');
+    const event = await ingest(imageId, corpusPath('cameras/jpg/exif-org/canon-ixus.jpg'));
     await harness.produce(Topics.imageIngested, imageId, event);
     await harness.produce(Topics.imageIngested, imageId, event);
     await harness.settle(imageId);
@@ -43,7 +44,7 @@ describe('quality stage', () => {
 
   it('rejects a truncated file as corrupt with one ImageRejected', async () => {
     const imageId = `img_q_bad_${Date.now()}`;
-    const event = await ingest(imageId, '/work/shared/corpus/formats/truncated.jpg');
+    const event = await ingest(imageId, corpusPath('formats/truncated.jpg'));
     await harness.produce(Topics.imageIngested, imageId, event);
     await harness.produce(Topics.imageIngested, imageId, event);
     await harness.settle(imageId);

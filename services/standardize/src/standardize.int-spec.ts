@@ -1,3 +1,4 @@
+import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { qualityV1, standardizeV1, Topics } from '@aperture/contracts';
 import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
@@ -17,7 +18,7 @@ describe('standardize stage', () => {
 
   it('stores an upright, shrunk sRGB derivative and announces it once, even when delivered twice', async () => {
     const imageId = `img_s_${Date.now()}`;
-    const raw = readFileSync('/work/shared/corpus/cameras/jpg/orientation/portrait_6.jpg');
+    const raw = readFileSync(corpusPath('cameras/jpg/orientation/portrait_6.jpg'));
     const image = await harness.createImage(imageId, raw, { tenantId: 't1', projectId: 'p1' });
     const quality = { format: 'jpeg', width: 450, height: 600, frames: 1 };
     const event = qualityV1.ImageQualified.encode({ image, quality }).finish();
@@ -60,7 +61,7 @@ describe('standardize stage', () => {
 
   it('rejects an image of a project that does not exist', async () => {
     const imageId = `img_s_np_${Date.now()}`;
-    const raw = readFileSync('/work/shared/corpus/cameras/jpg/exif-org/canon-ixus.jpg');
+    const raw = readFileSync(corpusPath('cameras/jpg/exif-org/canon-ixus.jpg'));
     const image = await harness.createImage(imageId, raw, { tenantId: 't1', projectId: 'nope' });
     await harness.produce(
       Topics.imageQualified,

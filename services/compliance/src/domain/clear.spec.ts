@@ -1,11 +1,11 @@
+import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { sharp } from '@aperture/stage-runtime';
 import { clearMetadata } from './clear';
 import { exifHasGps } from './gps';
 
 // Real files, read in place from the shared corpus (never copied into the repository).
-const corpus = (path: string) => readFileSync(join('/work/shared/corpus', path));
+const corpus = (path: string) => readFileSync(corpusPath(path));
 const exifOf = async (bytes: Buffer) => (await sharp(bytes).metadata()).exif;
 
 describe('exifHasGps', () => {

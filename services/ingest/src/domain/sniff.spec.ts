@@ -1,3 +1,4 @@
+import { corpusPath } from '@aperture/testing';
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { sniffImageType } from './sniff';
@@ -69,7 +70,7 @@ describe('sniffImageType: refused, naming what was detected', () => {
 });
 
 // Real files, read in place (never copied into the repo): the first 4096 bytes, as the blob store gives them.
-const corpus = '/work/shared/corpus';
+const corpus = corpusPath();
 const expectedByExtension: Record<string, string | null> = {
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',

@@ -1,9 +1,9 @@
+import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { assessImage } from './assess';
 
 // Real files, read in place from the shared corpus (never copied into the repository).
-const corpus = (path: string) => readFileSync(join('/work/shared/corpus', path));
+const corpus = (path: string) => readFileSync(corpusPath(path));
 const limits = { minWidth: 64, minHeight: 64 };
 const codes = async (path: string) => (await assessImage(corpus(path), limits)).reasons.map((r) => r.code);
 

@@ -1,10 +1,10 @@
+import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { sharp } from '@aperture/stage-runtime';
 import { standardizeImage } from './standardize';
 
 // Real files, read in place from the shared corpus (never copied into the repository).
-const corpus = (path: string) => readFileSync(join('/work/shared/corpus', path));
+const corpus = (path: string) => readFileSync(corpusPath(path));
 const spec = { maxLongSide: 1024, format: 'jpeg' as const, quality: 85 };
 
 /** A 16×12 grey thumbnail, to compare what two images show. */

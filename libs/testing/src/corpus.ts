@@ -1,0 +1,19 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * A file of the shared test corpus, read in place (never copied into the repo). The corpus is
+ * `../shared/corpus` beside the checkout (as on developer machines and in CI); APERTURE_CORPUS_DIR
+ * overrides it.
+ */
+export function corpusPath(...segments: string[]): string {
+  const candidates = [
+    process.env['APERTURE_CORPUS_DIR'],
+    path.resolve(__dirname, '../../../../shared/corpus'),
+    '/work/shared/corpus',
+  ].filter((candidate): candidate is string => Boolean(candidate));
+  const root = candidates.find((candidate) => existsSync(candidate));
+  if (!root)
+    throw new Error(`test corpus not found (looked in ${candidates.join(', ')}); set APERTURE_CORPUS_DIR`);
+  return path.join(root, ...segments);
+}
