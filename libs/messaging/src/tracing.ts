@@ -1,6 +1,7 @@
 import {
   context,
   propagation,
+  type Span,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -62,17 +63,7 @@ export async function withConsumerSpan<T>(message: ConsumedMessageInfo, work: ()
       },
     },
     parent,
-    async (span) => {
-      try {
-        return await work();
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
+    (span) => endSpanAfter(span, work),
   );
 }
 
@@ -97,18 +88,23 @@ export async function withProducerSpan<T>(
       },
     },
     parent,
-    async (span) => {
+    (span) => {
       const carrier = { ...headers };
       propagation.inject(context.active(), carrier);
-      try {
-        return await send(carrier);
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-        throw error;
-      } finally {
-        span.end();
-      }
+      return endSpanAfter(span, () => send(carrier));
     },
   );
+}
+
+/** Runs `work`, records its failure on the span, and ends the span either way. */
+async function endSpanAfter<T>(span: Span, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
 }
