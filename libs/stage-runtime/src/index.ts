@@ -9,6 +9,6 @@ export {
   rejection,
   settledOutcome,
 } from './events';
-export { decodeOptions, MAX_INPUT_PIXELS, sharp } from './imaging';
+export { decodeOptions, MAX_INPUT_PIXELS, sharp } from '@aperture/imaging';
 export { startStageHarness } from './harness';
 export type { StageHarness } from './harness';

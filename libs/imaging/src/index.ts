@@ -1,0 +1,1 @@
+export { decodeOptions, MAX_INPUT_PIXELS, sharp } from './sharp';
