@@ -9,6 +9,6 @@ export type { NewImageRecord, PendingEvent, StageCompletion } from './records/im
 export { OutboxRelay } from './records/outbox-relay';
 export type { OutboxPublisher, OutboxRelayOptions } from './records/outbox-relay';
 export { defaultPolicy, resolvePolicy } from './records/project-policy';
-export type { PolicyError, ProjectPolicy } from './records/project-policy';
+export type { PolicyError, ProjectPolicy, QualityPolicy } from './records/project-policy';
 export { ProjectPolicies, projectRecordModel, projectRecordSchema } from './records/project-record';
 export type { ProjectRecord } from './records/project-record';

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // aperture: the client CLI of the ingest REST API. This file only parses arguments (commander);
 // the commands are in commands.ts.
+import './aliases';
 import { Command, InvalidArgumentError } from 'commander';
 
+import { assessCommand, PolicyFileError } from './assess';
 import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
+import { PathError } from './files';
 
 function positiveInt(max: number) {
   return (value: string): number => {
@@ -93,6 +96,41 @@ Examples:
     .addHelpText('after', `${connectionHelp}\n\nExample:\n  aperture batch bat_123 --json`)
     .action(async (id: string, options: Parameters<typeof batchCommand>[1]) => {
       process.exitCode = await batchCommand(id, options, processIo());
+    });
+
+  program
+    .command('assess')
+    .description('Judge local image files as the quality stage would, without a server.')
+    .argument('<paths...>', 'files and folders (folders walked recursively in name order; dotfiles skipped)')
+    .option(
+      '--policy <file>',
+      'a JSON project policy, or just its quality section (default: the documented defaults)',
+    )
+    .option('--json', 'one JSON object per file per line on stdout')
+    .addHelpText(
+      'after',
+      `
+Files are judged in the order given, against one duplicate index for the whole run: a file that
+repeats an earlier one (pixel-identical, or the same picture edited) is rejected as a duplicate of it.
+
+With --json each line is {"file", "verdict": "accepted"|"rejected", "reasons": [codes],
+"messages": [...], "format", "width", "height", "frames", "metrics": {...}, "phash",
+"duplicateOf"?, "distance"?}.
+
+Exit status: 0 it ran (rejections included), 1 a usage error (no such path, bad policy file).
+
+Examples:
+  aperture assess ../shared/corpus/cameras/jpg
+  aperture assess --policy policy.json --json photos/ | jq -c 'select(.verdict == "rejected")'`,
+    )
+    .action(async (paths: string[], options: Parameters<typeof assessCommand>[1]) => {
+      try {
+        process.exitCode = await assessCommand(paths, options, processIo());
+      } catch (error) {
+        if (!(error instanceof PathError || error instanceof PolicyFileError)) throw error;
+        process.stderr.write(`error: ${error.message}\n`);
+        process.exitCode = 1;
+      }
     });
 
   return program;

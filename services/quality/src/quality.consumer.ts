@@ -1,4 +1,5 @@
 import { ingestV1, qualityV1, Topics } from '@aperture/contracts';
+import { assessImage } from '@aperture/image-quality';
 import type { ConsumedMessage, HandlerOutcome } from '@aperture/messaging';
 import type { StageCompletion } from '@aperture/persistence';
 import {
@@ -10,7 +11,7 @@ import {
   settledOutcome,
   type StageContext,
 } from '@aperture/stage-runtime';
-import { assessImage } from './domain/assess';
+import { duplicateScope } from './duplicate-scope';
 
 export const STAGE = 'quality';
 
@@ -26,7 +27,9 @@ export async function handleIngested(message: ConsumedMessage, ctx: StageContext
   if (!image.raw?.key) throw new Error(`image ${image.imageId} has no raw blob`);
 
   const bytes = await ctx.blobs.get(image.raw.key);
-  const assessment = await assessImage(bytes, policy.quality);
+  // The duplicate index is written before the verdict is stored: a redelivery finds this image's
+  // own entry, which the index skips, and so reaches the same verdict again.
+  const assessment = await assessImage(bytes, policy.quality, duplicateScope(ctx, image));
   const completion: StageCompletion =
     assessment.accepted && assessment.result
       ? {

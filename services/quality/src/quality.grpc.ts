@@ -1,25 +1,51 @@
 import { qualityV1 } from '@aperture/contracts';
+import { assessImage } from '@aperture/image-quality';
 import { defaultPolicy } from '@aperture/persistence';
 import { grpcError } from '@aperture/runtime';
 import type { StageContext } from '@aperture/stage-runtime';
 import { status } from '@grpc/grpc-js';
-import { assessImage } from './domain/assess';
+import { duplicateScope } from './duplicate-scope';
 
-/** QualityService: the stage's verdict on bytes sent in the request (default policy minimums). */
+/**
+ * QualityService.Assess: the stage's verdict on bytes sent in the request, for a capture app that
+ * asks "retake?". With a tenant and project, that project's policy applies and its duplicate index
+ * is consulted without recording the image; otherwise the default policy and no duplicate check.
+ */
 export function qualityGrpc(ctx: StageContext): qualityV1.QualityServiceServer {
+  const assess = async ({ content, tenantId, projectId }: qualityV1.AssessRequest) => {
+    if (!tenantId || !projectId) return assessImage(content, defaultPolicy.quality);
+    const policy = await ctx.policies.get(tenantId, projectId);
+    if (!policy) return undefined;
+    const scope = duplicateScope(ctx, {
+      tenantId,
+      projectId,
+      imageId: '',
+      receivedAt: new Date().toISOString(),
+    });
+    return assessImage(content, policy.quality, { ...scope, readOnly: true });
+  };
   return {
     assess: (call, callback) => {
-      if (call.request.content.length === 0) {
+      const { content, tenantId, projectId } = call.request;
+      if (content.length === 0) {
         callback(grpcError(status.INVALID_ARGUMENT, 'content is empty'));
         return;
       }
-      assessImage(call.request.content, defaultPolicy.quality).then(
+      if (Boolean(tenantId) !== Boolean(projectId)) {
+        callback(grpcError(status.INVALID_ARGUMENT, 'tenant_id and project_id go together'));
+        return;
+      }
+      assess(call.request).then(
         (assessment) =>
-          callback(null, {
-            accepted: assessment.accepted,
-            result: assessment.result,
-            reasons: assessment.reasons,
-          }),
+          assessment
+            ? callback(null, {
+                accepted: assessment.accepted,
+                result: assessment.result,
+                reasons: assessment.reasons,
+              })
+            : callback(
+                grpcError(status.NOT_FOUND, `project ${projectId} of tenant ${tenantId} does not exist`),
+              ),
         (error: unknown) => {
           ctx.log.error({ err: error }, 'Assess failed');
           callback(grpcError(status.INTERNAL, 'assessment failed'));

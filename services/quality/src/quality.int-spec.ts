@@ -1,55 +1,107 @@
-import { corpusPath } from '@aperture/testing';
-import { readFileSync } from 'node:fs';
 import { commonV1, ingestV1, qualityV1, Topics } from '@aperture/contracts';
-import { startStageHarness, type StageHarness } from '@aperture/stage-runtime';
+import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
+import { corpusPath } from '@aperture/testing';
+import { credentials } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 import { qualityStage } from './stage';
 
-// The real consumer, in-process, on the real topics of the real broker and a database of its own.
+const PHOTO = corpusPath('cameras/jpg/exif-org/canon-ixus.jpg');
+
+// The real consumer and gRPC server, in-process, on the real topics of the real broker and a
+// database of its own (the duplicate index included).
 describe('quality stage', () => {
   let harness: StageHarness;
+  let client: InstanceType<typeof qualityV1.QualityServiceClient>;
+  const assess = (request: Partial<qualityV1.AssessRequest>) =>
+    new Promise<qualityV1.AssessResponse>((resolve, reject) =>
+      client.assess(qualityV1.AssessRequest.fromPartial(request), (error, response) =>
+        error ? reject(error) : resolve(response),
+      ),
+    );
 
   beforeAll(async () => {
     harness = await startStageHarness(qualityStage, [Topics.imageQualified, Topics.imageRejected]);
     await harness.createProject('t1', 'p1', { quality: { minWidth: 100, minHeight: 100 } });
+    await harness.createProject('t1', 'strict', { quality: { maxBlur: 0.2 } });
+    client = new qualityV1.QualityServiceClient(
+      `127.0.0.1:${harness.stage.grpcPort}`,
+      credentials.createInsecure(),
+    );
   });
-  afterAll(async () => harness?.close());
+  afterAll(async () => {
+    client?.close();
+    await harness?.close();
+  });
 
-  /** An image record and its ImageIngested event, the raw bytes in the blob store. */
-  async function ingest(imageId: string, file: string): Promise<Buffer> {
-    const image = await harness.createImage(imageId, readFileSync(file), { tenantId: 't1', projectId: 'p1' });
-    return Buffer.from(ingestV1.ImageIngested.encode({ image }).finish());
-  }
-
-  it('qualifies a good JPEG once, even when its event is delivered twice', async () => {
-    const imageId = `img_q_ok_${Date.now()}`;
-    const event = await ingest(imageId, corpusPath('cameras/jpg/exif-org/canon-ixus.jpg'));
+  /** Runs one image through the stage (its event delivered twice) and returns its record. */
+  async function judge(imageId: string, bytes: Buffer, projectId = 'p1') {
+    const image = await harness.createImage(imageId, bytes, { tenantId: 't1', projectId });
+    const event = ingestV1.ImageIngested.encode({ image }).finish();
     await harness.produce(Topics.imageIngested, imageId, event);
     await harness.produce(Topics.imageIngested, imageId, event);
     await harness.settle(imageId);
+    return harness.records.get(imageId);
+  }
 
-    const record = await harness.records.get(imageId);
+  it('qualifies a good JPEG once, even when its event is delivered twice, with its scores', async () => {
+    const imageId = `img_q_ok_${Date.now()}`;
+    const record = await judge(imageId, readFileSync(PHOTO));
     expect(record).toMatchObject({
       status: 'processing',
       stage: 'quality',
-      stages: { quality: { format: 'jpeg', width: 640, height: 480, frames: 1 } },
+      stages: {
+        quality: {
+          format: 'jpeg',
+          width: 640,
+          height: 480,
+          frames: 1,
+          metrics: {
+            blur: expect.any(Number),
+            brightnessP99: expect.any(Number),
+            contrast: expect.any(Number),
+          },
+        },
+      },
     });
     const published = harness.received(Topics.imageQualified, imageId);
     expect(published).toHaveLength(1);
-    expect(qualityV1.ImageQualified.decode(published[0]!)).toMatchObject({
-      image: { imageId, tenantId: 't1', projectId: 'p1' },
-      quality: { format: 'jpeg', width: 640, height: 480, frames: 1 },
-    });
+    const qualified = qualityV1.ImageQualified.decode(published[0]!);
+    expect(qualified).toMatchObject({ image: { imageId, tenantId: 't1', projectId: 'p1' } });
+    expect(qualified.quality?.fingerprint.length).toBeGreaterThan(0);
     expect(harness.received(Topics.imageRejected, imageId)).toHaveLength(0);
+
+    // The same pixels as a PNG: a duplicate of it; a smaller re-encoded copy: a near duplicate.
+    const asPng = await sharp(readFileSync(PHOTO)).png().toBuffer();
+    const pngRecord = await judge(`img_q_png_${Date.now()}`, asPng);
+    expect(pngRecord).toMatchObject({
+      status: 'rejected',
+      reasons: [{ code: 'duplicate' }],
+      stages: { quality: { duplicateOf: imageId, duplicateDistance: 0 } },
+    });
+    const smaller = await sharp(readFileSync(PHOTO)).resize(400).jpeg({ quality: 60 }).toBuffer();
+    const nearRecord = await judge(`img_q_near_${Date.now()}`, smaller);
+    expect(nearRecord).toMatchObject({
+      status: 'rejected',
+      reasons: [{ code: 'near_duplicate' }],
+      stages: { quality: { duplicateOf: imageId } },
+    });
+  });
+
+  it("judges by the project's own thresholds and says which was crossed", async () => {
+    const imageId = `img_q_strict_${Date.now()}`;
+    const soft = await sharp(readFileSync(corpusPath('cameras/jpg/gps/DSCN0021.jpg')))
+      .blur(1.2)
+      .toBuffer();
+    const record = await judge(imageId, soft, 'strict');
+    expect(record).toMatchObject({ status: 'rejected', reasons: [{ code: 'blurry' }] });
+    expect(record?.reasons[0]?.message).toMatch(/above the project maximum 0.2/);
+    const rejected = commonV1.ImageRejected.decode(harness.received(Topics.imageRejected, imageId)[0]!);
+    expect(rejected).toMatchObject({ stage: 'quality', reasons: [{ code: 'blurry' }] });
   });
 
   it('rejects a truncated file as corrupt with one ImageRejected', async () => {
     const imageId = `img_q_bad_${Date.now()}`;
-    const event = await ingest(imageId, corpusPath('formats/truncated.jpg'));
-    await harness.produce(Topics.imageIngested, imageId, event);
-    await harness.produce(Topics.imageIngested, imageId, event);
-    await harness.settle(imageId);
-
-    const record = await harness.records.get(imageId);
+    const record = await judge(imageId, readFileSync(corpusPath('formats/truncated.jpg')));
     expect(record).toMatchObject({ status: 'rejected', stage: 'quality', reasons: [{ code: 'corrupt' }] });
     const published = harness.received(Topics.imageRejected, imageId);
     expect(published).toHaveLength(1);
@@ -59,5 +111,30 @@ describe('quality stage', () => {
       reasons: [{ code: 'corrupt' }],
     });
     expect(harness.received(Topics.imageQualified, imageId)).toHaveLength(0);
+  });
+
+  it('answers Assess with the default policy, or with a project and its duplicates without recording', async () => {
+    const bytes = readFileSync(corpusPath('cameras/jpg/gps/DSCN0040.jpg'));
+    expect(await assess({ content: bytes })).toMatchObject({ accepted: true, reasons: [] });
+
+    const imageId = `img_q_assess_${Date.now()}`;
+    await judge(imageId, bytes);
+    const again = await assess({ content: bytes, tenantId: 't1', projectId: 'p1' });
+    expect(again).toMatchObject({
+      accepted: false,
+      reasons: [{ code: 'duplicate' }],
+      result: { duplicateOf: imageId },
+    });
+    // Read-only: asking twice gives the same answer, and the project's index did not learn the bytes.
+    expect(await assess({ content: bytes, tenantId: 't1', projectId: 'p1' })).toMatchObject({
+      result: { duplicateOf: imageId },
+    });
+
+    await expect(assess({ content: bytes, tenantId: 't1', projectId: 'nope' })).rejects.toMatchObject({
+      details: expect.stringMatching(/does not exist/),
+    });
+    await expect(assess({ content: bytes, tenantId: 't1' })).rejects.toMatchObject({
+      details: 'tenant_id and project_id go together',
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { qualityV1, Topics } from '@aperture/contracts';
 import type { StageOptions } from '@aperture/stage-runtime';
+import { fingerprintRecordModel } from './duplicates';
 import { handleIngested } from './quality.consumer';
 import { qualityGrpc } from './quality.grpc';
 
@@ -13,5 +14,7 @@ export const qualityStage: StageOptions = {
     definition: qualityV1.QualityServiceService,
     implementation: qualityGrpc,
   },
+  // The duplicate index's collection: its indexes are synced before the stage consumes.
+  registerModels: (connection) => void fingerprintRecordModel(connection),
   handle: handleIngested,
 };

@@ -3,14 +3,61 @@
  * issues widen each section; unknown fields are refused so a typo is an error, not a no-op.
  */
 export interface ProjectPolicy {
-  quality: { minWidth: number; minHeight: number };
+  quality: QualityPolicy;
   standardize: { maxLongSide: number; format: 'jpeg' | 'webp' | 'png'; quality: number };
   compliance: { requireConsent: boolean };
   annotation: { required: boolean; taskType: string };
 }
 
+/**
+ * The quality stage's thresholds, one per rejection reason. The defaults were calibrated on the
+ * corpus' real photos and degraded copies of them (services/quality/docs/calibration.md).
+ */
+export interface QualityPolicy {
+  /** too_small below either side (as displayed). */
+  minWidth: number;
+  minHeight: number;
+  /** too_large above this many pixels (width × height), judged from the header before decoding. */
+  maxPixels: number;
+  /** odd_aspect_ratio above this long side / short side. */
+  maxAspectRatio: number;
+  /** blurry above this blur effect (0 sharp .. 1 featureless); 1 turns the check off. */
+  maxBlur: number;
+  /** underexposed when even the brightest 1 % of pixels is darker than this (0..255); 0 turns it off. */
+  minBrightnessP99: number;
+  /** overexposed when more than this fraction of pixels is blown out (and no deep shadows); 1 turns it off. */
+  maxClipped: number;
+  /** low_contrast below this spread of the 5th..95th luminance percentiles (0..1); 0 turns it off. */
+  minContrast: number;
+  /** low_information below this luminance entropy in bits (0..8); 0 turns it off. */
+  minEntropy: number;
+  /** greyscale: off unless a project asks; then judged from the pixels' colourfulness (0..255). */
+  rejectGreyscale: boolean;
+  greyscaleMaxColourfulness: number;
+  /** duplicate: pixel-identical to an earlier accepted image of the project. */
+  rejectDuplicates: boolean;
+  /** near_duplicate: fingerprint distance at most nearDuplicateDistance from an earlier accepted image. */
+  rejectNearDuplicates: boolean;
+  nearDuplicateDistance: number;
+}
+
 export const defaultPolicy: ProjectPolicy = {
-  quality: { minWidth: 64, minHeight: 64 },
+  quality: {
+    minWidth: 64,
+    minHeight: 64,
+    maxPixels: 100_000_000,
+    maxAspectRatio: 3,
+    maxBlur: 0.5,
+    minBrightnessP99: 100,
+    maxClipped: 0.25,
+    minContrast: 0.2,
+    minEntropy: 2,
+    rejectGreyscale: false,
+    greyscaleMaxColourfulness: 12,
+    rejectDuplicates: true,
+    rejectNearDuplicates: true,
+    nearDuplicateDistance: 8,
+  },
   standardize: { maxLongSide: 1024, format: 'jpeg', quality: 85 },
   compliance: { requireConsent: false },
   annotation: { required: false, taskType: 'classification' },
@@ -34,12 +81,33 @@ const oneOf =
   (...values: string[]): Rule =>
   (value) =>
     typeof value === 'string' && values.includes(value) ? undefined : `must be one of ${values.join(', ')}`;
+const numberIn =
+  (min: number, max: number): Rule =>
+  (value) =>
+    typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max
+      ? undefined
+      : `must be a number from ${min} to ${max}`;
 const bool: Rule = (value) => (typeof value === 'boolean' ? undefined : 'must be true or false');
 const text: Rule = (value) =>
   typeof value === 'string' && /^[a-z][a-z0-9_]{0,39}$/.test(value) ? undefined : 'must be a lower-case word';
 
 const rules: { [S in keyof ProjectPolicy]: { [F in keyof ProjectPolicy[S]]: Rule } } = {
-  quality: { minWidth: intIn(1, 100_000), minHeight: intIn(1, 100_000) },
+  quality: {
+    minWidth: intIn(1, 100_000),
+    minHeight: intIn(1, 100_000),
+    maxPixels: intIn(1, 100_000_000),
+    maxAspectRatio: numberIn(1, 1000),
+    maxBlur: numberIn(0, 1),
+    minBrightnessP99: intIn(0, 255),
+    maxClipped: numberIn(0, 1),
+    minContrast: numberIn(0, 1),
+    minEntropy: numberIn(0, 8),
+    rejectGreyscale: bool,
+    greyscaleMaxColourfulness: intIn(0, 255),
+    rejectDuplicates: bool,
+    rejectNearDuplicates: bool,
+    nearDuplicateDistance: intIn(0, 64),
+  },
   standardize: {
     maxLongSide: intIn(16, 16_384),
     format: oneOf('jpeg', 'webp', 'png'),

@@ -53,7 +53,10 @@ describe('request body validation as {field, message} details', () => {
 
 describe('policy validation', () => {
   it('fills the defaults of a partial policy', () => {
-    expect(validPolicy({ quality: { minWidth: 640 } }).quality).toEqual({ minWidth: 640, minHeight: 64 });
+    expect(validPolicy({ quality: { minWidth: 640 } }).quality).toMatchObject({
+      minWidth: 640,
+      minHeight: 64,
+    });
     expect(validPolicy(undefined).standardize.format).toBe('jpeg');
   });
 

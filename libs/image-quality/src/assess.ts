@@ -1,0 +1,206 @@
+import type { commonV1, qualityV1 } from '@aperture/contracts';
+import { asDecodeError, ImageDecodeError, openImage, type DecodedImage } from '@aperture/imaging';
+import type { QualityPolicy } from '@aperture/persistence';
+import { createHash } from 'node:crypto';
+import { analysisRaster } from './analysis-raster';
+import {
+  computeFingerprint,
+  fingerprintHex,
+  MIN_RASTER_SIDE,
+  type DuplicateIndex,
+  type Fingerprint,
+} from './duplicates';
+import { aspectRatio, judgeDimensions, judgeMetrics } from './judge';
+import { measure, toGrey, type QualityMetrics } from './metrics';
+
+export interface Assessment {
+  accepted: boolean;
+  /** Set when the header decoded. */
+  result?: qualityV1.QualityResult;
+  /** Why it is refused; empty when accepted. */
+  reasons: commonV1.Reason[];
+}
+
+/** Where earlier images of the same project are remembered, for the duplicate checks. */
+export interface DuplicateScope {
+  index: DuplicateIndex;
+  /** This image's id and its place in the project's order ("earlier" means smaller). */
+  imageId: string;
+  order: string;
+  /** The bytes of an earlier image, to confirm a pixel-identical match; undefined when gone. */
+  loadImage(imageId: string): Promise<Buffer | undefined>;
+  /** Check without recording this image (an on-demand Assess). Default: record it. */
+  readOnly?: boolean;
+}
+
+const reject = (reasons: commonV1.Reason[], result?: qualityV1.QualityResult): Assessment => ({
+  accepted: false,
+  ...(result && { result }),
+  reasons,
+});
+
+/**
+ * Judges an image file against a project's quality policy. Never throws for bad input: every
+ * refusal is a named reason. Order of the checks:
+ *  1. the header (no pixels decoded): unsupported_format, corrupt, too_large;
+ *  2. the displayed dimensions: too_small, odd_aspect_ratio;
+ *  3. the first frame decoded at analysis size (a truncated file is corrupt here), measured:
+ *     low_information, blurry, underexposed, overexposed, low_contrast, greyscale;
+ *  4. only for an image that passed all of that, the project's earlier images: duplicate,
+ *     near_duplicate (so duplicateOf always names an image that was itself worth keeping).
+ * The result carries every score, so a project can re-tune its thresholds without re-running.
+ */
+export async function assessImage(
+  bytes: Buffer,
+  policy: QualityPolicy,
+  duplicates?: DuplicateScope,
+): Promise<Assessment> {
+  let image: DecodedImage;
+  try {
+    image = await openImage(bytes, { maxPixels: policy.maxPixels });
+  } catch (error) {
+    // Anything but a verdict on the bytes (a HEIC decoder timing out, say) is transient: the
+    // stage retries the message rather than reject the client's image.
+    if (!(error instanceof ImageDecodeError)) throw error;
+    return reject([{ code: error.code, message: error.message }]);
+  }
+  const { header } = image;
+  const result: qualityV1.QualityResult = {
+    format: header.format,
+    width: header.width,
+    height: header.height,
+    frames: header.frames,
+    fingerprint: [],
+    duplicateOf: '',
+    duplicateDistance: 0,
+  };
+
+  let raster;
+  try {
+    raster = await analysisRaster(image.pipeline());
+  } catch (error) {
+    const decodeError = asDecodeError(error);
+    return reject([{ code: decodeError.code, message: decodeError.message }], result);
+  }
+  const grey = toGrey(raster);
+  const metrics = measure(raster, grey);
+  result.metrics = metricsMessage(metrics, aspectRatio(header));
+  // A picture under MIN_RASTER_SIDE pixels a side is too_small for any sensible policy and has
+  // too little to fingerprint.
+  const fingerprint =
+    grey.width >= MIN_RASTER_SIDE && grey.height >= MIN_RASTER_SIDE ? computeFingerprint(grey) : undefined;
+  if (fingerprint) result.fingerprint = fingerprintHex(fingerprint);
+
+  const reasons = [...judgeDimensions(header, policy), ...judgeMetrics(metrics, policy)];
+  if (reasons.length > 0) return reject(reasons, result);
+  if (!duplicates || !fingerprint) return accept(result);
+
+  const duplicate = await findDuplicate(bytes, raster.data, fingerprint, policy, duplicates);
+  if (!duplicate) return accept(result);
+  result.duplicateOf = duplicate.imageId;
+  result.duplicateDistance = duplicate.distance;
+  if (duplicate.kind === 'duplicate' && policy.rejectDuplicates) {
+    return reject(
+      [{ code: 'duplicate', message: `pixel-identical to the earlier image ${duplicate.imageId}` }],
+      result,
+    );
+  }
+  if (duplicate.kind === 'near_duplicate' && policy.rejectNearDuplicates) {
+    return reject(
+      [
+        {
+          code: 'near_duplicate',
+          message: `the same picture as the earlier image ${duplicate.imageId} (fingerprint distance ${duplicate.distance}, project maximum ${policy.nearDuplicateDistance})`,
+        },
+      ],
+      result,
+    );
+  }
+  return accept(result);
+}
+
+const accept = (result: qualityV1.QualityResult): Assessment => ({ accepted: true, result, reasons: [] });
+
+interface DuplicateVerdict {
+  kind: 'duplicate' | 'near_duplicate';
+  imageId: string;
+  distance: number;
+}
+
+/**
+ * The index is searched with a hash of the analysis pixels and the fingerprint. Whether a match is
+ * pixel-identical at full resolution is then confirmed by decoding both images in full: this costs
+ * a full decode only for the rare image that has a zero-distance match, instead of for every image.
+ */
+async function findDuplicate(
+  bytes: Buffer,
+  analysisPixels: Uint8Array,
+  fingerprint: Fingerprint,
+  policy: QualityPolicy,
+  scope: DuplicateScope,
+): Promise<DuplicateVerdict | undefined> {
+  if (!policy.rejectDuplicates && !policy.rejectNearDuplicates) return undefined;
+  const entry = {
+    imageId: scope.imageId,
+    order: scope.order,
+    pixelHash: createHash('sha256').update(analysisPixels).digest('hex'),
+    fingerprint,
+  };
+  // Searched at the project's distance even when near duplicates are allowed: the result then
+  // still says which earlier image this one resembles.
+  const maxDistance = policy.nearDuplicateDistance;
+  const match = scope.readOnly
+    ? await scope.index.find(entry, maxDistance)
+    : await scope.index.checkAndAdd(entry, maxDistance);
+  if (!match) return undefined;
+  if (match.kind === 'duplicate' || match.distance === 0) {
+    const earlier = await scope.loadImage(match.imageId);
+    const identical = earlier !== undefined && (await samePixels(bytes, earlier));
+    return {
+      kind: identical ? 'duplicate' : 'near_duplicate',
+      imageId: match.imageId,
+      distance: match.distance,
+    };
+  }
+  return { kind: 'near_duplicate', imageId: match.imageId, distance: match.distance };
+}
+
+/** Both images' upright first frames, decoded in full, have the same size, channels and pixels. */
+async function samePixels(a: Buffer, b: Buffer): Promise<boolean> {
+  try {
+    const [left, right] = await Promise.all([fullPixels(a), fullPixels(b)]);
+    return (
+      left.info.width === right.info.width &&
+      left.info.height === right.info.height &&
+      left.info.channels === right.info.channels &&
+      left.data.equals(right.data)
+    );
+  } catch (error) {
+    if (error instanceof ImageDecodeError) return false;
+    throw error;
+  }
+}
+
+async function fullPixels(bytes: Buffer) {
+  const image = await openImage(bytes);
+  return image.pipeline().raw().toBuffer({ resolveWithObject: true });
+}
+
+function metricsMessage(m: QualityMetrics, aspect: number): qualityV1.QualityMetrics {
+  return {
+    ...(Number.isNaN(m.blur) ? {} : { blur: round(m.blur) }),
+    brightnessP1: m.brightnessP1,
+    brightnessP5: m.brightnessP5,
+    brightnessP50: m.brightnessP50,
+    brightnessP95: m.brightnessP95,
+    brightnessP99: m.brightnessP99,
+    clipped: round(m.clipped),
+    contrast: round(m.contrast),
+    entropy: round(m.entropy),
+    colourfulness: m.colourfulness,
+    aspectRatio: round(aspect),
+  };
+}
+
+/** Four decimals: the scores are judged at that precision, and records stay readable. */
+const round = (value: number) => Math.round(value * 10_000) / 10_000;

@@ -1,0 +1,118 @@
+import { decodeOptions, sharp } from '@aperture/imaging';
+import { defaultPolicy } from '@aperture/persistence';
+import { corpusPath } from '@aperture/testing';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analysisRaster } from './analysis-raster';
+import { blank, contrast, desaturate, exposure, gaussianBlur } from './degrade';
+import { judgeMetrics } from './judge';
+import { blurEffect, measure, percentile, toGrey, type RgbRaster } from './metrics';
+
+const policy = { ...defaultPolicy.quality, rejectGreyscale: true };
+const codes = (raster: RgbRaster) => judgeMetrics(measure(raster), policy).map((r) => r.code);
+
+/** Real camera photos of the corpus (the calibration set), as analysis rasters. */
+async function cameraPhotos(): Promise<Array<[string, RgbRaster]>> {
+  const dirs = ['cameras/jpg', 'cameras/jpg/gps', 'cameras/jpg/exif-org'];
+  const photos: Array<[string, RgbRaster]> = [];
+  for (const dir of dirs) {
+    for (const name of readdirSync(corpusPath(dir)).sort()) {
+      if (!name.endsWith('.jpg') || name === 'corrupted.jpg') continue;
+      const bytes = readFileSync(join(corpusPath(dir), name));
+      photos.push([`${dir}/${name}`, await analysisRaster(sharp(bytes, decodeOptions).autoOrient())]);
+    }
+  }
+  return photos;
+}
+
+/** A synthetic scene: `paint(x, y)` gives the grey level of each pixel. */
+function scene(width: number, height: number, paint: (x: number, y: number) => number): RgbRaster {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const v = Math.max(0, Math.min(255, Math.round(paint(x, y))));
+      data.set([v, v, v], (y * width + x) * 3);
+    }
+  return { width, height, data };
+}
+
+describe('quality metrics on real photos and degraded copies', () => {
+  let photos: Array<[string, RgbRaster]>;
+  beforeAll(async () => {
+    photos = await cameraPhotos();
+    expect(photos.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it('finds no pixel defect in any real camera photo (colour photos, default thresholds)', () => {
+    const flagged = photos
+      .map(([name, raster]) => [name, codes(raster)] as const)
+      .filter(([, found]) => found.length > 0);
+    expect(flagged).toEqual([]);
+  });
+
+  it.each([
+    ['a Gaussian blur of σ=3 analysis pixels', gaussianBlur(3), 'blurry'],
+    ['exposure −3 EV', exposure(-3), 'underexposed'],
+    ['contrast scaled to 20 %', contrast(0.2), 'low_contrast'],
+    ['a blank frame of the mean colour', blank, 'low_information'],
+    ['colour removed (greyscale check on)', desaturate, 'greyscale'],
+  ])('flags every photo degraded by %s', async (_label, degrade, code) => {
+    const missed: string[] = [];
+    for (const [name, raster] of photos) if (!codes(await degrade(raster)).includes(code)) missed.push(name);
+    expect(missed).toEqual([]);
+  });
+
+  it('flags most photos pushed +3 EV as overexposed (a low-key photo keeps its shadows)', async () => {
+    let caught = 0;
+    for (const [, raster] of photos) if (codes(await exposure(3)(raster)).includes('overexposed')) caught++;
+    expect(caught / photos.length).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('measures blur the same way at any resolution', async () => {
+    const bytes = readFileSync(corpusPath('cameras/jpg/gps/DSCN0010.jpg'));
+    const full = await analysisRaster(sharp(bytes, decodeOptions));
+    const small = await analysisRaster(sharp(bytes, decodeOptions).resize(1024));
+    const large = await analysisRaster(sharp(bytes, decodeOptions).resize(4096));
+    for (const raster of [small, large]) expect(measure(raster).blur).toBeCloseTo(measure(full).blur, 1);
+  });
+});
+
+describe('scenes that fool naive checks', () => {
+  // A clear sky: a smooth vertical gradient over 85 % of the frame, a sharp dark horizon line.
+  const sky = scene(512, 384, (x, y) => (y < 320 + 8 * Math.sin(x / 20) ? 150 + y / 6 : 30 + ((x * 7) % 13)));
+
+  it('does not call a sharp photo of a smooth sky blurry, but does once it is defocused', async () => {
+    expect(codes(sky)).not.toContain('blurry');
+    expect(codes(await gaussianBlur(3)(sky))).toContain('blurry');
+  });
+
+  it('does not call a night scene with lit windows underexposed', () => {
+    const night = scene(512, 384, (x, y) =>
+      (x % 64 < 6 && y % 48 < 6) || (x > 200 && x < 230 && y > 100 && y < 140) ? 230 : 8,
+    );
+    expect(codes(night)).not.toContain('underexposed');
+    expect(codes(scene(512, 384, (x, y) => 8 + ((x + y) % 20)))).toContain('underexposed');
+  });
+
+  it('does not call a snow field with dark trees overexposed, but does once it is blown out', async () => {
+    const snow = scene(512, 384, (x, y) => (x % 90 < 12 && y > 150 ? 40 : 252 - ((x * 3 + y) % 7)));
+    expect(codes(snow)).not.toContain('overexposed');
+    const blown = scene(512, 384, (x, y) => (x % 90 < 12 && y > 150 ? 180 : 255));
+    expect(codes(blown)).toContain('overexposed');
+  });
+
+  it('reports no blur for a frame without edges, rather than a number', () => {
+    expect(blurEffect(toGrey(scene(64, 64, () => 90)))).toBeNaN();
+  });
+});
+
+describe('percentile', () => {
+  it('is the smallest value with at least the fraction of samples at or below it', () => {
+    const bins = new Uint32Array(256);
+    bins[10] = 98;
+    bins[200] = 2;
+    expect(percentile(bins, 0.5)).toBe(10);
+    expect(percentile(bins, 0.98)).toBe(10);
+    expect(percentile(bins, 0.99)).toBe(200);
+  });
+});

@@ -1,1 +1,0 @@
-module.exports = require('../../libs/testing/jest.preset.cjs').jestConfig(__dirname, 'unit');
