@@ -8,7 +8,14 @@ export { ImageRecordNotFoundError, ImageRecords } from './records/image-records'
 export type { NewImageRecord, PendingEvent, StageCompletion } from './records/image-records';
 export { OutboxRelay } from './records/outbox-relay';
 export type { OutboxPublisher, OutboxRelayOptions } from './records/outbox-relay';
-export { defaultPolicy, resolvePolicy } from './records/project-policy';
-export type { PolicyError, ProjectPolicy } from './records/project-policy';
+export { defaultPolicy, resolvePolicy, standardizeMetadataFields } from './records/project-policy';
+export type {
+  PolicyError,
+  ProjectPolicy,
+  StandardizeFit,
+  StandardizeFormat,
+  StandardizeMetadataField,
+  StandardizePolicy,
+} from './records/project-policy';
 export { ProjectPolicies, projectRecordModel, projectRecordSchema } from './records/project-record';
 export type { ProjectRecord } from './records/project-record';
