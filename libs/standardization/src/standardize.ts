@@ -25,7 +25,7 @@ export interface Standardized {
 /** The image cannot be brought into the spec for a reason of its own (a rejection, not a retry). */
 export class StandardizeRefused extends Error {
   constructor(
-    readonly code: 'animated' | 'corrupt',
+    readonly code: 'animated' | 'corrupt' | 'unsupported_format',
     message: string,
   ) {
     super(message);
@@ -65,7 +65,7 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
   try {
     header = await sharp(bytes, decodeOptions).metadata();
   } catch (error) {
-    throw new StandardizeRefused('corrupt', `the image does not decode: ${errorText(error)}`);
+    throw decodeFailure(error);
   }
   const frames = header.pages ?? 1;
   const animated = frames > 1 && header.delay !== undefined;
@@ -113,7 +113,7 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
       .toBuffer({ resolveWithObject: true });
     pixels = { data, width: info.width, height: info.height, channels: info.channels, bits: workBits };
   } catch (error) {
-    throw new StandardizeRefused('corrupt', `the image does not decode: ${errorText(error)}`);
+    throw decodeFailure(error);
   }
   const eightBit = workBits === 16 ? roundTo8Bit(pixels) : pixels;
   if (workBits === 16 && outputBits === 8) op('round-to-8-bit', { from: 16, method: 'round-half-up' });
@@ -260,13 +260,13 @@ async function encode(
   xmp: string | undefined,
   thumbnailSize?: number,
 ): Promise<{ data: Buffer; info: { width: number; height: number; channels: number } }> {
-  let image = sharp(pixels.data, {
-    raw: {
-      width: pixels.width,
-      height: pixels.height,
-      channels: pixels.channels,
-      ...(pixels.bits === 16 && { depth: 'ushort' as const }),
-    },
+  // sharp takes 16-bit raw samples as a Uint16Array (the array type tells it the depth).
+  const samples =
+    pixels.bits === 16
+      ? new Uint16Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.length / 2)
+      : pixels.data;
+  let image = sharp(samples, {
+    raw: { width: pixels.width, height: pixels.height, channels: pixels.channels },
   });
   if (thumbnailSize !== undefined) {
     image = image.resize(thumbnailSize, thumbnailSize, { fit: 'inside', withoutEnlargement: true });
@@ -301,6 +301,14 @@ function encoderParams(spec: StandardizeSpec): Record<string, string | number> {
 function hexColour(hex: string): { r: number; g: number; b: number } {
   const value = Number.parseInt(hex.slice(1), 16);
   return { r: (value >> 16) & 0xff, g: (value >> 8) & 0xff, b: value & 0xff };
+}
+
+/** A decoder this build lacks (HEVC in HEIC) is not the file's fault: said apart from corruption. */
+function decodeFailure(error: unknown): StandardizeRefused {
+  const text = errorText(error);
+  return /unsupported (codec|feature|image format)|no decoder/i.test(text)
+    ? new StandardizeRefused('unsupported_format', `no decoder for this image here: ${text}`)
+    : new StandardizeRefused('corrupt', `the image does not decode: ${text}`);
 }
 
 function errorText(error: unknown): string {
