@@ -32,7 +32,9 @@ function compare(
 /** The source's stored RGB values (its ICC profile ignored), 0..1. */
 async function storedRgb(path: string, sixteen: boolean): Promise<(pixel: number) => number[]> {
   const image = sharp(corpus(path), { ignoreIcc: true }).toColourspace(sixteen ? 'rgb16' : 'srgb');
-  const { data, info } = await image.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await image
+    .raw({ depth: sixteen ? 'ushort' : 'uchar' })
+    .toBuffer({ resolveWithObject: true });
   const values = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : data;
   const scale = sixteen ? 65535 : 255;
   return (p) => [0, 1, 2].map((c) => values[p * info.channels + c]! / scale);
@@ -45,20 +47,23 @@ describe('colour: embedded ICC profiles are converted to sRGB', () => {
     ['Display P3 (PNG)', 'formats/p3.png', displayP3, false, { mean: 0.5, p95: 1 }],
     ['ProPhoto RGB (PNG)', 'formats/prophoto.png', proPhotoRgb, false, { mean: 0.5, p95: 1 }],
     ['Adobe RGB (1998), 16-bit TIFF', 'formats/tifftag-photoshop.tiff', adobeRgb, true, { mean: 4, p95: 12 }],
-  ])('%s: pixels match the colour space definition, not the raw numbers', async (_name, path, space, sixteen, tolerance) => {
-    const { bytes, result } = await standardizeImage(corpus(path), exact);
-    const out = await pixelsOf(bytes);
-    const stored = await storedRgb(path, sixteen);
-    const converted = compare(out, (p) => toSrgb8(space, stored(p)));
-    expect(converted.mean).toBeLessThan(tolerance.mean);
-    expect(converted.p95).toBeLessThanOrEqual(tolerance.p95);
-    // Ignoring the profile would be visibly different.
-    const naive = compare(out, (p) => stored(p).map((v) => Math.round(v * 255)));
-    expect(naive.max).toBeGreaterThan(converted.p95 + 6);
-    expect(naive.mean).toBeGreaterThan(converted.mean * 2);
-    expect(result.operations.find((o) => o.name === 'icc-transform')?.params['to']).toBe('sRGB');
-    expect(await sharp(bytes).metadata()).toMatchObject({ space: 'srgb', depth: 'uchar' });
-  });
+  ])(
+    '%s: pixels match the colour space definition, not the raw numbers',
+    async (_name, path, space, sixteen, tolerance) => {
+      const { bytes, result } = await standardizeImage(corpus(path), exact);
+      const out = await pixelsOf(bytes);
+      const stored = await storedRgb(path, sixteen);
+      const converted = compare(out, (p) => toSrgb8(space, stored(p)));
+      expect(converted.mean).toBeLessThan(tolerance.mean);
+      expect(converted.p95).toBeLessThanOrEqual(tolerance.p95);
+      // Ignoring the profile would be visibly different.
+      const naive = compare(out, (p) => stored(p).map((v) => Math.round(v * 255)));
+      expect(naive.max).toBeGreaterThan(converted.p95 + 6);
+      expect(naive.mean).toBeGreaterThan(converted.mean * 2);
+      expect(result.operations.find((o) => o.name === 'icc-transform')?.params['to']).toBe('sRGB');
+      expect(await sharp(bytes).metadata()).toMatchObject({ space: 'srgb', depth: 'uchar' });
+    },
+  );
 
   it('CIELAB TIFF: every pixel matches the L*a*b* definition', async () => {
     const { bytes } = await standardizeImage(corpus('formats/cielab-dagams.tiff'), exact);
@@ -106,7 +111,9 @@ describe('colour: embedded ICC profiles are converted to sRGB', () => {
     });
     expect(inverted.mean).toBeGreaterThan(80);
     // Washed out = compressed range: the managed image keeps its darks and lights.
-    const luma = [...Array(out.width * out.height).keys()].map((p) => out.data[p * 3 + 1]!).sort((a, b) => a - b);
+    const luma = [...Array(out.width * out.height).keys()]
+      .map((p) => out.data[p * 3 + 1]!)
+      .sort((a, b) => a - b);
     expect(luma[Math.floor(luma.length * 0.05)]!).toBeLessThan(60);
     expect(luma[Math.floor(luma.length * 0.95)]!).toBeGreaterThan(180);
     expect(result.sourceColorSpace).toBe('cmyk');
@@ -124,7 +131,9 @@ describe('colour: embedded ICC profiles are converted to sRGB', () => {
     const { bytes } = await standardizeImage(corpus('formats/concert.jpg'), exact);
     const out = await pixelsOf(bytes);
     expect(out.channels).toBe(3);
-    const grey = await pixelsOf(sharp(corpus('formats/concert.jpg'), { ignoreIcc: true }).toColourspace('b-w'));
+    const grey = await pixelsOf(
+      sharp(corpus('formats/concert.jpg'), { ignoreIcc: true }).toColourspace('b-w'),
+    );
     const result = compare(out, (p) => [grey.data[p]!, grey.data[p]!, grey.data[p]!]);
     expect(result.mean).toBeLessThan(4);
     for (let p = 0; p < out.width * out.height; p++) {
@@ -135,7 +144,10 @@ describe('colour: embedded ICC profiles are converted to sRGB', () => {
 
 describe('colour: 16-bit sources', () => {
   it('16-bit PNG: the Dutch flag keeps its exact red, white and blue in 8-bit sRGB', async () => {
-    const { bytes, result } = await standardizeImage(corpus('formats/Flag_of_the_Netherlands-16bit.png'), exact);
+    const { bytes, result } = await standardizeImage(
+      corpus('formats/Flag_of_the_Netherlands-16bit.png'),
+      exact,
+    );
     const out = await pixelsOf(bytes);
     expect(result).toMatchObject({ sourceBitDepth: 16, bitDepth: 8 });
     const at = (row: number) => [...out.data.subarray(row * out.width * 3, row * out.width * 3 + 3)];
@@ -151,7 +163,10 @@ describe('colour: 16-bit sources', () => {
     const { bytes, result } = await standardizeImage(corpus(path), exact);
     const out = await pixelsOf(bytes);
     // The same colour conversion kept in 16 bits: the reference the 8-bit output is rounded from.
-    const { data } = await sharp(corpus(path)).toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(corpus(path))
+      .toColourspace('rgb16')
+      .raw({ depth: 'ushort' })
+      .toBuffer({ resolveWithObject: true });
     const wide = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
     let rounded = 0;
     let truncated = 0;
@@ -168,7 +183,10 @@ describe('colour: 16-bit sources', () => {
     const path = 'formats/16-bit-grey-alpha.png';
     const png = await pixelsOf((await standardizeImage(corpus(path), exact)).bytes);
     expect(png.channels).toBe(4);
-    const { data } = await sharp(corpus(path)).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(corpus(path))
+      .toColourspace('grey16')
+      .raw({ depth: 'ushort' })
+      .toBuffer({ resolveWithObject: true });
     const wide = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
     for (let p = 0; p < png.width * png.height; p++) {
       expect(png.data[p * 4 + 3]).toBe(Math.round(wide[p * 2 + 1]! / 257));

@@ -67,7 +67,12 @@ export function planGeometry(source: Size, spec: GeometrySpec): GeometryPlan {
       const inner = containedSize(source, box, spec.upscale);
       const left = Math.floor((box.width - inner.width) / 2);
       const top = Math.floor((box.height - inner.height) / 2);
-      const pad = { top, bottom: box.height - inner.height - top, left, right: box.width - inner.width - left };
+      const pad = {
+        top,
+        bottom: box.height - inner.height - top,
+        left,
+        right: box.width - inner.width - left,
+      };
       const plan = withResize(source, inner);
       return Object.values(pad).some((edge) => edge > 0) ? { ...plan, pad, output: box } : plan;
     }
@@ -75,8 +80,14 @@ export function planGeometry(source: Size, spec: GeometrySpec): GeometryPlan {
       const aspect = box.width / box.height;
       const crop: Size =
         source.width / source.height > aspect
-          ? { width: Math.min(source.width, Math.max(1, Math.round(source.height * aspect))), height: source.height }
-          : { width: source.width, height: Math.min(source.height, Math.max(1, Math.round(source.width / aspect))) };
+          ? {
+              width: Math.min(source.width, Math.max(1, Math.round(source.height * aspect))),
+              height: source.height,
+            }
+          : {
+              width: source.width,
+              height: Math.min(source.height, Math.max(1, Math.round(source.width / aspect))),
+            };
       const region = {
         left: Math.floor((source.width - crop.width) / 2),
         top: Math.floor((source.height - crop.height) / 2),

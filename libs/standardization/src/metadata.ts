@@ -22,7 +22,11 @@ type Segments = Record<string, Record<string, unknown> | undefined>;
 
 /** Where each field is looked for, first hit wins: EXIF IFD0, then XMP (dc), then IPTC. */
 const sources: Record<StandardizeMetadataField, Array<(s: Segments) => unknown>> = {
-  copyright: [(s) => s['ifd0']?.['Copyright'], (s) => s['dc']?.['rights'], (s) => s['iptc']?.['CopyrightNotice']],
+  copyright: [
+    (s) => s['ifd0']?.['Copyright'],
+    (s) => s['dc']?.['rights'],
+    (s) => s['iptc']?.['CopyrightNotice'],
+  ],
   artist: [(s) => s['ifd0']?.['Artist'], (s) => s['dc']?.['creator'], (s) => s['iptc']?.['Byline']],
   description: [
     (s) => s['ifd0']?.['ImageDescription'],
@@ -83,7 +87,11 @@ export async function readSourceMetadata(
 function plainText(value: unknown): string | undefined {
   let text: string | undefined;
   if (typeof value === 'string') text = value;
-  else if (Array.isArray(value)) text = value.map((item) => plainText(item) ?? '').filter(Boolean).join('; ');
+  else if (Array.isArray(value))
+    text = value
+      .map((item) => plainText(item) ?? '')
+      .filter(Boolean)
+      .join('; ');
   else if (value && typeof value === 'object' && 'value' in value) text = plainText(value.value);
   else if (typeof value === 'number') text = String(value);
   // eslint-disable-next-line no-control-regex

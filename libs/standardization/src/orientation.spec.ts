@@ -7,7 +7,10 @@ describe.each(['landscape', 'portrait'])('EXIF orientation, the %s series', (ser
   const upright = standardizeImage(corpus(`cameras/jpg/orientation/${series}_1.jpg`), spec());
 
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('orientation %i comes out upright, like orientation 1', async (n) => {
-    const { bytes, result } = await standardizeImage(corpus(`cameras/jpg/orientation/${series}_${n}.jpg`), spec());
+    const { bytes, result } = await standardizeImage(
+      corpus(`cameras/jpg/orientation/${series}_${n}.jpg`),
+      spec(),
+    );
     const reference = await upright;
     expect(result.appliedOrientation).toBe(n);
     expect([result.width, result.height]).toEqual(series === 'landscape' ? [600, 450] : [450, 600]);

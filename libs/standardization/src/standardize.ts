@@ -70,13 +70,18 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
   const frames = header.pages ?? 1;
   const animated = frames > 1 && header.delay !== undefined;
   if (animated && spec.animated === 'reject')
-    throw new StandardizeRefused('animated', `the image is animated (${frames} frames) and the spec rejects animations`);
+    throw new StandardizeRefused(
+      'animated',
+      `the image is animated (${frames} frames) and the spec rejects animations`,
+    );
 
   const source = await readSourceMetadata(bytes, spec.keepMetadata);
   const orientation = header.orientation ?? 1;
   const [sourceWidth, sourceHeight] = [header.width, header.height];
   const upright =
-    orientation >= 5 ? { width: sourceHeight, height: sourceWidth } : { width: sourceWidth, height: sourceHeight };
+    orientation >= 5
+      ? { width: sourceHeight, height: sourceWidth }
+      : { width: sourceWidth, height: sourceHeight };
   const plan = planGeometry(upright, spec);
   const sourceBits = isSixteenBit(header) ? 16 : 8;
   const outputBits = spec.bitDepth === 16 && spec.format === 'png' ? 16 : 8;

@@ -75,7 +75,9 @@ describe('resolvePolicy', () => {
     expect(spec({ width: 640 }).errors).toEqual([
       { field: 'standardize.width', message: 'width and height must be set together (or both 0)' },
     ]);
-    expect(spec({ width: 64, height: 64, aspectRatio: '1:1' }).errors[0]?.field).toBe('standardize.aspectRatio');
+    expect(spec({ width: 64, height: 64, aspectRatio: '1:1' }).errors[0]?.field).toBe(
+      'standardize.aspectRatio',
+    );
     expect(spec({ bitDepth: 16 }).errors).toEqual([
       { field: 'standardize.bitDepth', message: '16 needs format png' },
     ]);

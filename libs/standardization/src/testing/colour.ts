@@ -76,6 +76,10 @@ export function labToSrgb8(L: number, a: number, b: number): number[] {
   const fz = fy - b / 200;
   const inverse = (t: number) => (t ** 3 > 216 / 24389 ? t ** 3 : (116 * t - 16) / (24389 / 27));
   const white = [0.95047, 1, 1.08883];
-  const xyz = [inverse(fx) * white[0]!, (L > 8 ? fy ** 3 : L / (24389 / 27)) * white[1]!, inverse(fz) * white[2]!];
+  const xyz = [
+    inverse(fx) * white[0]!,
+    (L > 8 ? fy ** 3 : L / (24389 / 27)) * white[1]!,
+    inverse(fz) * white[2]!,
+  ];
   return multiply(xyzToLinearSrgb, xyz).map(encodeSrgb);
 }

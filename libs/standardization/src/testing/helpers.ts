@@ -49,7 +49,7 @@ export async function exiftoolTags(exiftool: ExifTool, bytes: Buffer): Promise<R
   try {
     const file = join(dir, 'image');
     await writeFile(file, bytes);
-    const tags = (await exiftool.readRaw(file, { readArgs: ['-G1', '-a', '-u'] })) as Record<string, unknown>;
+    const tags: Record<string, unknown> = await exiftool.readRaw(file, { readArgs: ['-G1', '-a', '-u'] });
     return Object.fromEntries(
       Object.entries(tags).filter(([key]) => !/^(SourceFile|ExifTool|System|File|Composite):?/.test(key)),
     );
