@@ -63,6 +63,11 @@ export class InvalidBlobKeyError extends Error {
   }
 }
 
+/** The key `putContentAddressed` gives bytes of this SHA-256 (lower-case hex) under `prefix`. */
+export function contentAddressedKey(prefix: string, sha256: string): string {
+  return `${prefix}/sha256/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+}
+
 /** Throws InvalidBlobKeyError unless `key` is a safe relative `/`-separated path. */
 export function assertValidKey(key: string): void {
   const refuse = (reason: string): never => {

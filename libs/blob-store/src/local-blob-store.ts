@@ -7,6 +7,7 @@ import {
   assertValidKey,
   BlobNotFoundError,
   BlobTooLargeError,
+  contentAddressedKey,
   type BlobStore,
   type StoredBlob,
 } from './blob-store';
@@ -48,7 +49,7 @@ export class LocalBlobStore implements BlobStore {
       throw failure.error; // unchanged: BlobTooLargeError, what inspectHead threw, a disk or source error
     }
     const sha256 = sink.sha256();
-    const key = `${options.prefix}/sha256/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+    const key = contentAddressedKey(options.prefix, sha256);
     try {
       // Same bytes stored before: the rename replaces the file with an identical one.
       await this.moveIntoPlace(tmpPath, key);
