@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 
 import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
+import { registerStandardize } from './standardize';
 
 function positiveInt(max: number) {
   return (value: string): number => {
@@ -47,7 +48,9 @@ Connection:
 
 export function buildProgram(): Command {
   const program = new Command('aperture')
-    .description('Client of the Aperture ingest API: upload batches of images and follow their curation.')
+    .description(
+      'Client of the Aperture ingest API: upload batches of images and follow their curation; standardize images locally.',
+    )
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)');
 
@@ -94,6 +97,8 @@ Examples:
     .action(async (id: string, options: Parameters<typeof batchCommand>[1]) => {
       process.exitCode = await batchCommand(id, options, processIo());
     });
+
+  registerStandardize(program, (code) => (process.exitCode = code));
 
   return program;
 }
