@@ -111,28 +111,38 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
   pipeline = applyGeometry(pipeline, plan, spec, keepAlpha, header.hasAlpha, op);
   pipeline = pipeline.toColourspace(workBits === 16 ? 'rgb16' : 'srgb');
 
-  let pixels: RawPixels;
-  try {
-    const { data, info } = await pipeline
-      .raw({ depth: workBits === 16 ? 'ushort' : 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    pixels = { data, width: info.width, height: info.height, channels: info.channels, bits: workBits };
-  } catch (error) {
-    throw decodeFailure(error);
-  }
-  const eightBit = workBits === 16 ? roundTo8Bit(pixels) : pixels;
-  if (workBits === 16 && outputBits === 8) op('round-to-8-bit', { from: 16, method: 'round-half-up' });
-
   const kept = spec.keepMetadata.filter((field) => source.fields[field] !== undefined);
-  op('strip-metadata', { kept: kept.join(',') });
-  const encoded = await encode(outputBits === 16 ? pixels : eightBit, spec, xmpPacket(source.fields));
-  op('encode', { format: spec.format, ...encoderParams(spec), bitDepth: outputBits });
-
+  const xmp = xmpPacket(source.fields);
+  let encoded: Encoded;
   let thumbnail: Standardized['thumbnail'];
-  if (spec.thumbnailSize > 0) {
-    const { data, info } = await encode(eightBit, spec, undefined, spec.thumbnailSize);
-    thumbnail = { bytes: data, width: info.width, height: info.height };
-    op('thumbnail', { width: info.width, height: info.height, format: spec.format });
+  if (workBits === 8 && spec.thumbnailSize === 0) {
+    // One pass, decode to encode: nothing else needs the pixels.
+    encoded = await withEncoder(pipeline, spec, xmp)
+      .toBuffer({ resolveWithObject: true })
+      .catch((error: unknown) => Promise.reject(decodeFailure(error)));
+    op('strip-metadata', { kept: kept.join(',') });
+    op('encode', { format: spec.format, ...encoderParams(spec), bitDepth: outputBits });
+  } else {
+    // The pixels once, in memory: rounded from 16 bits and/or shared with the thumbnail.
+    let pixels: RawPixels;
+    try {
+      const { data, info } = await pipeline
+        .raw({ depth: workBits === 16 ? 'ushort' : 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      pixels = { data, width: info.width, height: info.height, channels: info.channels, bits: workBits };
+    } catch (error) {
+      throw decodeFailure(error);
+    }
+    const eightBit = workBits === 16 ? roundTo8Bit(pixels) : pixels;
+    if (workBits === 16 && outputBits === 8) op('round-to-8-bit', { from: 16, method: 'round-half-up' });
+    op('strip-metadata', { kept: kept.join(',') });
+    encoded = await encode(outputBits === 16 ? pixels : eightBit, spec, xmp);
+    op('encode', { format: spec.format, ...encoderParams(spec), bitDepth: outputBits });
+    if (spec.thumbnailSize > 0) {
+      const { data, info } = await encode(eightBit, spec, undefined, spec.thumbnailSize);
+      thumbnail = { bytes: data, width: info.width, height: info.height };
+      op('thumbnail', { width: info.width, height: info.height, format: spec.format });
+    }
   }
 
   return {
@@ -259,12 +269,15 @@ function roundTo8Bit(pixels: RawPixels): RawPixels {
   return { ...pixels, data: narrow, bits: 8 };
 }
 
+type Encoded = { data: Buffer; info: { width: number; height: number; channels: number } };
+
+/** Encodes raw pixels (16-bit ones as 16-bit PNG), optionally shrunk to a thumbnail. */
 async function encode(
   pixels: RawPixels,
   spec: StandardizeSpec,
   xmp: string | undefined,
   thumbnailSize?: number,
-): Promise<{ data: Buffer; info: { width: number; height: number; channels: number } }> {
+): Promise<Encoded> {
   // sharp takes 16-bit raw samples as a Uint16Array (the array type tells it the depth).
   const samples =
     pixels.bits === 16
@@ -277,17 +290,20 @@ async function encode(
     image = image.resize(thumbnailSize, thumbnailSize, { fit: 'inside', withoutEnlargement: true });
   }
   if (pixels.bits === 16) image = image.toColourspace('rgb16');
-  if (xmp) image = image.withXmp(xmp);
+  return withEncoder(image, spec, xmp).toBuffer({ resolveWithObject: true });
+}
+
+/** The spec's encoder, and the whitelisted metadata as XMP if there is any. */
+function withEncoder(image: Sharp, spec: StandardizeSpec, xmp: string | undefined): Sharp {
+  const out = xmp ? image.withXmp(xmp) : image;
   const { format, quality } = spec;
-  image =
-    format === 'jpeg'
-      ? image.jpeg({ quality })
-      : format === 'webp'
-        ? image.webp({ quality, effort: 4 })
-        : format === 'avif'
-          ? image.avif({ quality, effort: 2 })
-          : image.png({ compressionLevel: 6 });
-  return image.toBuffer({ resolveWithObject: true });
+  return format === 'jpeg'
+    ? out.jpeg({ quality })
+    : format === 'webp'
+      ? out.webp({ quality, effort: 4 })
+      : format === 'avif'
+        ? out.avif({ quality, effort: 2 })
+        : out.png({ compressionLevel: 6 });
 }
 
 function encoderParams(spec: StandardizeSpec): Record<string, string | number> {
