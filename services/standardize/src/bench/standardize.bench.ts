@@ -22,11 +22,6 @@ interface Input {
   height: number;
 }
 
-interface Measure {
-  cpuMs: number;
-  wallMs: number;
-}
-
 const spec = defaultPolicy.standardize;
 
 function cameraJpegs(): string[] {
