@@ -1,3 +1,4 @@
+import { S3BlobStore } from '@aperture/blob-store';
 import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -162,5 +163,42 @@ describe('standardize stage', () => {
     await expect(
       preview({ content, spec: standardizeV1.OutputSpec.fromPartial({ fit: 'stretch', bitDepth: 16 }) }),
     ).rejects.toMatchObject({ details: expect.stringContaining('spec.fit must be one of') });
+  });
+});
+
+// The same stage with BLOB_STORE=s3: raw bytes, derivative and thumbnail all on the real
+// S3-compatible server of the global setup, in a bucket of this run.
+describe('standardize stage on the S3 blob store', () => {
+  let harness: StageHarness;
+
+  beforeAll(async () => {
+    harness = await startStageHarness(standardizeStage, [Topics.imageStandardized, Topics.imageRejected], {
+      BLOB_STORE: 's3',
+      S3_BUCKET: `aperture-it-std-${Date.now().toString(36)}`,
+    });
+    await harness.createProject('t1', 'p1', { standardize: { maxLongSide: 320, format: 'webp' } });
+  });
+  afterAll(async () => harness?.close());
+
+  it('writes the derivative and thumbnail through the S3 store, content-addressed', async () => {
+    expect(harness.ctx.blobs).toBeInstanceOf(S3BlobStore);
+    const imageId = `img_s3_${Date.now()}`;
+    const raw = readFileSync(corpusPath('cameras/jpg/gps/DSCN0021.jpg'));
+    const image = await harness.createImage(imageId, raw, { tenantId: 't1', projectId: 'p1' });
+    await harness.produce(
+      Topics.imageQualified,
+      imageId,
+      qualityV1.ImageQualified.encode({ image }).finish(),
+    );
+    await harness.settle(imageId);
+
+    const result = (await harness.records.get(imageId))!.stages[
+      'standardize'
+    ] as standardizeV1.StandardizeResult;
+    const derivative = await harness.ctx.blobs.get(result.derivative!.key);
+    expect(result.derivative!.key).toBe(addressed('derived', sha256(derivative)));
+    expect(await sharp(derivative).metadata()).toMatchObject({ format: 'webp', width: 320, height: 240 });
+    expect(await harness.ctx.blobs.exists(result.thumbnail!.key)).toBe(true);
+    expect(harness.received(Topics.imageStandardized, imageId)).toHaveLength(1);
   });
 });
