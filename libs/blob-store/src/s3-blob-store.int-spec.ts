@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   BlobNotFoundError,
   BlobTooLargeError,
@@ -33,7 +33,12 @@ describe('S3BlobStore on a real S3-compatible server', () => {
     store = createBlobStore({ ...process.env, BLOB_STORE: 's3', S3_BUCKET: bucket }) as S3BlobStore;
     expect(store).toBeInstanceOf(S3BlobStore);
   });
-  afterAll(() => store?.client.destroy());
+  afterAll(async () => {
+    // Leave the server as it was: the run's objects and bucket go.
+    for (const key of await keys()) await store.delete(key);
+    await store.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    store.client.destroy();
+  });
 
   async function keys(): Promise<string[]> {
     const listed = await store.client.send(new ListObjectsV2Command({ Bucket: bucket }));

@@ -1,4 +1,5 @@
 import { S3BlobStore } from '@aperture/blob-store';
+import { DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -178,7 +179,16 @@ describe('standardize stage on the S3 blob store', () => {
     });
     await harness.createProject('t1', 'p1', { standardize: { maxLongSide: 320, format: 'webp' } });
   });
-  afterAll(async () => harness?.close());
+  afterAll(async () => {
+    // The run's objects and bucket go, then the stage.
+    const store = harness?.ctx.blobs as S3BlobStore | undefined;
+    if (store) {
+      const listed = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket }));
+      for (const object of listed.Contents ?? []) await store.delete(object.Key!);
+      await store.client.send(new DeleteBucketCommand({ Bucket: store.bucket }));
+    }
+    await harness?.close();
+  });
 
   it('writes the derivative and thumbnail through the S3 store, content-addressed', async () => {
     expect(harness.ctx.blobs).toBeInstanceOf(S3BlobStore);
