@@ -119,7 +119,7 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
     // One pass, decode to encode: nothing else needs the pixels.
     encoded = await withEncoder(pipeline, spec, xmp)
       .toBuffer({ resolveWithObject: true })
-      .catch((error: unknown) => Promise.reject(decodeFailure(error)));
+      .catch((error: unknown) => Promise.reject(decodeFailure(error, header)));
     op('strip-metadata', { kept: kept.join(',') });
     op('encode', { format: spec.format, ...encoderParams(spec), bitDepth: outputBits });
   } else {
@@ -131,7 +131,7 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
         .toBuffer({ resolveWithObject: true });
       pixels = { data, width: info.width, height: info.height, channels: info.channels, bits: workBits };
     } catch (error) {
-      throw decodeFailure(error);
+      throw decodeFailure(error, header);
     }
     const eightBit = workBits === 16 ? roundTo8Bit(pixels) : pixels;
     if (workBits === 16 && outputBits === 8) op('round-to-8-bit', { from: 16, method: 'round-half-up' });
@@ -325,9 +325,11 @@ function hexColour(hex: string): { r: number; g: number; b: number } {
 }
 
 /** A decoder this build lacks (HEVC in HEIC) is not the file's fault: said apart from corruption. */
-function decodeFailure(error: unknown): StandardizeRefused {
+function decodeFailure(error: unknown, header?: Metadata): StandardizeRefused {
   const text = errorText(error);
-  return /unsupported (codec|feature|image format)|no decoder/i.test(text)
+  // The prebuilt libvips reads an HEVC-coded HEIF's header but has no HEVC decoder.
+  const hevc = header?.format === 'heif' && header.compression === 'hevc';
+  return hevc || /unsupported (codec|feature|image format)|no decoder/i.test(text)
     ? new StandardizeRefused('unsupported_format', `no decoder for this image here: ${text}`)
     : new StandardizeRefused('corrupt', `the image does not decode: ${text}`);
 }
