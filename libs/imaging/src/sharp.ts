@@ -11,5 +11,10 @@ sharp.cache(false);
 /** Options for every decode: fail on a decoding error (truncated data), bounded pixel count. */
 export const decodeOptions: SharpOptions = { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS };
 
+/** decodeOptions with another pixel limit. */
+export function decodeOptionsWithin(maxPixels: number): SharpOptions {
+  return { ...decodeOptions, limitInputPixels: maxPixels };
+}
+
 /** sharp, configured for this process. */
 export { sharp };
