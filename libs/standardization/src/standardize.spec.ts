@@ -226,9 +226,8 @@ describe('refusals', () => {
     ['a truncated JPEG', 'formats/truncated.jpg', 'corrupt'],
     ['a JPEG with a corrupt header', 'formats/corrupt-header.jpg', 'corrupt'],
     ['a truncated PNG', 'formats/truncated.png', 'corrupt'],
-    // HEVC-coded HEIC: the prebuilt libvips has no HEVC decoder (libheif comes with @aperture/imaging's
-    // openImage, not merged yet), so it is refused as unsupported, not mistaken for a corrupt file.
-    ['an HEVC-coded HEIC (no decoder in this build)', 'cameras/heic/IMG_5195.HEIC', 'unsupported_format'],
+    ['an SVG (not a format the pipeline takes)', 'formats/check.svg', 'unsupported_format'],
+    ['an image past the pixel limit', 'formats/giant-image.jpg', 'too_large'],
   ])('refuses %s (file %s, reason %s)', async (_name, path, code) => {
     const error: unknown = await standardizeImage(corpus(path), spec()).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StandardizeRefused);

@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { standardizeV1 } from '@aperture/contracts';
-import { decodeOptions, sharp } from '@aperture/imaging';
+import {
+  asDecodeError,
+  type DecodedImage,
+  type DecodeRejectionCode,
+  heicDecoderName,
+  type ImageHeader,
+  openImage,
+  sharp,
+} from '@aperture/imaging';
 import type { StandardizeFormat, StandardizePolicy } from '@aperture/persistence';
-import type { Metadata, Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
 import { type GeometryPlan, planGeometry } from './geometry';
 import { readSourceMetadata, xmpPacket } from './metadata';
 
@@ -25,7 +33,7 @@ export interface Standardized {
 /** The image cannot be brought into the spec for a reason of its own (a rejection, not a retry). */
 export class StandardizeRefused extends Error {
   constructor(
-    readonly code: 'animated' | 'corrupt' | 'unsupported_format',
+    readonly code: 'animated' | DecodeRejectionCode,
     message: string,
   ) {
     super(message);
@@ -61,14 +69,17 @@ const alphaFormats: ReadonlySet<StandardizeFormat> = new Set(['webp', 'png', 'av
  * Returns the bytes, their SHA-256 and the list of operations applied with their parameters.
  */
 export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Promise<Standardized> {
-  let header: Metadata;
+  // The project's one decoder interface: header, limits, and a pipeline over the upright first
+  // frame (HEIC/HEIF through libheif, everything else through sharp).
+  let image: DecodedImage;
   try {
-    header = await sharp(bytes, decodeOptions).metadata();
+    image = await openImage(bytes);
   } catch (error) {
     throw decodeFailure(error);
   }
-  const frames = header.pages ?? 1;
-  const animated = frames > 1 && header.delay !== undefined;
+  const { header } = image;
+  const frames = header.frames;
+  const animated = frames > 1 && (header.format === 'gif' || header.format === 'webp');
   if (animated && spec.animated === 'reject')
     throw new StandardizeRefused(
       'animated',
@@ -76,12 +87,11 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
     );
 
   const source = await readSourceMetadata(bytes, spec.keepMetadata);
-  const orientation = header.orientation ?? 1;
-  const [sourceWidth, sourceHeight] = [header.width, header.height];
-  const upright =
-    orientation >= 5
-      ? { width: sourceHeight, height: sourceWidth }
-      : { width: sourceWidth, height: sourceHeight };
+  const orientation = header.orientation;
+  // The header's size is as displayed; the source's stored size is recorded before orientation.
+  const upright = { width: header.width, height: header.height };
+  const [sourceWidth, sourceHeight] =
+    orientation >= 5 ? [header.height, header.width] : [header.width, header.height];
   const plan = planGeometry(upright, spec);
   const sourceBits = isSixteenBit(header) ? 16 : 8;
   const outputBits = spec.bitDepth === 16 && spec.format === 'png' ? 16 : 8;
@@ -101,11 +111,12 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
     frame: 1,
     frames,
     bitDepth: sourceBits,
-    colourSpace: header.space ?? 'unknown',
+    colourSpace: header.colourSpace,
+    ...(header.format === 'heic' && { decoder: `libheif (${heicDecoderName()})` }),
   });
 
-  let pipeline: Sharp = sharp(bytes, decodeOptions);
-  pipeline = pipeline.autoOrient();
+  // Upright already: the pipeline applies the EXIF orientation (libheif applies HEIF's irot/imir).
+  let pipeline: Sharp = image.pipeline();
   if (orientation !== 1) op('auto-orient', { orientation });
   pipeline = applyColourTransform(pipeline, header, source.iccDescription, op);
   pipeline = applyGeometry(pipeline, plan, spec, keepAlpha, header.hasAlpha, op);
@@ -119,7 +130,7 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
     // One pass, decode to encode: nothing else needs the pixels.
     encoded = await withEncoder(pipeline, spec, xmp)
       .toBuffer({ resolveWithObject: true })
-      .catch((error: unknown) => Promise.reject(decodeFailure(error, header)));
+      .catch((error: unknown) => Promise.reject(decodeFailure(error)));
     op('strip-metadata', { kept: kept.join(',') });
     op('encode', { format: spec.format, ...encoderParams(spec), bitDepth: outputBits });
   } else {
@@ -131,7 +142,7 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
         .toBuffer({ resolveWithObject: true });
       pixels = { data, width: info.width, height: info.height, channels: info.channels, bits: workBits };
     } catch (error) {
-      throw decodeFailure(error, header);
+      throw decodeFailure(error);
     }
     const eightBit = workBits === 16 ? roundTo8Bit(pixels) : pixels;
     if (workBits === 16 && outputBits === 8) op('round-to-8-bit', { from: 16, method: 'round-half-up' });
@@ -154,8 +165,8 @@ export async function standardizeImage(bytes: Buffer, spec: StandardizeSpec): Pr
       height: encoded.info.height,
       format: spec.format,
       appliedOrientation: orientation,
-      sourceColorSpace: header.space ?? 'unknown',
-      hadIccProfile: header.icc !== undefined,
+      sourceColorSpace: header.colourSpace,
+      hadIccProfile: header.hasIccProfile,
       sha256: createHash('sha256').update(encoded.data).digest('hex'),
       sizeBytes: String(encoded.data.length),
       operations,
@@ -205,14 +216,8 @@ interface RawPixels {
 
 type Op = (name: string, params?: Record<string, string | number | boolean>) => void;
 
-function isSixteenBit(header: Metadata): boolean {
-  return (
-    header.depth === 'ushort' ||
-    header.depth === 'short' ||
-    header.space === 'rgb16' ||
-    header.space === 'grey16' ||
-    header.space === 'labs'
-  );
+function isSixteenBit(header: ImageHeader): boolean {
+  return header.bitsPerSample > 8 || ['rgb16', 'grey16', 'labs'].includes(header.colourSpace);
 }
 
 /**
@@ -220,9 +225,9 @@ function isSixteenBit(header: Metadata): boolean {
  * CMYK profile) as it decodes; this records that, and converts what has no profile (Lab, grey)
  * with toColourspace at the end of the pipeline.
  */
-function applyColourTransform(pipeline: Sharp, header: Metadata, icc: string | undefined, op: Op): Sharp {
-  const space = header.space ?? 'unknown';
-  if (header.icc !== undefined && space !== 'grey16' && space !== 'labs') {
+function applyColourTransform(pipeline: Sharp, header: ImageHeader, icc: string | undefined, op: Op): Sharp {
+  const space = header.colourSpace;
+  if (header.hasIccProfile && space !== 'grey16' && space !== 'labs') {
     op('icc-transform', { from: icc ?? 'embedded profile', to: 'sRGB', intent: 'perceptual' });
   } else if (space === 'cmyk') {
     op('icc-transform', { from: 'default CMYK profile (none embedded)', to: 'sRGB', intent: 'perceptual' });
@@ -324,16 +329,8 @@ function hexColour(hex: string): { r: number; g: number; b: number } {
   return { r: (value >> 16) & 0xff, g: (value >> 8) & 0xff, b: value & 0xff };
 }
 
-/** A decoder this build lacks (HEVC in HEIC) is not the file's fault: said apart from corruption. */
-function decodeFailure(error: unknown, header?: Metadata): StandardizeRefused {
-  const text = errorText(error);
-  // The prebuilt libvips reads an HEVC-coded HEIF's header but has no HEVC decoder.
-  const hevc = header?.format === 'heif' && header.compression === 'hevc';
-  return hevc || /unsupported (codec|feature|image format)|no decoder/i.test(text)
-    ? new StandardizeRefused('unsupported_format', `no decoder for this image here: ${text}`)
-    : new StandardizeRefused('corrupt', `the image does not decode: ${text}`);
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+/** The decoder's verdict (corrupt, unsupported_format, too_large) as the stage's refusal. */
+function decodeFailure(error: unknown): StandardizeRefused {
+  const { code, message } = asDecodeError(error);
+  return new StandardizeRefused(code, message);
 }
