@@ -2,6 +2,7 @@
 // last error. Used by scripts/infra. Usage:
 //   node scripts/lib/probe.cjs kafka 127.0.0.1:9092 [timeoutSeconds]
 //   node scripts/lib/probe.cjs mongo mongodb://127.0.0.1:27017/ [timeoutSeconds]
+//   node scripts/lib/probe.cjs s3 http://127.0.0.1:9000 [timeoutSeconds]   (S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_BUCKET)
 'use strict';
 
 const [kind, target, timeoutArg] = process.argv.slice(2);
@@ -37,10 +38,34 @@ async function probeMongo(uri) {
   }
 }
 
+// An S3 API call (signed ListBuckets), then the bucket: created when missing, so it is ready to use.
+async function probeS3(endpoint) {
+  const { S3Client, ListBucketsCommand, CreateBucketCommand } = require('@aws-sdk/client-s3');
+  const client = new S3Client({
+    endpoint,
+    region: process.env.S3_REGION || 'us-east-1',
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: process.env.S3_ACCESS_KEY_ID,
+      secretAccessKey: process.env.S3_SECRET_ACCESS_KEY,
+    },
+    maxAttempts: 1,
+  });
+  try {
+    const bucket = process.env.S3_BUCKET;
+    const { Buckets = [] } = await client.send(new ListBucketsCommand({}));
+    if (bucket && !Buckets.some((b) => b.Name === bucket))
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    return `S3 API answers, bucket ${bucket} ready (${Math.max(Buckets.length, 1)} bucket(s))`;
+  } finally {
+    client.destroy();
+  }
+}
+
 async function main() {
-  const probe = { kafka: probeKafka, mongo: probeMongo }[kind];
+  const probe = { kafka: probeKafka, mongo: probeMongo, s3: probeS3 }[kind];
   if (!probe || !target) {
-    console.error('usage: probe.cjs kafka|mongo TARGET [timeoutSeconds]');
+    console.error('usage: probe.cjs kafka|mongo|s3 TARGET [timeoutSeconds]');
     process.exit(2);
   }
   let lastError;

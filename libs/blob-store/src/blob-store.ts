@@ -15,6 +15,14 @@ export interface StoredBlob {
  * Keys are `/`-separated relative paths (`raw/sha256/ab/cd/abcd...`); a key with `..`, a leading
  * `/`, a backslash, an empty segment or a NUL is refused with `InvalidBlobKeyError`.
  */
+/** The options of `putContentAddressed`. */
+export interface ContentAddressedOptions {
+  prefix: string;
+  maxBytes: number;
+  contentType?: string;
+  inspectHead?: (head: Buffer) => void;
+}
+
 export interface BlobStore {
   /**
    * Streams `source` to the store while hashing it; the key is content-addressed:
@@ -26,7 +34,7 @@ export interface BlobStore {
    */
   putContentAddressed(
     source: NodeJS.ReadableStream | Readable,
-    options: { prefix: string; maxBytes: number; contentType?: string; inspectHead?: (head: Buffer) => void },
+    options: ContentAddressedOptions,
   ): Promise<StoredBlob>;
   /** Stores `data` under `key`, replacing what was there. */
   put(key: string, data: Buffer, contentType?: string): Promise<StoredBlob>;
@@ -63,6 +71,11 @@ export class InvalidBlobKeyError extends Error {
   }
 }
 
+/** The key `putContentAddressed` gives bytes of this SHA-256 (lower-case hex) under `prefix`. */
+export function contentAddressedKey(prefix: string, sha256: string): string {
+  return `${prefix}/sha256/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+}
+
 /** Throws InvalidBlobKeyError unless `key` is a safe relative `/`-separated path. */
 export function assertValidKey(key: string): void {
   const refuse = (reason: string): never => {
@@ -77,4 +90,17 @@ export function assertValidKey(key: string): void {
   const segments = key.split('/');
   if (segments.some((segment) => segment === '' || segment === '.')) refuse('empty or "." path segment');
   if (segments[0] === '.tmp') refuse('".tmp" is reserved');
+}
+
+/** `blob` with `contentType` set, when there is one. */
+export function withContentType(blob: StoredBlob, contentType: string | undefined): StoredBlob {
+  return contentType === undefined ? blob : { ...blob, contentType };
+}
+
+/** Throws unless `putContentAddressed`'s prefix is a valid key and maxBytes a size. */
+export function assertContentAddressedOptions(options: ContentAddressedOptions): void {
+  assertValidKey(options.prefix);
+  if (!Number.isSafeInteger(options.maxBytes) || options.maxBytes < 0) {
+    throw new RangeError(`maxBytes must be a non-negative integer, got ${options.maxBytes}`);
+  }
 }

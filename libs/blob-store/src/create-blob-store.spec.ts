@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createBlobStore, LocalBlobStore } from '@aperture/blob-store';
+import { createBlobStore, LocalBlobStore, S3BlobStore } from '@aperture/blob-store';
 
 describe('createBlobStore', () => {
   let dir: string;
@@ -30,5 +30,16 @@ describe('createBlobStore', () => {
     const expected = resolve(__dirname, '../../..', '.aperture', 'blobs');
     expect(store.root).toBe(expected);
     expect(existsSync(expected)).toBe(true);
+  });
+
+  it('uses an S3 bucket with BLOB_STORE=s3, and names a bad setting', () => {
+    const store = createBlobStore({
+      BLOB_STORE: 's3',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_BUCKET: 'images',
+    });
+    expect(store).toBeInstanceOf(S3BlobStore);
+    expect((store as S3BlobStore).bucket).toBe('images');
+    expect(() => createBlobStore({ BLOB_STORE: 's3', S3_BUCKET: 'No' })).toThrow('S3_BUCKET');
   });
 });

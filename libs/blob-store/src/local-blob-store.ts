@@ -1,18 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import {
+  assertContentAddressedOptions,
   assertValidKey,
   BlobNotFoundError,
-  BlobTooLargeError,
+  contentAddressedKey,
   type BlobStore,
+  type ContentAddressedOptions,
   type StoredBlob,
+  withContentType,
 } from './blob-store';
-
-/** How many leading bytes `inspectHead` sees. */
-const HEAD_BYTES = 4096;
+import { spoolToFile } from './spool';
 
 /**
  * Blobs as files under `root`: the key `a/b/c` is the file `root/a/b/c`. Every write goes to a
@@ -32,23 +33,13 @@ export class LocalBlobStore implements BlobStore {
 
   async putContentAddressed(
     source: NodeJS.ReadableStream | Readable,
-    options: { prefix: string; maxBytes: number; contentType?: string; inspectHead?: (head: Buffer) => void },
+    options: ContentAddressedOptions,
   ): Promise<StoredBlob> {
-    assertValidKey(options.prefix);
-    if (!Number.isSafeInteger(options.maxBytes) || options.maxBytes < 0) {
-      throw new RangeError(`maxBytes must be a non-negative integer, got ${options.maxBytes}`);
-    }
+    assertContentAddressedOptions(options);
     await mkdir(this.tmpDir, { recursive: true });
     const tmpPath = this.newTmpPath();
-    const sink = new HashingFileSink(tmpPath, options.maxBytes, options.inspectHead);
-    const failure = await pump(source, sink);
-    if (failure) {
-      await rm(tmpPath, { force: true });
-      if (!failure.fromSource) discardRest(source);
-      throw failure.error; // unchanged: BlobTooLargeError, what inspectHead threw, a disk or source error
-    }
-    const sha256 = sink.sha256();
-    const key = `${options.prefix}/sha256/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+    const { sha256, size } = await spoolToFile(source, tmpPath, options.maxBytes, options.inspectHead);
+    const key = contentAddressedKey(options.prefix, sha256);
     try {
       // Same bytes stored before: the rename replaces the file with an identical one.
       await this.moveIntoPlace(tmpPath, key);
@@ -56,7 +47,7 @@ export class LocalBlobStore implements BlobStore {
       await rm(tmpPath, { force: true });
       throw error;
     }
-    return withContentType({ key, sizeBytes: sink.size, sha256 }, options.contentType);
+    return withContentType({ key, sizeBytes: size, sha256 }, options.contentType);
   }
 
   async put(key: string, data: Buffer, contentType?: string): Promise<StoredBlob> {
@@ -137,145 +128,8 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-function withContentType(blob: StoredBlob, contentType: string | undefined): StoredBlob {
-  return contentType === undefined ? blob : { ...blob, contentType };
-}
-
 /** ENOENT, or a path that is not a file (a directory, or a file where a directory would be). */
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
-}
-
-/**
- * Pipes `source` into `sink` and settles once the sink has closed (its file handle released),
- * with what went wrong first, if anything. On failure the source is unpiped but not destroyed.
- */
-function pump(
-  source: NodeJS.ReadableStream,
-  sink: Writable,
-): Promise<{ error: unknown; fromSource: boolean } | undefined> {
-  return new Promise((resolvePump) => {
-    let failure: { error: unknown; fromSource: boolean } | undefined;
-    const onSourceError = (error: unknown) => {
-      failure ??= { error, fromSource: true };
-      sink.destroy();
-    };
-    source.once('error', onSourceError);
-    sink.on('error', (error: unknown) => {
-      failure ??= { error, fromSource: false };
-    });
-    sink.once('close', () => {
-      source.removeListener('error', onSourceError);
-      if (failure) source.unpipe(sink);
-      resolvePump(failure);
-    });
-    source.pipe(sink);
-  });
-}
-
-/**
- * After the store gave up on an upload (too large, head refused, disk error) the rest of the
- * source is read and thrown away rather than destroyed, so a multipart parser can go on to the
- * next part and an HTTP server can still answer; a caller that wants to cut the upload short
- * destroys the source itself.
- */
-function discardRest(source: NodeJS.ReadableStream): void {
-  source.on('error', () => {}); // the caller's own listeners still see it; no crash for want of one
-  source.resume();
-}
-
-/**
- * Counts, hashes and writes what it receives to `path`. The first HEAD_BYTES are held back until
- * `inspectHead` approves them; the file is created only then. Memory stays bounded: the head plus
- * the stream's own buffer.
- */
-class HashingFileSink extends Writable {
-  size = 0;
-  private readonly hash = createHash('sha256');
-  private head: Buffer[] = [];
-  private headLength = 0;
-  private headReleased = false;
-  private handle: FileHandle | undefined;
-  /** Settles when the last file operation has; operations run one after the other. */
-  private idle: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly path: string,
-    private readonly maxBytes: number,
-    private readonly inspectHead: ((head: Buffer) => void) | undefined,
-  ) {
-    super();
-  }
-
-  sha256(): string {
-    return this.hash.digest('hex');
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.run(async () => {
-      this.size += chunk.length;
-      if (this.size > this.maxBytes) throw new BlobTooLargeError(this.maxBytes);
-      this.hash.update(chunk);
-      if (this.headReleased) {
-        await this.writeOut(chunk);
-        return;
-      }
-      this.head.push(chunk);
-      this.headLength += chunk.length;
-      if (this.headLength >= HEAD_BYTES) await this.releaseHead();
-    }, callback);
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.run(async () => {
-      if (!this.headReleased) await this.releaseHead();
-      const handle = this.handle!;
-      this.handle = undefined;
-      try {
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-    }, callback);
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const close = async () => {
-      await this.idle;
-      const handle = this.handle;
-      this.handle = undefined;
-      await handle?.close();
-    };
-    close().then(
-      () => callback(error),
-      (closeError: unknown) => callback(error ?? (closeError as Error)),
-    );
-  }
-
-  private run(work: () => Promise<void>, callback: (error?: Error | null) => void): void {
-    const operation = this.idle.then(work);
-    this.idle = operation.catch(() => undefined);
-    operation.then(
-      () => callback(),
-      (error: unknown) => callback(error as Error),
-    );
-  }
-
-  private async releaseHead(): Promise<void> {
-    const buffered = Buffer.concat(this.head, this.headLength);
-    this.head = [];
-    this.inspectHead?.(buffered.subarray(0, HEAD_BYTES));
-    this.headReleased = true;
-    this.handle = await open(this.path, 'wx');
-    await this.writeOut(buffered);
-  }
-
-  private async writeOut(data: Buffer): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) {
-      const { bytesWritten } = await this.handle!.write(data, offset, data.length - offset);
-      offset += bytesWritten;
-    }
-  }
 }

@@ -61,6 +61,25 @@ describe('loadConfig', () => {
     expect(loadConfig(infraSchema, {})).toEqual({
       KAFKA_BROKERS: ['127.0.0.1:9092'],
       MONGODB_URI: 'mongodb://127.0.0.1:27017/aperture',
+      BLOB_STORE: 'local',
+      BLOB_STORE_DIR: '',
+      S3_ENDPOINT: '',
+      S3_REGION: 'us-east-1',
+      S3_BUCKET: 'aperture',
+      S3_ACCESS_KEY_ID: '',
+      S3_SECRET_ACCESS_KEY: '',
     });
+  });
+
+  it('checks the blob store settings', () => {
+    expect(() =>
+      loadConfig(infraSchema, { BLOB_STORE: 'gcs', S3_ENDPOINT: '127.0.0.1:9000', S3_BUCKET: 'Bad_Bucket' }),
+    ).toThrow(
+      [
+        'BLOB_STORE: "gcs" is not one of local, s3',
+        'S3_ENDPOINT: "127.0.0.1:9000" is not an http:// or https:// URL',
+        'S3_BUCKET: "Bad_Bucket" is not an S3 bucket name',
+      ].join('\n  - '),
+    );
   });
 });

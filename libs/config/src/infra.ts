@@ -1,4 +1,4 @@
-import { hostPortList, mongoUri } from './config';
+import { hostPortList, mongoUri, oneOf, str } from './config';
 
 /**
  * Where the broker and the database are. The defaults are the embedded local infrastructure that
@@ -8,4 +8,29 @@ import { hostPortList, mongoUri } from './config';
 export const infraSchema = {
   KAFKA_BROKERS: hostPortList({ fallback: ['127.0.0.1:9092'] }),
   MONGODB_URI: mongoUri({ fallback: 'mongodb://127.0.0.1:27017/aperture' }),
+  ...blobStoreSchemaFields(),
 };
+
+/**
+ * Where image bytes go: the local filesystem (BLOB_STORE=local, the default: BLOB_STORE_DIR, else
+ * <repo>/.aperture/blobs) or an S3-compatible bucket (BLOB_STORE=s3). Locally `scripts/infra up`
+ * runs S3Proxy and `scripts/infra env` prints its S3_* settings; unset S3 credentials mean the AWS
+ * SDK's default chain (environment, profile, instance role).
+ */
+export const blobStoreSchema = blobStoreSchemaFields();
+
+function blobStoreSchemaFields() {
+  return {
+    BLOB_STORE: oneOf(['local', 's3'] as const, { fallback: 'local' }),
+    BLOB_STORE_DIR: str({ fallback: '' }),
+    S3_ENDPOINT: str({ fallback: '', pattern: /^https?:\/\/\S+$/, describe: 'an http:// or https:// URL' }),
+    S3_REGION: str({ fallback: 'us-east-1', pattern: /^[a-z0-9-]{1,40}$/, describe: 'a region name' }),
+    S3_BUCKET: str({
+      fallback: 'aperture',
+      pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      describe: 'an S3 bucket name',
+    }),
+    S3_ACCESS_KEY_ID: str({ fallback: '' }),
+    S3_SECRET_ACCESS_KEY: str({ fallback: '' }),
+  };
+}

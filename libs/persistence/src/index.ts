@@ -8,7 +8,15 @@ export { ImageRecordNotFoundError, ImageRecords } from './records/image-records'
 export type { NewImageRecord, PendingEvent, StageCompletion } from './records/image-records';
 export { OutboxRelay } from './records/outbox-relay';
 export type { OutboxPublisher, OutboxRelayOptions } from './records/outbox-relay';
-export { defaultPolicy, resolvePolicy } from './records/project-policy';
-export type { PolicyError, ProjectPolicy, QualityPolicy } from './records/project-policy';
+export { defaultPolicy, resolvePolicy, standardizeMetadataFields } from './records/project-policy';
+export type {
+  PolicyError,
+  ProjectPolicy,
+  QualityPolicy,
+  StandardizeFit,
+  StandardizeFormat,
+  StandardizeMetadataField,
+  StandardizePolicy,
+} from './records/project-policy';
 export { ProjectPolicies, projectRecordModel, projectRecordSchema } from './records/project-record';
 export type { ProjectRecord } from './records/project-record';

@@ -45,9 +45,11 @@ export interface StageHarness {
   close(): Promise<void>;
 }
 
+/** `env` adds to (or overrides) the stage's environment, e.g. BLOB_STORE=s3 for the S3 store. */
 export async function startStageHarness(
   options: StageOptions,
   outputTopics: string[],
+  env: Record<string, string> = {},
 ): Promise<StageHarness> {
   const brokers = process.env['KAFKA_BROKERS']?.split(',');
   const mongoUri = process.env['MONGODB_URI'];
@@ -88,6 +90,7 @@ export async function startStageHarness(
       BLOB_STORE_DIR: blobDir,
       HTTP_PORT: '0',
       GRPC_PORT: '0',
+      ...env,
     },
   });
   const { records, connection } = stage.ctx.pipeline;

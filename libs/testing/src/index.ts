@@ -1,5 +1,5 @@
-export { containerEngineAvailable, resolveTestInfra } from './infra';
-export type { InfraSource, TestInfra } from './infra';
+export { containerEngineAvailable, resolveTestInfra, s3Env } from './infra';
+export type { InfraSource, S3Settings, TestInfra } from './infra';
 export { testInfraEnv } from './env';
 export { uniqueName } from './names';
 export { waitFor } from './wait';

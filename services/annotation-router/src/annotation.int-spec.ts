@@ -1,6 +1,6 @@
 import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
-import { annotationV1, complianceV1, curatedV1, Topics } from '@aperture/contracts';
+import { annotationV1, complianceV1, curatedV1, qualityV1, Topics } from '@aperture/contracts';
 import { blobRef, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
 import { credentials } from '@grpc/grpc-js';
 import { annotationRouterStage } from './stage';
@@ -133,7 +133,7 @@ async function stageHarnessImage(
   const cleared = await harness.ctx.blobs.put(`cleared/${imageId}.jpg`, raw, 'image/jpeg');
   return complianceV1.ImageCleared.encode({
     image,
-    quality: { format: 'jpeg', width: 640, height: 480, frames: 1 },
+    quality: qualityV1.QualityResult.fromPartial({ format: 'jpeg', width: 640, height: 480, frames: 1 }),
     compliance: {
       consentIds: [],
       removedMetadata: ['exif'],

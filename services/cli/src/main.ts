@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { assessCommand, PolicyFileError } from './assess';
 import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
 import { PathError } from './files';
+import { registerStandardize } from './standardize';
 
 function positiveInt(max: number) {
   return (value: string): number => {
@@ -50,7 +51,9 @@ Connection:
 
 export function buildProgram(): Command {
   const program = new Command('aperture')
-    .description('Client of the Aperture ingest API: upload batches of images and follow their curation.')
+    .description(
+      'Client of the Aperture ingest API: upload batches of images and follow their curation; standardize images locally.',
+    )
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)');
 
@@ -132,6 +135,7 @@ Examples:
         process.exitCode = 1;
       }
     });
+  registerStandardize(program, (code) => (process.exitCode = code));
 
   return program;
 }

@@ -38,7 +38,7 @@ describe('compliance stage', () => {
     const raw = readFileSync(GPS_JPEG);
     const image = await harness.createImage(imageId, raw, { tenantId: 't1', projectId: 'p1', consentIds });
     const derivative = await harness.ctx.blobs.put(`derived/${imageId}/standardized.jpg`, raw, 'image/jpeg');
-    const standardize: standardizeV1.StandardizeResult = {
+    const standardize = standardizeV1.StandardizeResult.fromPartial({
       derivative: { key: derivative.key, contentType: 'image/jpeg', sizeBytes: String(derivative.sizeBytes) },
       width: 640,
       height: 480,
@@ -46,7 +46,7 @@ describe('compliance stage', () => {
       appliedOrientation: 1,
       sourceColorSpace: 'srgb',
       hadIccProfile: false,
-    };
+    });
     return standardizeV1.ImageStandardized.encode({ image, standardize }).finish();
   }
 

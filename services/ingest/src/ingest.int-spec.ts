@@ -166,6 +166,30 @@ describe('ingest service', () => {
     expect(
       (await api.get(`/v1/projects/${projectId}`).set('x-api-key', tenants.a.apiKey)).body.policy,
     ).toEqual(updated.body.policy);
+
+    // The standardize output spec: validated field by field and across fields.
+    const spec = await api
+      .put(`/v1/projects/${projectId}/policy`)
+      .set('x-api-key', tenants.a.apiKey)
+      .send({ standardize: { width: 640, height: 480, fit: 'pad', format: 'avif', keepMetadata: [] } });
+    expect(spec.status).toBe(200);
+    expect(spec.body.policy.standardize).toMatchObject({
+      width: 640,
+      height: 480,
+      fit: 'pad',
+      format: 'avif',
+    });
+    const badSpec = await api
+      .put(`/v1/projects/${projectId}/policy`)
+      .set('x-api-key', tenants.a.apiKey)
+      .send({ standardize: { width: 640, keepMetadata: ['gps'] } });
+    expect(badSpec.status).toBe(400);
+    expect(badSpec.body.error.details).toEqual([
+      {
+        field: 'policy.standardize.keepMetadata',
+        message: expect.stringContaining('copyright, artist, description'),
+      },
+    ]);
   });
 
   it('creates batches idempotently and validates the body', async () => {

@@ -1,24 +1,34 @@
 import { standardizeV1 } from '@aperture/contracts';
-import { defaultPolicy } from '@aperture/persistence';
+import { resolvePolicy, type StandardizePolicy } from '@aperture/persistence';
 import { grpcError } from '@aperture/runtime';
 import type { StageContext } from '@aperture/stage-runtime';
+import { standardizeImage, StandardizeRefused } from '@aperture/standardization';
 import { status } from '@grpc/grpc-js';
-import { type OutputFormat, type OutputSpec, standardizeImage } from './domain/standardize';
 
-const FORMATS: readonly string[] = ['jpeg', 'webp', 'png'];
-
-/** The request's spec, unset fields taken from the default policy; a string naming the problem if invalid. */
-export function previewSpec(spec: standardizeV1.OutputSpec | undefined): OutputSpec | string {
-  const maxLongSide = spec?.maxLongSide || defaultPolicy.standardize.maxLongSide;
-  const format = spec?.format || defaultPolicy.standardize.format;
-  const quality = spec?.quality || defaultPolicy.standardize.quality;
-  if (maxLongSide < 16 || maxLongSide > 16_384) return 'spec.max_long_side must be from 16 to 16384';
-  if (!FORMATS.includes(format)) return 'spec.format must be one of jpeg, webp, png';
-  if (quality > 100) return 'spec.quality must be from 1 to 100';
-  return { maxLongSide, format: format as OutputFormat, quality };
+/**
+ * The request's spec as a policy section: set fields over the project policy's defaults, checked by
+ * the same rules as a project's policy. A string naming every problem if it is invalid.
+ */
+export function previewSpec(spec: standardizeV1.OutputSpec | undefined): StandardizePolicy | string {
+  const given: Record<string, unknown> = {};
+  if (spec) {
+    const { keepMetadata, ...scalars } = spec;
+    for (const [field, value] of Object.entries(scalars)) {
+      // proto3: 0 and "" are "unset" for the three original fields; the others carry presence.
+      const unset = value === undefined || (['maxLongSide', 'format', 'quality'].includes(field) && !value);
+      if (!unset) given[field] = value;
+    }
+    if (keepMetadata) given['keepMetadata'] = keepMetadata.fields;
+  }
+  const { policy, errors } = resolvePolicy({ standardize: given });
+  if (errors.length > 0)
+    return errors
+      .map((error) => `spec.${error.field.replace(/^standardize\./, '')} ${error.message}`)
+      .join('; ');
+  return policy.standardize;
 }
 
-/** StandardizeService.Preview: the derivative's bytes, nothing stored. */
+/** StandardizeService.Preview: the derivative (and thumbnail) a spec gives for one image, nothing stored. */
 export function standardizeGrpc(ctx: StageContext): standardizeV1.StandardizeServiceServer {
   return {
     preview: (call, callback) => {
@@ -27,10 +37,15 @@ export function standardizeGrpc(ctx: StageContext): standardizeV1.StandardizeSer
       if (call.request.content.length === 0)
         return callback(grpcError(status.INVALID_ARGUMENT, 'content is empty'));
       standardizeImage(call.request.content, spec).then(
-        ({ bytes, result }) => callback(null, { content: bytes, result }),
+        ({ bytes, result, thumbnail }) =>
+          callback(null, { content: bytes, result, thumbnail: thumbnail?.bytes ?? Buffer.alloc(0) }),
         (error: unknown) => {
           ctx.log.info({ err: error }, 'Preview refused an image');
-          callback(grpcError(status.INVALID_ARGUMENT, 'the image does not decode'));
+          const message =
+            error instanceof StandardizeRefused
+              ? `${error.code}: ${error.message}`
+              : 'the image does not decode';
+          callback(grpcError(status.INVALID_ARGUMENT, message));
         },
       );
     },

@@ -11,7 +11,7 @@ describe('resolvePolicy', () => {
       compliance: { requireConsent: true },
     });
     expect(errors).toEqual([]);
-    expect(policy.standardize).toEqual({ maxLongSide: 512, format: 'jpeg', quality: 85 });
+    expect(policy.standardize).toEqual({ ...defaultPolicy.standardize, maxLongSide: 512 });
     expect(policy.compliance.requireConsent).toBe(true);
     expect(policy.quality).toEqual(defaultPolicy.quality);
   });
@@ -27,10 +27,60 @@ describe('resolvePolicy', () => {
       { field: 'quality.minWidth', message: 'must be an integer from 1 to 100000' },
       { field: 'quality.maxBlur', message: 'must be a number from 0 to 1' },
       { field: 'quality.sharpness', message: 'is not a known setting' },
-      { field: 'standardize.format', message: 'must be one of jpeg, webp, png' },
+      { field: 'standardize.format', message: 'must be one of jpeg, webp, png, avif' },
       { field: 'standardize.quality', message: 'must be an integer from 1 to 100' },
       { field: 'annotation', message: 'must be an object' },
       { field: 'colour', message: 'is not a policy section (quality, standardize, compliance, annotation)' },
+    ]);
+  });
+
+  it('checks the standardize output spec, field by field and across fields', () => {
+    const spec = (standardize: unknown) => resolvePolicy({ standardize });
+    expect(
+      spec({
+        width: 640,
+        height: 480,
+        fit: 'pad',
+        background: '#000000',
+        format: 'png',
+        bitDepth: 16,
+        alpha: 'flatten',
+        animated: 'reject',
+        keepMetadata: ['copyright', 'artist'],
+        thumbnailSize: 0,
+        upscale: true,
+      }).errors,
+    ).toEqual([]);
+    expect(spec({ aspectRatio: '16:9', fit: 'cover' }).policy.standardize).toMatchObject({
+      aspectRatio: '16:9',
+      fit: 'cover',
+      maxLongSide: 1024,
+    });
+    expect(
+      spec({
+        fit: 'stretch',
+        aspectRatio: '4/3',
+        background: 'white',
+        bitDepth: 12,
+        keepMetadata: ['gps'],
+        thumbnailSize: -1,
+      }).errors.map((error) => error.field),
+    ).toEqual([
+      'standardize.fit',
+      'standardize.aspectRatio',
+      'standardize.background',
+      'standardize.bitDepth',
+      'standardize.keepMetadata',
+      'standardize.thumbnailSize',
+    ]);
+    expect(spec({ width: 640 }).errors).toEqual([
+      { field: 'standardize.width', message: 'width and height must be set together (or both 0)' },
+    ]);
+    expect(spec({ width: 64, height: 64, aspectRatio: '1:1' }).errors[0]?.field).toBe(
+      'standardize.aspectRatio',
+    );
+    expect(spec({ bitDepth: 16 }).errors).toEqual([
+      { field: 'standardize.bitDepth', message: '16 needs format png' },
     ]);
   });
 });

@@ -4,14 +4,14 @@
  */
 export interface ProjectPolicy {
   quality: QualityPolicy;
-  standardize: { maxLongSide: number; format: 'jpeg' | 'webp' | 'png'; quality: number };
+  standardize: StandardizePolicy;
   compliance: { requireConsent: boolean };
   annotation: { required: boolean; taskType: string };
 }
 
 /**
  * The quality stage's thresholds, one per rejection reason. The defaults were calibrated on the
- * corpus' real photos and degraded copies of them (services/quality/docs/calibration.md).
+ * corpus' real photos and degraded copies of them (libs/image-quality/docs/calibration.md).
  */
 export interface QualityPolicy {
   /** too_small below either side (as displayed). */
@@ -41,6 +41,41 @@ export interface QualityPolicy {
   nearDuplicateDistance: number;
 }
 
+/** The output spec of the standardize stage (documented in services/README.md). */
+export interface StandardizePolicy {
+  /** Long side of the derivative when no exact width × height is asked for. */
+  maxLongSide: number;
+  /** Exact output box (both or neither; 0 = unset): the derivative is fitted to width × height. */
+  width: number;
+  height: number;
+  /** How the image meets its box: inside it, filling it (cropped), inside it padded, or stretched. */
+  fit: StandardizeFit;
+  /** Target aspect ratio "W:H" for a maxLongSide box ('' = the image's own). */
+  aspectRatio: string;
+  /** Whether an image smaller than its box may be enlarged. */
+  upscale: boolean;
+  /** Colour of the padding and of what transparent pixels are flattened onto, "#rrggbb". */
+  background: string;
+  /** Keep transparency where the format can, or flatten onto `background`. */
+  alpha: 'keep' | 'flatten';
+  format: StandardizeFormat;
+  /** Encoder quality 1..100 (lossy formats). */
+  quality: number;
+  /** 8 (always, unless) 16: 16-bit PNG. */
+  bitDepth: 8 | 16;
+  /** An animated image: standardize its first frame, or reject it. */
+  animated: 'first-frame' | 'reject';
+  /** Metadata fields carried over; everything else (GPS, serials, maker notes, XMP, ...) is dropped. */
+  keepMetadata: StandardizeMetadataField[];
+  /** Long side of the thumbnail (0 = no thumbnail). */
+  thumbnailSize: number;
+}
+
+export type StandardizeFit = 'contain' | 'cover' | 'pad' | 'exact';
+export type StandardizeFormat = 'jpeg' | 'webp' | 'png' | 'avif';
+export const standardizeMetadataFields = ['copyright', 'artist', 'description'] as const;
+export type StandardizeMetadataField = (typeof standardizeMetadataFields)[number];
+
 export const defaultPolicy: ProjectPolicy = {
   quality: {
     minWidth: 64,
@@ -58,7 +93,22 @@ export const defaultPolicy: ProjectPolicy = {
     rejectNearDuplicates: true,
     nearDuplicateDistance: 8,
   },
-  standardize: { maxLongSide: 1024, format: 'jpeg', quality: 85 },
+  standardize: {
+    maxLongSide: 1024,
+    width: 0,
+    height: 0,
+    fit: 'contain',
+    aspectRatio: '',
+    upscale: false,
+    background: '#ffffff',
+    alpha: 'keep',
+    format: 'jpeg',
+    quality: 85,
+    bitDepth: 8,
+    animated: 'first-frame',
+    keepMetadata: ['copyright'],
+    thumbnailSize: 256,
+  },
   compliance: { requireConsent: false },
   annotation: { required: false, taskType: 'classification' },
 };
@@ -91,6 +141,23 @@ const bool: Rule = (value) => (typeof value === 'boolean' ? undefined : 'must be
 const text: Rule = (value) =>
   typeof value === 'string' && /^[a-z][a-z0-9_]{0,39}$/.test(value) ? undefined : 'must be a lower-case word';
 
+const pattern =
+  (regex: RegExp, expected: string): Rule =>
+  (value) =>
+    typeof value === 'string' && regex.test(value) ? undefined : `must be ${expected}`;
+const either =
+  (...allowed: number[]): Rule =>
+  (value) =>
+    typeof value === 'number' && allowed.includes(value) ? undefined : `must be ${allowed.join(' or ')}`;
+const listOf =
+  (...values: string[]): Rule =>
+  (value) =>
+    Array.isArray(value) &&
+    value.every((item) => typeof item === 'string' && values.includes(item)) &&
+    new Set(value).size === value.length
+      ? undefined
+      : `must be a list of distinct names from ${values.join(', ')}`;
+
 const rules: { [S in keyof ProjectPolicy]: { [F in keyof ProjectPolicy[S]]: Rule } } = {
   quality: {
     minWidth: intIn(1, 100_000),
@@ -110,8 +177,19 @@ const rules: { [S in keyof ProjectPolicy]: { [F in keyof ProjectPolicy[S]]: Rule
   },
   standardize: {
     maxLongSide: intIn(16, 16_384),
-    format: oneOf('jpeg', 'webp', 'png'),
+    width: intIn(0, 16_384),
+    height: intIn(0, 16_384),
+    fit: oneOf('contain', 'cover', 'pad', 'exact'),
+    aspectRatio: pattern(/^$|^[1-9]\d{0,4}:[1-9]\d{0,4}$/, 'empty or a ratio "W:H" such as "4:3"'),
+    upscale: bool,
+    background: pattern(/^#[0-9a-f]{6}$/i, 'a colour "#rrggbb"'),
+    alpha: oneOf('keep', 'flatten'),
+    format: oneOf('jpeg', 'webp', 'png', 'avif'),
     quality: intIn(1, 100),
+    bitDepth: either(8, 16),
+    animated: oneOf('first-frame', 'reject'),
+    keepMetadata: listOf(...standardizeMetadataFields),
+    thumbnailSize: intIn(0, 4096),
   },
   compliance: { requireConsent: bool },
   annotation: { required: bool, taskType: text },
@@ -149,5 +227,23 @@ export function resolvePolicy(input: unknown): { policy: ProjectPolicy; errors: 
       else policy[section]![field] = value;
     }
   }
-  return { policy: policy as unknown as ProjectPolicy, errors };
+  const resolved = policy as unknown as ProjectPolicy;
+  if (!errors.some((error) => error.field.startsWith('standardize')))
+    errors.push(...standardizeConflicts(resolved.standardize));
+  return { policy: resolved, errors };
+}
+
+/** Rules that span fields of the standardize section. */
+function standardizeConflicts(spec: StandardizePolicy): PolicyError[] {
+  const errors: PolicyError[] = [];
+  if ((spec.width === 0) !== (spec.height === 0))
+    errors.push({ field: 'standardize.width', message: 'width and height must be set together (or both 0)' });
+  if (spec.width > 0 && spec.aspectRatio !== '')
+    errors.push({
+      field: 'standardize.aspectRatio',
+      message: 'must be empty when width and height are set (they fix the ratio)',
+    });
+  if (spec.bitDepth === 16 && spec.format !== 'png')
+    errors.push({ field: 'standardize.bitDepth', message: '16 needs format png' });
+  return errors;
 }

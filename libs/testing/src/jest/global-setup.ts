@@ -1,4 +1,4 @@
-import { resolveTestInfra, type TestInfra } from '../infra';
+import { resolveTestInfra, s3Env, type TestInfra } from '../infra';
 
 declare global {
   var __apertureTestInfra: TestInfra | undefined;
@@ -6,15 +6,17 @@ declare global {
 
 /**
  * Starts (or finds) the real broker and database once per Jest run and hands their addresses to
- * every test file through the environment (KAFKA_BROKERS, MONGODB_URI).
+ * every test file through the environment (KAFKA_BROKERS, MONGODB_URI, S3_*).
  */
 export default async function globalSetup(): Promise<void> {
   const infra = await resolveTestInfra();
   globalThis.__apertureTestInfra = infra;
   process.env['KAFKA_BROKERS'] = infra.kafkaBrokers.join(',');
   process.env['MONGODB_URI'] = infra.mongoUri;
+  Object.assign(process.env, s3Env(infra.s3));
   process.stderr.write(
-    `\nintegration tests run against the real Kafka broker at ${infra.kafkaBrokers.join(',')} [${infra.kafkaSource}]` +
-      ` and the real MongoDB-wire server at ${infra.mongoUri} [${infra.mongoSource}]\n`,
+    `\nintegration tests run against the real Kafka broker at ${infra.kafkaBrokers.join(',')} [${infra.kafkaSource}],` +
+      ` the real MongoDB-wire server at ${infra.mongoUri} [${infra.mongoSource}]` +
+      ` and the real S3-compatible server at ${infra.s3.endpoint} [${infra.s3Source}]\n`,
   );
 }

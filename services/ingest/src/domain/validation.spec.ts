@@ -71,7 +71,7 @@ describe('policy validation', () => {
     expect((error as ApiError).code).toBe('invalid_request');
     expect((error as ApiError).details).toEqual([
       { field: 'policy.quality.minWidth', message: 'must be an integer from 1 to 100000' },
-      { field: 'policy.standardize.format', message: 'must be one of jpeg, webp, png' },
+      { field: 'policy.standardize.format', message: 'must be one of jpeg, webp, png, avif' },
       { field: 'policy.colour', message: expect.stringContaining('is not a policy section') },
     ]);
   });

@@ -30,8 +30,16 @@ export class CreateProjectDto {
   name!: string;
 
   @ApiPropertyOptional({
-    description: 'Per-stage settings; missing fields take their defaults.',
-    example: { quality: { minWidth: 640, minHeight: 480 }, compliance: { requireConsent: true } },
+    description:
+      'Per-stage settings; missing fields take their defaults. standardize is the output spec: maxLongSide, ' +
+      'width, height, fit (contain|cover|pad|exact), aspectRatio ("W:H"), upscale, background ("#rrggbb"), ' +
+      'alpha (keep|flatten), format (jpeg|webp|png|avif), quality, bitDepth (8|16, 16 with png), ' +
+      'animated (first-frame|reject), keepMetadata (copyright|artist|description), thumbnailSize.',
+    example: {
+      quality: { minWidth: 640, minHeight: 480 },
+      standardize: { maxLongSide: 1024, format: 'webp', quality: 80, keepMetadata: ['copyright'] },
+      compliance: { requireConsent: true },
+    },
     type: 'object',
     additionalProperties: true,
   })
