@@ -38,6 +38,10 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+// Every write is fsynced: on a 2-core machine busy with the rest of `nx run-many` (and CI's other
+// tasks) a single sync has been seen to take seconds, past Jest's default 5 s.
+jest.setTimeout(30_000);
+
 describe('LocalBlobStore', () => {
   let root: string;
   let store: BlobStore;
