@@ -1,5 +1,11 @@
 import type { commonV1, qualityV1 } from '@aperture/contracts';
-import { asDecodeError, ImageDecodeError, openImage, type DecodedImage } from '@aperture/imaging';
+import {
+  asDecodeError,
+  ImageDecodeError,
+  openImage,
+  type DecodedImage,
+  type ImageHeader,
+} from '@aperture/imaging';
 import type { QualityPolicy } from '@aperture/persistence';
 import { createHash } from 'node:crypto';
 import { analysisRaster } from './analysis-raster';
@@ -95,7 +101,7 @@ export async function assessImage(
   if (reasons.length > 0) return reject(reasons, result);
   if (!duplicates || !fingerprint) return accept(result);
 
-  const duplicate = await findDuplicate(bytes, raster.data, fingerprint, policy, duplicates);
+  const duplicate = await findDuplicate(bytes, header, raster.data, fingerprint, policy, duplicates);
   if (!duplicate) return accept(result);
   result.duplicateOf = duplicate.imageId;
   result.duplicateDistance = duplicate.distance;
@@ -128,12 +134,18 @@ interface DuplicateVerdict {
 }
 
 /**
- * The index is searched with a hash of the analysis pixels and the fingerprint. Whether a match is
- * pixel-identical at full resolution is then confirmed by decoding both images in full: this costs
- * a full decode only for the rare image that has a zero-distance match, instead of for every image.
+ * The index is searched with a hash of the analysis pixels and the fingerprint; whether a match is
+ * pixel-identical at full resolution is settled as cheaply as the evidence allows:
+ *  - the same bytes: identical, without decoding;
+ *  - different displayed dimensions: not identical;
+ *  - same format but different analysis pixels (a zero-distance near match): not identical, since
+ *    one decoder turns the same pixels into the same analysis raster;
+ *  - otherwise (equal analysis pixels, or another format): both decoded in full and compared.
+ * So the full decode is paid only by real duplicates and cross-format look-alikes.
  */
 async function findDuplicate(
   bytes: Buffer,
+  header: ImageHeader,
   analysisPixels: Uint8Array,
   fingerprint: Fingerprint,
   policy: QualityPolicy,
@@ -153,22 +165,26 @@ async function findDuplicate(
     ? await scope.index.find(entry, maxDistance)
     : await scope.index.checkAndAdd(entry, maxDistance);
   if (!match) return undefined;
-  if (match.kind === 'duplicate' || match.distance === 0) {
-    const earlier = await scope.loadImage(match.imageId);
-    const identical = earlier !== undefined && (await samePixels(bytes, earlier));
-    return {
-      kind: identical ? 'duplicate' : 'near_duplicate',
-      imageId: match.imageId,
-      distance: match.distance,
-    };
-  }
-  return { kind: 'near_duplicate', imageId: match.imageId, distance: match.distance };
+  const near: DuplicateVerdict = { kind: 'near_duplicate', imageId: match.imageId, distance: match.distance };
+  if (match.kind !== 'duplicate' && match.distance > 0) return near;
+  const earlier = await scope.loadImage(match.imageId);
+  if (!earlier) return near;
+  const identical = await samePixels(bytes, header, earlier, match.kind === 'duplicate');
+  return identical ? { kind: 'duplicate', imageId: match.imageId, distance: 0 } : near;
 }
 
-/** Both images' upright first frames, decoded in full, have the same size, channels and pixels. */
-async function samePixels(a: Buffer, b: Buffer): Promise<boolean> {
+async function samePixels(
+  bytes: Buffer,
+  header: ImageHeader,
+  earlier: Buffer,
+  sameAnalysisPixels: boolean,
+): Promise<boolean> {
+  if (bytes.equals(earlier)) return true;
   try {
-    const [left, right] = await Promise.all([fullPixels(a), fullPixels(b)]);
+    const other = await openImage(earlier);
+    if (other.header.width !== header.width || other.header.height !== header.height) return false;
+    if (other.header.format === header.format && !sameAnalysisPixels) return false;
+    const [left, right] = await Promise.all([fullPixels(bytes), fullPixels(earlier)]);
     return (
       left.info.width === right.info.width &&
       left.info.height === right.info.height &&
