@@ -1,6 +1,6 @@
 import { defaultPolicy } from '@aperture/persistence';
-import { corpusPath } from '@aperture/testing';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { corpusFiles, corpusPath } from '@aperture/testing';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { assessImage } from './assess';
 import { MemoryDuplicateIndex } from './duplicates';
@@ -26,16 +26,9 @@ function readTable(): Map<string, Expectation> {
   return rows;
 }
 
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : [path];
-  });
-}
-
 describe('the corpus expectations table', () => {
   const root = corpusPath('.');
-  const files = walk(root)
+  const files = corpusFiles(root)
     .map((path) => relative(root, path))
     .sort();
   const table = readTable();

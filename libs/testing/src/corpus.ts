@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 /**
@@ -16,4 +16,19 @@ export function corpusPath(...segments: string[]): string {
   if (!root)
     throw new Error(`test corpus not found (looked in ${candidates.join(', ')}); set APERTURE_CORPUS_DIR`);
   return path.join(root, ...segments);
+}
+
+/**
+ * Every file below a folder of the corpus (or any folder given as an absolute path), recursively,
+ * sorted by path: the order tests and benchmarks walk the corpus in.
+ */
+export function corpusFiles(...segments: string[]): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const file = path.join(dir, name);
+      return statSync(file).isDirectory() ? walk(file) : [file];
+    });
+  const start =
+    segments.length === 1 && path.isAbsolute(segments[0]!) ? segments[0]! : corpusPath(...segments);
+  return walk(start).sort();
 }

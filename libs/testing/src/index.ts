@@ -3,4 +3,4 @@ export type { InfraSource, S3Settings, TestInfra } from './infra';
 export { testInfraEnv } from './env';
 export { uniqueName } from './names';
 export { waitFor } from './wait';
-export { corpusPath } from './corpus';
+export { corpusFiles, corpusPath } from './corpus';

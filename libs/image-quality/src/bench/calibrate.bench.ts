@@ -5,9 +5,9 @@
 //   scripts/bench calibrate
 import { openImage } from '@aperture/imaging';
 import { defaultPolicy } from '@aperture/persistence';
-import { corpusPath } from '@aperture/testing';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { corpusFiles, corpusPath } from '@aperture/testing';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { analysisRaster } from '../analysis-raster';
 import { blank, contrast, desaturate, exposure, gaussianBlur, type Degradation } from '../degrade';
 import { judgeMetrics } from '../judge';
@@ -37,17 +37,10 @@ const scores: Array<[string, (m: QualityMetrics) => number]> = [
   ['colourful', (m) => m.colourfulness],
 ];
 
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : [path];
-  });
-}
-
 async function main(): Promise<void> {
   const root = corpusPath('cameras');
   const photos: Array<{ name: string; raster: RgbRaster }> = [];
-  for (const file of walk(root).sort()) {
+  for (const file of corpusFiles(root)) {
     try {
       const image = await openImage(readFileSync(file));
       photos.push({ name: relative(root, file), raster: await analysisRaster(image.pipeline()) });

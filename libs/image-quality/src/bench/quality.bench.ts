@@ -5,19 +5,12 @@
 //   scripts/bench quality [ROUNDS] [DIR...]     default: 5 rounds over the corpus' camera JPEGs
 import { decodeOptions, sharp } from '@aperture/imaging';
 import { defaultPolicy } from '@aperture/persistence';
-import { corpusPath } from '@aperture/testing';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { corpusFiles, corpusPath } from '@aperture/testing';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { assessImage } from '../assess';
 import { MemoryDuplicateIndex } from '../duplicates';
 import { ANALYSIS_SIZE } from '../metrics';
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : [path];
-  });
-}
 
 interface Sample {
   cpuMs: number;
@@ -43,7 +36,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 5);
   const dirs = process.argv.length > 3 ? process.argv.slice(3) : [corpusPath('cameras/jpg')];
-  const candidates = dirs.flatMap(walk).sort();
+  const candidates = dirs.flatMap((dir) => corpusFiles(resolve(dir))).sort();
   const floor = (bytes: Buffer) =>
     sharp(bytes, decodeOptions)
       .autoOrient()

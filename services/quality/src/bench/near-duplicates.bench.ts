@@ -9,10 +9,8 @@
 // (--mongo 0 skips MongoDB. On FerretDB 1.24 every lookup scans the collection: ~2 min at 10^5.)
 import { sharp } from '@aperture/imaging';
 import { connectMongo, syncModelIndexes } from '@aperture/persistence';
-import { corpusPath } from '@aperture/testing';
+import { corpusFiles } from '@aperture/testing';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -82,13 +80,6 @@ function probingFingerprint(stored: Pick<Fingerprint, 'whole' | 'regions'>, bits
 
 // ---- 1. fingerprint cost ----
 
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : [path];
-  });
-}
-
 async function greyRaster(path: string): Promise<GreyRaster> {
   const { data, info } = await sharp(path, { failOn: 'error' })
     .rotate()
@@ -105,7 +96,7 @@ async function greyRaster(path: string): Promise<GreyRaster> {
 
 async function fingerprintCost(): Promise<void> {
   const rasters: GreyRaster[] = [];
-  for (const path of walk(corpusPath('cameras/jpg')).sort()) {
+  for (const path of corpusFiles('cameras/jpg')) {
     const raster = await greyRaster(path).catch(() => undefined);
     if (raster && raster.width >= 16 && raster.height >= 16) rasters.push(raster);
   }
