@@ -1,11 +1,5 @@
 import type { commonV1, qualityV1 } from '@aperture/contracts';
-import {
-  asDecodeError,
-  ImageDecodeError,
-  openImage,
-  type DecodedImage,
-  type ImageHeader,
-} from '@aperture/imaging';
+import { asDecodeError, ImageDecodeError, openImage, type DecodedImage } from '@aperture/imaging';
 import type { QualityPolicy } from '@aperture/persistence';
 import { createHash } from 'node:crypto';
 import { analysisRaster } from './analysis-raster';
@@ -101,7 +95,7 @@ export async function assessImage(
   if (reasons.length > 0) return reject(reasons, result);
   if (!duplicates || !fingerprint) return accept(result);
 
-  const duplicate = await findDuplicate(bytes, header, raster.data, fingerprint, policy, duplicates);
+  const duplicate = await findDuplicate(bytes, image, raster.data, fingerprint, policy, duplicates);
   if (!duplicate) return accept(result);
   result.duplicateOf = duplicate.imageId;
   result.duplicateDistance = duplicate.distance;
@@ -145,7 +139,7 @@ interface DuplicateVerdict {
  */
 async function findDuplicate(
   bytes: Buffer,
-  header: ImageHeader,
+  image: DecodedImage,
   analysisPixels: Uint8Array,
   fingerprint: Fingerprint,
   policy: QualityPolicy,
@@ -169,22 +163,24 @@ async function findDuplicate(
   if (match.kind !== 'duplicate' && match.distance > 0) return near;
   const earlier = await scope.loadImage(match.imageId);
   if (!earlier) return near;
-  const identical = await samePixels(bytes, header, earlier, match.kind === 'duplicate');
+  const identical = await samePixels(bytes, image, earlier, match.kind === 'duplicate');
   return identical ? { kind: 'duplicate', imageId: match.imageId, distance: 0 } : near;
 }
 
+/** Both images decoded once each (HEIC pixels are kept by their DecodedImage), then compared. */
 async function samePixels(
   bytes: Buffer,
-  header: ImageHeader,
+  image: DecodedImage,
   earlier: Buffer,
   sameAnalysisPixels: boolean,
 ): Promise<boolean> {
   if (bytes.equals(earlier)) return true;
   try {
     const other = await openImage(earlier);
+    const { header } = image;
     if (other.header.width !== header.width || other.header.height !== header.height) return false;
     if (other.header.format === header.format && !sameAnalysisPixels) return false;
-    const [left, right] = await Promise.all([fullPixels(bytes), fullPixels(earlier)]);
+    const [left, right] = await Promise.all([fullPixels(image), fullPixels(other)]);
     return (
       left.info.width === right.info.width &&
       left.info.height === right.info.height &&
@@ -197,10 +193,7 @@ async function samePixels(
   }
 }
 
-async function fullPixels(bytes: Buffer) {
-  const image = await openImage(bytes);
-  return image.pipeline().raw().toBuffer({ resolveWithObject: true });
-}
+const fullPixels = (image: DecodedImage) => image.pipeline().raw().toBuffer({ resolveWithObject: true });
 
 function metricsMessage(m: QualityMetrics, aspect: number): qualityV1.QualityMetrics {
   return {
