@@ -1,4 +1,5 @@
 import {
+  type Attributes,
   context,
   propagation,
   type Span,
@@ -67,12 +68,16 @@ export async function withConsumerSpan<T>(message: ConsumedMessageInfo, work: ()
   );
 }
 
-/** Runs `send` in a PRODUCER span whose context is injected into the headers it is given. */
+/**
+ * Runs `send` in a PRODUCER span whose context is injected into the headers it is given; the span
+ * is a child of `parentHeaders`' trace context when given, else of the active span.
+ */
 export async function withProducerSpan<T>(
   topic: string,
   headers: Record<string, string>,
   send: (headers: Record<string, string>) => Promise<T>,
   parentHeaders?: Record<string, string>,
+  attributes: Attributes = {},
 ): Promise<T> {
   const parent = parentHeaders
     ? propagation.extract(context.active(), parentHeaders, headerGetter)
@@ -85,6 +90,7 @@ export async function withProducerSpan<T>(
         'messaging.system': 'kafka',
         'messaging.operation.type': 'send',
         'messaging.destination.name': topic,
+        ...attributes,
       },
     },
     parent,

@@ -1,17 +1,21 @@
+import type { ServiceMetrics } from '@aperture/telemetry';
 import {
   Controller,
   Get,
+  Header,
   HttpCode,
   type DynamicModule,
   Inject,
   Module,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { Registry } from 'prom-client';
 
 /** A named dependency check for readiness: true when the dependency answers. */
 export type ReadinessChecks = Record<string, () => Promise<boolean>>;
 
 const READINESS_CHECKS = Symbol('READINESS_CHECKS');
+const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 
 /** Runs every check with a time limit; a check that throws or times out counts as not ready. */
 export async function evaluateReadiness(
@@ -41,7 +45,10 @@ export async function evaluateReadiness(
 
 @Controller()
 class HealthController {
-  constructor(@Inject(READINESS_CHECKS) private readonly checks: ReadinessChecks) {}
+  constructor(
+    @Inject(READINESS_CHECKS) private readonly checks: ReadinessChecks,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+  ) {}
 
   /** Liveness: the process serves HTTP. */
   @Get('healthz')
@@ -59,16 +66,26 @@ class HealthController {
       error: { code: 'not_ready', message: 'dependencies unavailable', checks },
     });
   }
+
+  /** Prometheus metrics in the text exposition format (names: libs/telemetry/src/metrics.ts). */
+  @Get('metrics')
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
+  async metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
 }
 
-/** GET /healthz and GET /readyz for a service. */
+/** GET /healthz, GET /readyz and GET /metrics for a service. */
 @Module({})
 export class HealthModule {
-  static register(checks: ReadinessChecks): DynamicModule {
+  static register(checks: ReadinessChecks, metrics: Pick<ServiceMetrics, 'registry'>): DynamicModule {
     return {
       module: HealthModule,
       controllers: [HealthController],
-      providers: [{ provide: READINESS_CHECKS, useValue: checks }],
+      providers: [
+        { provide: READINESS_CHECKS, useValue: checks },
+        { provide: METRICS_REGISTRY, useValue: metrics.registry },
+      ],
     };
   }
 }

@@ -1,7 +1,8 @@
+export { instrumentBlobStore } from './blob-metrics';
 export { startGrpcServer, grpcError } from './grpc-server';
 export type { GrpcServiceBinding, RunningGrpcServer } from './grpc-server';
 export { evaluateReadiness, HealthModule } from './health';
 export type { ReadinessChecks } from './health';
-export { connectPipeline } from './pipeline';
+export { connectPipeline, trackConsumerLag } from './pipeline';
 export type { PipelineIo } from './pipeline';
 export { onShutdown } from './shutdown';

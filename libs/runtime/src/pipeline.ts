@@ -1,4 +1,4 @@
-import { pipelineTopics } from '@aperture/contracts';
+import { commonV1, pipelineTopics, Topics } from '@aperture/contracts';
 import {
   createKafka,
   createProducer,
@@ -13,6 +13,7 @@ import {
   OutboxRelay,
   syncModelIndexes,
 } from '@aperture/persistence';
+import { createServiceMetrics, type ServiceMetrics } from '@aperture/telemetry';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { ReadinessChecks } from './health';
@@ -26,6 +27,7 @@ export interface PipelineIo {
   producer: Producer;
   relay: OutboxRelay;
   readiness: ReadinessChecks;
+  metrics: ServiceMetrics;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function connectPipeline(options: {
   const producer = createProducer(kafka);
   await Promise.all([admin.connect(), producer.connect()]);
   await ensureTopics(admin, pipelineTopics());
+  const metrics = createServiceMetrics(options.service);
 
   // Each published event gets a PRODUCER span, child of the span that wrote it (its stored
   // headers), and carries that span's context on to the consumers.
@@ -59,13 +62,16 @@ export async function connectPipeline(options: {
         await withProducerSpan(
           topic,
           {},
-          (headers) =>
-            producer.send({
+          async (headers) => {
+            await producer.send({
               topic,
               acks,
               messages: [{ ...message, headers: { ...message.headers, ...headers } }],
-            }),
+            });
+            countPublished(metrics, topic, message);
+          },
           message.headers,
+          { 'messaging.kafka.message.key': message.key, 'aperture.image_id': message.key },
         );
       }
     },
@@ -74,6 +80,11 @@ export async function connectPipeline(options: {
     onError: (error) => options.log('error', 'outbox relay round failed', { err: String(error) }),
   });
   relay.start();
+  metrics.addCollectedGauge({
+    name: 'aperture_outbox_backlog',
+    help: 'Image records whose events are written but not yet published (the whole pipeline).',
+    collect: async (set) => set({}, await records.model.countDocuments({ outboxPending: true })),
+  });
 
   const readiness: ReadinessChecks = {
     mongodb: async () => {
@@ -94,6 +105,7 @@ export async function connectPipeline(options: {
     producer,
     relay,
     readiness,
+    metrics,
     close: async () => {
       await relay.stop();
       await producer.disconnect();
@@ -101,4 +113,55 @@ export async function connectPipeline(options: {
       await connection.close();
     },
   };
+}
+
+/** Where each event's topic says an image went (aperture_images_total), beside rejections' reasons. */
+const OUTCOME_OF_TOPIC: Record<string, { stage: string; outcome: string }> = {
+  [Topics.imageIngested]: { stage: 'ingest', outcome: 'accepted' },
+  [Topics.imageQualified]: { stage: 'quality', outcome: 'passed' },
+  [Topics.imageStandardized]: { stage: 'standardize', outcome: 'passed' },
+  [Topics.imageCleared]: { stage: 'compliance', outcome: 'passed' },
+  [Topics.imageCurated]: { stage: 'annotation-router', outcome: 'curated' },
+};
+
+function countPublished(metrics: ServiceMetrics, topic: string, message: { value: Buffer }): void {
+  const passed = OUTCOME_OF_TOPIC[topic];
+  if (passed) {
+    metrics.images.inc(passed);
+    return;
+  }
+  if (topic !== Topics.imageRejected) return;
+  const rejected = commonV1.ImageRejected.decode(message.value);
+  metrics.images.inc({ stage: rejected.stage, outcome: 'rejected' });
+  for (const reason of rejected.reasons)
+    metrics.rejections.inc({ stage: rejected.stage, reason: reason.code });
+}
+
+/**
+ * Adds `aperture_kafka_consumer_lag{group,topic,partition}` to `metrics`: per partition, the
+ * topic's end offset minus the group's committed offset (the whole partition when the group has
+ * committed nothing yet), read from the broker at scrape time.
+ */
+export function trackConsumerLag(
+  metrics: ServiceMetrics,
+  admin: Admin,
+  groupId: string,
+  topics: string[],
+): void {
+  metrics.addCollectedGauge({
+    name: 'aperture_kafka_consumer_lag',
+    help: 'Messages of each partition not yet committed by the consumer group.',
+    labelNames: ['group', 'topic', 'partition'] as const,
+    collect: async (set) => {
+      const committed = await admin.fetchOffsets({ groupId, topics });
+      for (const { topic, partitions } of committed) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        for (const end of ends) {
+          const mine = partitions.find((entry) => entry.partition === end.partition);
+          const from = mine && Number(mine.offset) >= 0 ? Number(mine.offset) : Number(end.low);
+          set({ group: groupId, topic, partition: end.partition }, Math.max(0, Number(end.high) - from));
+        }
+      }
+    },
+  });
 }

@@ -1,10 +1,14 @@
 import type { StoredBlob } from '@aperture/blob-store';
+import { trace } from '@opentelemetry/api';
 import { commonV1, Topics } from '@aperture/contracts';
 import { type HandlerOutcome, traceHeaders } from '@aperture/messaging';
 import { type PendingEvent, type StageCompletion } from '@aperture/persistence';
 import type { StageContext } from './run-stage';
 
-/** A protobuf payload from a consumed message; throws (and so dead-letters) if it is missing or malformed. */
+/**
+ * A protobuf payload from a consumed message; throws (and so dead-letters) if it is missing or
+ * malformed. Names the image's tenant, project and batch on the active (consumer) span.
+ */
 export function decodeEvent<T extends { image?: commonV1.ImageContext | undefined }>(
   value: Buffer | null,
   type: { decode(input: Uint8Array): T },
@@ -12,6 +16,12 @@ export function decodeEvent<T extends { image?: commonV1.ImageContext | undefine
   if (!value) throw new Error('message has no value');
   const event = type.decode(value);
   if (!event.image?.imageId) throw new Error('event carries no image context');
+  // The consumer span (messaging) knows the image id from the key; the rest is in the payload.
+  trace.getActiveSpan()?.setAttributes({
+    'aperture.tenant_id': event.image.tenantId,
+    'aperture.project_id': event.image.projectId,
+    'aperture.batch_id': event.image.batchId,
+  });
   return event as T & { image: commonV1.ImageContext };
 }
 

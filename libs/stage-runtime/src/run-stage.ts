@@ -13,9 +13,11 @@ import { ProjectPolicies } from '@aperture/persistence';
 import {
   connectPipeline,
   HealthModule,
+  instrumentBlobStore,
   onShutdown,
   type PipelineIo,
   startGrpcServer,
+  trackConsumerLag,
 } from '@aperture/runtime';
 import { createLogger, type Logger, shutdownTelemetry } from '@aperture/telemetry';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -109,11 +111,11 @@ export async function startStage(
       service: options.service,
       pipeline,
       policies: new ProjectPolicies(pipeline.connection),
-      blobs: createBlobStore(env),
+      blobs: instrumentBlobStore(createBlobStore(env), pipeline.metrics),
       log,
     };
 
-    const app = await NestFactory.create(HealthModule.register(pipeline.readiness), {
+    const app = await NestFactory.create(HealthModule.register(pipeline.readiness, pipeline.metrics), {
       logger: new NestLogger(log),
       abortOnError: false,
     });
@@ -133,21 +135,33 @@ export async function startStage(
     });
     closers.push(() => grpc.stop());
 
+    const groupId = overrides.groupId ?? config.KAFKA_GROUP_ID;
+    const { stageMessages, stageDuration } = pipeline.metrics;
+    const deadLetter = sendToDeadLetter(pipeline.producer, deadLetterTopic(options.service));
     const consumer = new AtLeastOnceConsumer(pipeline.kafka, {
-      groupId: overrides.groupId ?? config.KAFKA_GROUP_ID,
+      groupId,
       topics: [options.inputTopic],
       handler: async (message) => {
+        const timer = stageDuration.startTimer();
         try {
           const outcome = await options.handle(message, ctx);
+          timer({ outcome });
+          stageMessages.inc({ topic: message.topic, outcome });
           log.info({ imageId: message.key, outcome, offset: message.offset }, 'handled');
           return outcome;
         } catch (error) {
+          timer({ outcome: 'failed' });
+          stageMessages.inc({ topic: message.topic, outcome: 'failed' });
           log.warn({ imageId: message.key, err: error }, 'handling failed; will retry');
           throw error;
         }
       },
-      onPoison: sendToDeadLetter(pipeline.producer, deadLetterTopic(options.service)),
+      onPoison: async (message, error) => {
+        await deadLetter(message, error);
+        stageMessages.inc({ topic: message.topic, outcome: 'dead_lettered' });
+      },
     });
+    trackConsumerLag(pipeline.metrics, pipeline.admin, groupId, [options.inputTopic]);
     closers.push(() => consumer.stop());
     await consumer.start();
     log.info({ httpPort, grpcPort: grpc.port, inputTopic: options.inputTopic }, 'started');

@@ -135,6 +135,43 @@ describe('createLogger', () => {
     });
   });
 
+  it('redacts personal data and replaces binary values (image bytes) by their size, at any name', () => {
+    const destination = memoryDestination();
+    const log = createLogger('standardize', { destination });
+    const jpegStart = Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0x41, 0x42]);
+    log.info(
+      {
+        gps: { latitude: 51.50322, longitude: -0.11957 },
+        exif: { Artist: 'Jane Photographer', SerialNumber: 'SN-889900' },
+        subject: { subjectRef: 'person-4711', email: 'jane@example.com' },
+        thumbnail: jpegStart,
+        nested: { deeper: { pixels: new Uint8Array(1024), list: [jpegStart] } },
+        imageId: 'img-1',
+      },
+      'standardized',
+    );
+    const line = destination.lines[0]!;
+    const text = JSON.stringify(line);
+    for (const personal of [
+      '51.50322',
+      '-0.11957',
+      'Jane Photographer',
+      'SN-889900',
+      'person-4711',
+      'jane@',
+    ]) {
+      expect(text).not.toContain(personal);
+    }
+    expect(line).toMatchObject({
+      gps: '[redacted]',
+      exif: '[redacted]',
+      subject: { subjectRef: '[redacted]', email: '[redacted]' },
+      thumbnail: '[6 bytes]',
+      nested: { deeper: { pixels: '[1024 bytes]', list: ['[6 bytes]'] } },
+      imageId: 'img-1',
+    });
+  });
+
   it('filters by the level given, else LOG_LEVEL, else info', () => {
     const given = memoryDestination();
     const warnOnly = createLogger('s', { level: 'warn', destination: given });

@@ -19,7 +19,23 @@ const REDACTED_PATHS = [
   '*.chunk',
   'payload',
   '*.payload',
+  // Personal data: where a photo was taken and who is in it or took it.
+  'gps',
+  '*.gps',
+  'exif',
+  '*.exif',
+  'latitude',
+  '*.latitude',
+  'longitude',
+  '*.longitude',
+  'email',
+  '*.email',
+  'subjectRef',
+  '*.subjectRef',
 ];
+
+/** Nesting depth down to which binary values are replaced (log fields are shallow objects). */
+const BINARY_SCAN_DEPTH = 4;
 
 /**
  * A JSON logger for `service`. Every line carries `service`, and, when written inside an active
@@ -43,7 +59,7 @@ export function createLogger(
       level,
       base: { service },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: withoutBinary },
       mixin: traceFields,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
@@ -55,4 +71,26 @@ function traceFields(): Record<string, string> {
   const spanContext = trace.getActiveSpan()?.spanContext();
   if (!spanContext || !isSpanContextValid(spanContext)) return {};
   return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
+
+/**
+ * Replaces buffers and typed arrays (image bytes, encoded events) with their size, whatever the
+ * field is called: a redaction list can only name the fields someone thought of.
+ */
+function withoutBinary(fields: Record<string, unknown>): Record<string, unknown> {
+  return replaceBinary(fields, BINARY_SCAN_DEPTH) as Record<string, unknown>;
+}
+
+function replaceBinary(value: unknown, depth: number): unknown {
+  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+  if (value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
+  if (depth === 0 || value === null || typeof value !== 'object' || value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((item) => replaceBinary(item, depth - 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const replaced = replaceBinary(item, depth - 1);
+    if (replaced !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = replaced;
+  }
+  return copy ?? value;
 }

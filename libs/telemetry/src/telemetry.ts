@@ -10,6 +10,7 @@ import {
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { MongooseInstrumentation } from '@opentelemetry/instrumentation-mongoose';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -26,7 +27,8 @@ let started = false;
  * kafkajs or grpc-js is loaded, so the HTTP and gRPC instrumentations can patch them.
  *
  * - Tracing always runs in-process (W3C trace-context and baggage propagators, the async-hooks
- *   context manager, HTTP and gRPC instrumentation), so logs carry trace ids and context crosses
+ *   context manager, HTTP, gRPC and mongoose instrumentation; Kafka spans are made by
+ *   @aperture/messaging), so logs carry trace ids and context crosses
  *   Kafka headers, HTTP and gRPC.
  * - Spans are exported (OTLP over HTTP, batched) only when `OTEL_EXPORTER_OTLP_ENDPOINT` or
  *   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; the exporter and batching read the standard
@@ -49,6 +51,9 @@ export function startTelemetry(serviceName: string): void {
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: isProbe }),
       new GrpcInstrumentation(),
+      // Only queries made on behalf of traced work: the outbox relay's polling would otherwise be a
+      // new trace every few hundred milliseconds. No query text is recorded (it can hold personal data).
+      new MongooseInstrumentation({ requireParentSpan: true }),
     ],
     spanProcessors: [spanProcessorFromEnv()],
     // Without these the SDK would default to exporting metrics and logs over OTLP.

@@ -1,4 +1,5 @@
 import { HealthModule, type ReadinessChecks } from '@aperture/runtime';
+import type { ServiceMetrics } from '@aperture/telemetry';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BatchesController } from './batches/batches.controller';
 import { BatchesService } from './batches/batches.service';
@@ -14,10 +15,10 @@ import { INGEST_DEPS, type IngestDeps } from './tokens';
 
 @Module({})
 export class AppModule {
-  static register(deps: IngestDeps, readiness: ReadinessChecks): DynamicModule {
+  static register(deps: IngestDeps, readiness: ReadinessChecks, metrics: ServiceMetrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [HealthModule.register(readiness)],
+      imports: [HealthModule.register(readiness, metrics)],
       controllers: [
         TenantsController,
         ApiKeysController,

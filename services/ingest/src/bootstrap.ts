@@ -2,7 +2,13 @@ import { type BlobStore, createBlobStore } from '@aperture/blob-store';
 import type { Env } from '@aperture/config';
 import { ingestV1 } from '@aperture/contracts';
 import type { LogSink } from '@aperture/messaging';
-import { connectPipeline, onShutdown, type PipelineIo, startGrpcServer } from '@aperture/runtime';
+import {
+  connectPipeline,
+  instrumentBlobStore,
+  onShutdown,
+  type PipelineIo,
+  startGrpcServer,
+} from '@aperture/runtime';
 import { createLogger, type Logger, shutdownTelemetry } from '@aperture/telemetry';
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -36,9 +42,9 @@ export function logSink(log: Logger): LogSink {
 /** Builds the Nest app on already-connected dependencies (not listening yet). */
 export async function createIngestApp(
   deps: Parameters<typeof AppModule.register>[0],
-  readiness: PipelineIo['readiness'],
+  pipeline: Pick<PipelineIo, 'readiness' | 'metrics'>,
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.register(deps, readiness), {
+  const app = await NestFactory.create(AppModule.register(deps, pipeline.readiness, pipeline.metrics), {
     logger: new NestPinoLogger(deps.log),
     abortOnError: false,
   });
@@ -78,9 +84,8 @@ export async function startIngest(
   });
   let app: INestApplication | undefined;
   try {
-    const blobs = createBlobStore(
-      config.BLOB_STORE_DIR === undefined ? {} : { BLOB_STORE_DIR: config.BLOB_STORE_DIR },
-    );
+    // The same environment as every stage reads (BLOB_STORE=s3 included), so they find its blobs.
+    const blobs = instrumentBlobStore(createBlobStore(env), pipeline.metrics);
     const deps = {
       config,
       connection: pipeline.connection,
@@ -89,7 +94,7 @@ export async function startIngest(
       blobs,
       log,
     };
-    app = await createIngestApp(deps, pipeline.readiness);
+    app = await createIngestApp(deps, pipeline);
     await app.listen(config.HTTP_PORT);
     const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;
     const grpcServer = await startGrpcServer({

@@ -1,9 +1,6 @@
-import { type ConfigOf, type Env, type Field, infraSchema, int, loadConfig, str } from '@aperture/config';
+import { type ConfigOf, type Env, infraSchema, int, loadConfig, str } from '@aperture/config';
 
 export const DEFAULT_ADMIN_TOKEN = 'aperture-local-admin';
-
-/** An optional string: undefined when unset. */
-const optional = (): Field<string | undefined> => ({ parse: (raw) => raw });
 
 export const ingestSchema = {
   ...infraSchema,
@@ -13,8 +10,6 @@ export const ingestSchema = {
   MAX_UPLOAD_BYTES: int({ fallback: 50 * 1024 * 1024, min: 1, max: 4 * 1024 * 1024 * 1024 }),
   /** The secret of the admin routes (header x-admin-token). */
   ADMIN_TOKEN: str({ fallback: DEFAULT_ADMIN_TOKEN, pattern: /^.{8,}$/, describe: 'at least 8 characters' }),
-  /** Where raw uploads are stored (default: <repo>/.aperture/blobs, chosen by @aperture/blob-store). */
-  BLOB_STORE_DIR: optional(),
 };
 
 export type IngestConfig = ConfigOf<typeof ingestSchema>;
