@@ -50,30 +50,72 @@ describe('spansOf', () => {
 
 describe('checkImageTrace', () => {
   const topics = ['in.v1', 'mid.v1'];
+  const owner = { tenantId: 'ten_1', batchId: 'bat_1' };
+  const consumed = (topic: string, extra: Record<string, string> = {}) =>
+    span({
+      kind: 5,
+      name: `process ${topic}`,
+      attributes: {
+        'aperture.image_id': 'img_1',
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': topic,
+        'messaging.destination.partition.id': '0',
+        'messaging.kafka.offset': 7,
+        'messaging.consumer.group.name': 'quality',
+        'aperture.tenant_id': 'ten_1',
+        'aperture.batch_id': 'bat_1',
+        ...extra,
+      },
+    });
   const complete = [
     span({ service: 'ingest', kind: 2 }),
-    span({ kind: 5, attributes: { 'aperture.image_id': 'img_1', 'messaging.destination.name': 'in.v1' } }),
-    span({ kind: 5, attributes: { 'aperture.image_id': 'img_1', 'messaging.destination.name': 'mid.v1' } }),
+    consumed('in.v1'),
+    consumed('mid.v1'),
     span({ kind: 4, attributes: { 'messaging.destination.name': 'out.v1' } }),
+    span({ kind: 3, name: 'findOne images', attributes: { 'db.system.name': 'mongodb' } }),
   ];
 
   it('accepts one trace from the upload to the final publish', () => {
-    expect(checkImageTrace(complete, 'img_1', topics, 'out.v1')).toMatchObject({ ok: true, traceId: 't1' });
+    expect(checkImageTrace(complete, 'img_1', topics, 'out.v1', owner)).toMatchObject({
+      ok: true,
+      traceId: 't1',
+    });
   });
 
   it('names what breaks the chain', () => {
-    expect(checkImageTrace(complete.slice(1), 'img_1', topics, 'out.v1')).toEqual({
+    const without = (index: number) => complete.filter((_, i) => i !== index);
+    expect(checkImageTrace(without(0), 'img_1', topics, 'out.v1', owner)).toEqual({
       ok: false,
       problem: 'no HTTP server span of ingest in trace t1',
     });
     const split = complete.map((s, i) => (i === 2 ? { ...s, traceId: 't2' } : s));
-    expect(checkImageTrace(split, 'img_1', topics, 'out.v1')).toEqual({
+    expect(checkImageTrace(split, 'img_1', topics, 'out.v1', owner)).toEqual({
       ok: false,
       problem: 'consumer spans of img_1 are in 2 traces',
     });
-    expect(checkImageTrace(complete.slice(0, 3), 'img_1', topics, 'out.v1')).toEqual({
+    expect(checkImageTrace(without(3), 'img_1', topics, 'out.v1', owner)).toEqual({
       ok: false,
       problem: 'no producer span for out.v1 in trace t1',
+    });
+    expect(checkImageTrace(without(4), 'img_1', topics, 'out.v1', owner)).toEqual({
+      ok: false,
+      problem: 'no database span in trace t1',
+    });
+  });
+
+  it('requires the messaging attributes and the right tenant and batch on every consumer span', () => {
+    const withSpan = (replacement: CollectedSpan) => complete.map((s, i) => (i === 2 ? replacement : s));
+    const noGroup = consumed('mid.v1');
+    delete noGroup.attributes['messaging.consumer.group.name'];
+    expect(checkImageTrace(withSpan(noGroup), 'img_1', topics, 'out.v1', owner)).toEqual({
+      ok: false,
+      problem: 'consumer span process mid.v1 lacks messaging.consumer.group.name',
+    });
+    const otherTenant = consumed('mid.v1', { 'aperture.tenant_id': 'ten_2' });
+    expect(checkImageTrace(withSpan(otherTenant), 'img_1', topics, 'out.v1', owner)).toEqual({
+      ok: false,
+      problem: 'consumer span process mid.v1 names another tenant or batch',
     });
   });
 });

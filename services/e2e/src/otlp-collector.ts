@@ -98,15 +98,24 @@ export class OtlpCollector {
 export type ImageTraceCheck =
   { ok: true; traceId: string; spans: CollectedSpan[] } | { ok: false; problem: string };
 
+/** Whose image it is: every consumer span of the image must name them (aperture.* attributes). */
+export interface ImageOwner {
+  tenantId: string;
+  batchId: string;
+}
+
 /**
  * Checks that one trace links an image's upload (ingest's HTTP server span) to every stage's
- * consumer span and to the final publish on the curated topic.
+ * consumer span and to the final publish on the curated topic; that each consumer span carries the
+ * messaging attributes and the image's tenant and batch; and that the database work done for the
+ * image (mongoose CLIENT spans) is in the same trace.
  */
 export function checkImageTrace(
   spans: CollectedSpan[],
   imageId: string,
   stageTopics: string[],
   curatedTopic: string,
+  owner: ImageOwner,
 ): ImageTraceCheck {
   const consumerSpans = spans.filter(
     (span) => span.kind === 5 && span.attributes['aperture.image_id'] === imageId,
@@ -121,6 +130,17 @@ export function checkImageTrace(
       return { ok: false, problem: `no consumer span for ${topic} in trace ${traceId}` };
     }
   }
+  for (const span of consumerSpans) {
+    const missing = CONSUMER_ATTRIBUTES.filter((name) => span.attributes[name] === undefined);
+    if (missing.length > 0)
+      return { ok: false, problem: `consumer span ${span.name} lacks ${missing.join(', ')}` };
+    if (
+      span.attributes['aperture.tenant_id'] !== owner.tenantId ||
+      span.attributes['aperture.batch_id'] !== owner.batchId
+    ) {
+      return { ok: false, problem: `consumer span ${span.name} names another tenant or batch` };
+    }
+  }
   if (
     !trace.some((span) => span.kind === 4 && span.attributes['messaging.destination.name'] === curatedTopic)
   ) {
@@ -129,5 +149,20 @@ export function checkImageTrace(
   if (!trace.some((span) => span.kind === 2 && span.service === 'ingest')) {
     return { ok: false, problem: `no HTTP server span of ingest in trace ${traceId}` };
   }
+  if (!trace.some((span) => span.kind === 3 && span.attributes['db.system.name'] === 'mongodb')) {
+    return { ok: false, problem: `no database span in trace ${traceId}` };
+  }
   return { ok: true, traceId, spans: trace };
 }
+
+/** The OpenTelemetry messaging attributes every consumer span has (semantic conventions 1.3x). */
+const CONSUMER_ATTRIBUTES = [
+  'messaging.system',
+  'messaging.operation.type',
+  'messaging.destination.name',
+  'messaging.destination.partition.id',
+  'messaging.kafka.offset',
+  'messaging.consumer.group.name',
+  'aperture.tenant_id',
+  'aperture.batch_id',
+];

@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import exifr from 'exifr';
 import sharp from 'sharp';
+import { type MetricSample, parseMetrics, seriesOf, sumOf } from './metrics-text';
 import { checkImageTrace, OtlpCollector } from './otlp-collector';
 import {
   freePort,
@@ -119,7 +121,10 @@ describe('the whole pipeline, five services as processes, real broker, database 
   }
 
   it('takes a batch through every stage to exactly one terminal state, one curated record each, one trace per image', async () => {
-    const { apiKey } = await call<{ apiKey: string }>('POST', '/v1/tenants', { name: `tenant-${run}` });
+    const metricsBefore = await scrapeAll();
+    const { apiKey, tenantId } = await call<{ apiKey: string; tenantId: string }>('POST', '/v1/tenants', {
+      name: `tenant-${run}`,
+    });
     const project = await call<{ projectId?: string; id?: string }>(
       'POST',
       '/v1/projects',
@@ -236,6 +241,7 @@ describe('the whole pipeline, five services as processes, real broker, database 
         exif: 0,
       });
     }
+    const owner = { tenantId, batchId: summary.batchId };
     const gpsImage = records.find((record) => record.image!.filename === 'DSCN0010.jpg');
     expect(gpsImage?.compliance?.hadGps).toBe(true);
 
@@ -243,11 +249,57 @@ describe('the whole pipeline, five services as processes, real broker, database 
     for (const imageId of curatedIds) {
       await waitFor(
         `the spans of ${imageId}`,
-        () => checkImageTrace(collector.spans, imageId, stageTopics, Topics.imageCurated).ok,
+        () => checkImageTrace(collector.spans, imageId, stageTopics, Topics.imageCurated, owner).ok,
         30_000,
       ).catch(() => undefined);
-      const check = checkImageTrace(collector.spans, imageId, stageTopics, Topics.imageCurated);
+      const check = checkImageTrace(collector.spans, imageId, stageTopics, Topics.imageCurated, owner);
       expect(check).toMatchObject({ ok: true });
     }
+
+    // The metrics moved with the batch: summed over the five services (any service's outbox relay
+    // may publish an event another wrote), they count exactly this run's images.
+    const rejectedImages = images.filter((image) => image.status === 'rejected');
+    await waitFor('the outbox backlog to drain', async () => {
+      const metrics = await scrapeAll();
+      return sumOf(metrics, 'aperture_outbox_backlog') === 0;
+    });
+    const metricsAfter = await scrapeAll();
+    const moved = (name: string, labels: Record<string, string> = {}) =>
+      sumOf(metricsAfter, name, labels) - sumOf(metricsBefore, name, labels);
+    expect({
+      accepted: moved('aperture_images_total', { stage: 'ingest', outcome: 'accepted' }),
+      curated: moved('aperture_images_total', { outcome: 'curated' }),
+      rejected: moved('aperture_images_total', { outcome: 'rejected' }),
+      corrupt: moved('aperture_rejections_total', { reason: 'corrupt' }),
+      qualityHandled: moved('aperture_stage_messages_total', { service: 'quality', outcome: 'done' }),
+      qualityTimed: moved('aperture_stage_duration_seconds_count', { service: 'quality', outcome: 'done' }),
+    }).toEqual({
+      accepted: images.length,
+      curated: curatedIds.length,
+      rejected: rejectedImages.length,
+      corrupt: corruptFiles.length,
+      qualityHandled: images.length,
+      qualityTimed: images.length,
+    });
+    // Each consumer's lag is reported per partition of its input topic.
+    for (const service of services.filter((name) => name !== 'ingest')) {
+      expect(seriesOf(metricsAfter, 'aperture_kafka_consumer_lag', { service }).length).toBeGreaterThan(0);
+    }
+
+    // No log line of any service holds the tenant's API key or the GPS position of a photo.
+    const logs = running.map((service) => fs.readFileSync(service.logFile, 'utf8')).join('\n');
+    const position = await exifr.gps(path.join(corpus, 'cameras/jpg/gps/DSCN0010.jpg'));
+    expect(logs).toContain(summary.batchId); // the logs are there, and say what they did
+    expect(logs).not.toContain(apiKey);
+    expect(logs).not.toContain(position.latitude.toFixed(4));
+    expect(logs).not.toContain(position.longitude.toFixed(4));
   });
+
+  /** Every service's /metrics, parsed. */
+  async function scrapeAll(): Promise<MetricSample[]> {
+    const texts = await Promise.all(
+      running.map(async (service) => (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text()),
+    );
+    return texts.flatMap(parseMetrics);
+  }
 });
