@@ -35,6 +35,17 @@ export interface AtLeastOnceConsumerOptions {
   /** How many partitions this process handles at once (default 1: sized for 2 cores). */
   partitionsConsumedConcurrently?: number;
   consumerConfig?: Omit<ConsumerConfig, 'groupId'>;
+  /**
+   * Whether the service's dependencies (database, broker) answer. When set, a handler failure while
+   * it says false is an outage, not a poison message: the consumer holds the message, heartbeating,
+   * until the dependencies answer again, then handles it again without using up a retry. So an
+   * outage stops consumption (the lag grows, memory does not) and never dead-letters a message.
+   */
+  dependenciesUp?: () => Promise<boolean>;
+  /** How often to ask `dependenciesUp` during an outage (default 1000 ms). */
+  outagePollMs?: number;
+  /** Told when an outage starts holding a message, and when it ends. */
+  onOutage?: (event: 'started' | 'ended', message: ConsumedMessage) => void;
 }
 
 /**
@@ -73,7 +84,8 @@ export class AtLeastOnceConsumer {
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachMessage: async ({ topic, partition, message }) => {
+      eachMessage: async (payload) => {
+        const { topic, partition, message } = payload;
         const consumed: ConsumedMessage = {
           topic,
           partition,
@@ -83,7 +95,9 @@ export class AtLeastOnceConsumer {
           headers: message.headers ?? {},
           timestamp: message.timestamp,
         };
-        await withConsumerSpan({ ...consumed, groupId: this.options.groupId }, () => this.handle(consumed));
+        await withConsumerSpan({ ...consumed, groupId: this.options.groupId }, () =>
+          this.handle(consumed, () => payload.heartbeat()),
+        );
         await this.consumer.commitOffsets([
           { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
         ]);
@@ -109,14 +123,30 @@ export class AtLeastOnceConsumer {
 
   on: Consumer['on'] = (...args) => this.consumer.on(...args);
 
-  private async handle(message: ConsumedMessage): Promise<void> {
+  private async handle(message: ConsumedMessage, heartbeat: () => Promise<void>): Promise<void> {
     try {
       await withRetries(this.options.retry ?? defaultRetryPolicy, () => this.options.handler(message), {
         shouldStop: () => this.stopping,
+        isOutage: () => this.waitOutOutage(message, heartbeat),
       });
     } catch (error) {
       if (!(error instanceof RetriesExhaustedError) || !this.options.onPoison) throw error;
       await this.options.onPoison(message, error);
     }
+  }
+
+  /** True after waiting for an outage to end (or for the consumer to stop); false if there was none. */
+  private async waitOutOutage(message: ConsumedMessage, heartbeat: () => Promise<void>): Promise<boolean> {
+    const up = this.options.dependenciesUp;
+    if (!up || (await up())) return false;
+    this.options.onOutage?.('started', message);
+    const pollMs = this.options.outagePollMs ?? 1_000;
+    while (!this.stopping && !(await up())) {
+      // Stay in the group while the broker answers (a database outage): the message stays ours.
+      await heartbeat().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+    this.options.onOutage?.('ended', message);
+    return true;
   }
 }

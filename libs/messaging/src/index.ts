@@ -22,3 +22,4 @@ export type { RetryPolicy } from './retry';
 export { DeadLetterHeaders, sendToDeadLetter } from './dead-letter';
 export { traceHeaders, withConsumerSpan, withProducerSpan } from './tracing';
 export type { ConsumedMessageInfo } from './tracing';
+export { findPublishedEvents } from './published-events';

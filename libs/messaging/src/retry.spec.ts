@@ -50,6 +50,44 @@ describe('withRetries', () => {
   });
 });
 
+describe('withRetries during an outage', () => {
+  it('runs the same attempt again, without using one up or backing off, while isOutage says so', async () => {
+    const sleeps: number[] = [];
+    const attempts: number[] = [];
+    let outageFailures = 0;
+    const result = await withRetries(
+      policy,
+      async (attempt) => {
+        attempts.push(attempt);
+        if (attempts.length <= 6) throw new Error('database unreachable');
+        if (attempt < 3) throw new Error('bad data');
+        return 'ok';
+      },
+      {
+        sleep: async (ms) => {
+          sleeps.push(ms);
+        },
+        // The first six failures happen during an outage (the callback would have waited it out).
+        isOutage: async () => ++outageFailures <= 6,
+      },
+    );
+    expect(result).toBe('ok');
+    expect(attempts).toEqual([1, 1, 1, 1, 1, 1, 1, 2, 3]);
+    expect(sleeps).toEqual([100, 200]);
+  });
+
+  it('still gives up on a message that fails while everything is up', async () => {
+    const failure = withRetries(
+      policy,
+      async () => {
+        throw new Error('bad data');
+      },
+      { sleep: async () => undefined, isOutage: async () => false },
+    );
+    await expect(failure).rejects.toThrow('gave up after 4 attempt(s): bad data');
+  });
+});
+
 describe('backoffDelay', () => {
   it('is zero for the first attempt', () => {
     expect(backoffDelay(policy, 1)).toBe(0);

@@ -36,25 +36,31 @@ export class RetryAbortedError extends Error {
 
 /**
  * Runs `work` until it succeeds or the policy's attempts are used up, waiting with backoff in
- * between; `shouldStop` lets a shutting-down consumer stop retrying early.
+ * between; `shouldStop` lets a shutting-down consumer stop retrying early. `isOutage` is asked
+ * about each failure: when it resolves true (after waiting for the outage to end), the failure
+ * was the world's, not the work's, and the same attempt runs again without using one up.
  */
 export async function withRetries<T>(
   policy: RetryPolicy,
   work: (attempt: number) => Promise<T>,
-  options: { sleep?: (ms: number) => Promise<void>; shouldStop?: () => boolean } = {},
+  options: {
+    sleep?: (ms: number) => Promise<void>;
+    shouldStop?: () => boolean;
+    isOutage?: (error: unknown) => Promise<boolean>;
+  } = {},
 ): Promise<T> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
-    if (attempt > 1) {
-      if (options.shouldStop?.()) throw new RetryAbortedError(lastError);
-      await sleep(backoffDelay(policy, attempt));
-    }
+  let attempt = 1;
+  for (;;) {
     try {
       return await work(attempt);
     } catch (error) {
-      lastError = error;
+      const outage = options.isOutage ? await options.isOutage(error) : false;
+      if (!outage && attempt >= policy.maxAttempts) throw new RetriesExhaustedError(attempt, error);
+      if (options.shouldStop?.()) throw new RetryAbortedError(error);
+      if (outage) continue;
+      attempt++;
+      await sleep(backoffDelay(policy, attempt));
     }
   }
-  throw new RetriesExhaustedError(policy.maxAttempts, lastError);
 }

@@ -6,7 +6,7 @@ export { imageRecordModel, imageRecordSchema } from './records/image-record';
 export type { ImageRecord, ImageStatus, OutboxEntry, RawBlob, StoredReason } from './records/image-record';
 export { ImageRecordNotFoundError, ImageRecords } from './records/image-records';
 export type { NewImageRecord, PendingEvent, StageCompletion } from './records/image-records';
-export { OutboxRelay } from './records/outbox-relay';
+export { OUTBOX_EVENT_ID_HEADER, OutboxRelay } from './records/outbox-relay';
 export type { OutboxPublisher, OutboxRelayOptions } from './records/outbox-relay';
 export { defaultPolicy, resolvePolicy, standardizeMetadataFields } from './records/project-policy';
 export type {

@@ -3,12 +3,14 @@ import {
   createKafka,
   createProducer,
   ensureTopics,
+  findPublishedEvents,
   type LogSink,
   withProducerSpan,
 } from '@aperture/messaging';
 import {
   connectMongo,
   ImageRecords,
+  OUTBOX_EVENT_ID_HEADER,
   type OutboxPublisher,
   OutboxRelay,
   syncModelIndexes,
@@ -78,6 +80,9 @@ export async function connectPipeline(options: {
   };
   const relay = new OutboxRelay(connection, publisher, {
     onError: (error) => options.log('error', 'outbox relay round failed', { err: String(error) }),
+    // After a crash, the relay that takes over a claim republishes only what never reached Kafka.
+    findPublished: (topic, sinceMs, eventIds) =>
+      findPublishedEvents(kafka, topic, sinceMs, eventIds, OUTBOX_EVENT_ID_HEADER),
   });
   relay.start();
   metrics.addCollectedGauge({

@@ -12,6 +12,7 @@ import {
 import { ProjectPolicies } from '@aperture/persistence';
 import {
   connectPipeline,
+  evaluateReadiness,
   HealthModule,
   instrumentBlobStore,
   onShutdown,
@@ -160,6 +161,11 @@ export async function startStage(
         await deadLetter(message, error);
         stageMessages.inc({ topic: message.topic, outcome: 'dead_lettered' });
       },
+      // A failure while the database or the broker is down waits for them instead of counting
+      // towards the dead-letter topic.
+      dependenciesUp: async () => Object.values(await evaluateReadiness(pipeline.readiness)).every(Boolean),
+      onOutage: (event, message) =>
+        log.warn({ imageId: message.key, event }, 'dependency outage: holding the message until it ends'),
     });
     trackConsumerLag(pipeline.metrics, pipeline.admin, groupId, [options.inputTopic]);
     closers.push(() => consumer.stop());

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -20,8 +20,10 @@ export type PrivateServer = 'kafka' | 'ferretdb';
 export interface PrivateInfra {
   kafkaBrokers: string[];
   mongoUri: string;
-  /** Stops a server the way an outage would look to clients (`scripts/infra down`). */
+  /** Stops a server cleanly (`scripts/infra down`). */
   stop(server: PrivateServer): Promise<void>;
+  /** Kills a server with SIGKILL, as a crashed machine would leave it (no clean shutdown). */
+  kill(server: PrivateServer): Promise<void>;
   /** Starts it again on the same port and data, and waits until it answers. */
   start(server: PrivateServer): Promise<void>;
   /** Stops both and deletes their data. */
@@ -61,6 +63,19 @@ export async function startPrivateInfra(): Promise<PrivateInfra> {
     kafkaBrokers: [`127.0.0.1:${kafkaPort}`],
     mongoUri: `mongodb://127.0.0.1:${mongoPort}/aperture`,
     stop: (server) => infra(env, 'down', server),
+    kill: async (server) => {
+      const pidFile = path.join(home, 'run', `${server}.pid`);
+      const pid = Number((await readFile(pidFile, 'utf8')).trim());
+      // scripts/infra starts each server in a session of its own: kill the whole group.
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        process.kill(pid, 'SIGKILL');
+      }
+      // Wait until it is gone, so a restart finds its port free.
+      while (isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+      await rm(pidFile, { force: true });
+    },
     start: (server) => infra(env, 'up', server),
     destroy: async () => {
       await infra(env, 'down', ...servers);
@@ -75,5 +90,14 @@ async function infra(env: NodeJS.ProcessEnv, ...args: string[]): Promise<void> {
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     throw new Error(`scripts/infra ${args.join(' ')} failed:\n${stdout}${stderr}`, { cause: error });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,13 +1,14 @@
-import { createKafka, createProducer, ensureTopics } from '@aperture/messaging';
+import { createKafka, createProducer, ensureTopics, findPublishedEvents } from '@aperture/messaging';
 import {
   connectMongo,
   ImageRecordNotFoundError,
   ImageRecords,
+  OUTBOX_EVENT_ID_HEADER,
   OutboxRelay,
   syncModelIndexes,
 } from '@aperture/persistence';
 import { testInfraEnv, uniqueName, waitFor } from '@aperture/testing';
-import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 
 // The record, its outbox and the relay, against the real MongoDB-wire server and the real broker.
@@ -15,6 +16,7 @@ describe('ImageRecords and OutboxRelay', () => {
   let connection: Connection;
   let records: ImageRecords;
   let admin: Admin;
+  let kafka: Kafka;
   let producer: Producer;
   let consumer: Consumer;
   const received: Array<{ key: string; value: string; traceparent: string | undefined }> = [];
@@ -43,7 +45,7 @@ describe('ImageRecords and OutboxRelay', () => {
     connection = await connectMongo({ uri: env.mongoUri, dbName });
     records = new ImageRecords(connection);
     await syncModelIndexes(connection);
-    const kafka = createKafka({ clientId: 'it-records', brokers: env.kafkaBrokers, log: () => undefined });
+    kafka = createKafka({ clientId: 'it-records', brokers: env.kafkaBrokers, log: () => undefined });
     admin = kafka.admin();
     producer = createProducer(kafka);
     consumer = kafka.consumer({ groupId: uniqueName('it-records') });
@@ -198,5 +200,67 @@ describe('ImageRecords and OutboxRelay', () => {
     await waitFor('the re-published event', () => received.length > before, 30_000);
     expect(received.slice(before).map((message) => message.value)).toEqual(['died-ingested']);
     expect(await connection.collection('outbox_claims').countDocuments({ imageId: 'img-died' })).toBe(0);
+  });
+  it('publishes nothing again when the dead relay had published before dying (exactly once on the topic)', async () => {
+    await records.create(newRecord('img-sent-died'), event('img-sent-died', 'sent-then-died'));
+    // The dead relay's state: claim taken, entry marked and published (with its event id), then
+    // the process died before deleting the claim.
+    await records.model.updateOne(
+      { _id: 'img-sent-died' },
+      { $set: { outboxPending: false, 'outbox.0.sentAt': new Date() } },
+    );
+    await connection
+      .collection<{ _id: string; imageId: string; entries: number[]; expiresAt: Date; claimedAt: Date }>(
+        'outbox_claims',
+      )
+      .insertOne({
+        _id: 'img-sent-died',
+        imageId: 'img-sent-died',
+        entries: [0],
+        claimedAt: new Date(Date.now() - 16_000),
+        expiresAt: new Date(Date.now() - 1000),
+      });
+    const before = received.length;
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        {
+          key: 'img-sent-died',
+          value: 'sent-then-died',
+          headers: { [OUTBOX_EVENT_ID_HEADER]: 'img-sent-died/0' },
+        },
+      ],
+    });
+    await waitFor("the dead relay's event", () => received.length > before, 30_000);
+
+    const relay = new OutboxRelay(connection, producer, {
+      findPublished: (topicName, sinceMs, ids) =>
+        findPublishedEvents(kafka, topicName, sinceMs, ids, OUTBOX_EVENT_ID_HEADER),
+    });
+    expect(await relay.relayOnce()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // room for a duplicate to show up
+    expect(received.slice(before).map((message) => message.value)).toEqual(['sent-then-died']);
+    expect(await connection.collection('outbox_claims').countDocuments({ imageId: 'img-sent-died' })).toBe(0);
+  });
+
+  it('finds published events by their id header, only within the time asked for', async () => {
+    const since = Date.now() - 60_000;
+    const found = await findPublishedEvents(
+      kafka,
+      topic,
+      since,
+      new Set(['img-sent-died/0', 'never-published/0']),
+      OUTBOX_EVENT_ID_HEADER,
+    );
+    expect([...found]).toEqual(['img-sent-died/0']);
+    const later = await findPublishedEvents(
+      kafka,
+      topic,
+      Date.now() + 60_000,
+      new Set(['img-sent-died/0']),
+      OUTBOX_EVENT_ID_HEADER,
+    );
+    expect([...later]).toEqual([]);
   });
 });

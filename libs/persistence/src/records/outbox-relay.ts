@@ -2,6 +2,12 @@ import type { Connection, Model, mongo } from 'mongoose';
 import { isDuplicateKeyError } from '../errors';
 import { type ImageRecord, imageRecordModel } from './image-record';
 
+/**
+ * The Kafka header naming each published outbox entry, `<image id>/<index in the record's outbox>`,
+ * so that a relay taking over a dead relay's claim can tell which entries already went out.
+ */
+export const OUTBOX_EVENT_ID_HEADER = 'aperture-event-id';
+
 /** A relay's right to publish some entries of one record (collection outbox_claims). */
 interface OutboxClaim {
   _id: string;
@@ -9,6 +15,8 @@ interface OutboxClaim {
   /** Indexes into the record's outbox. */
   entries: number[];
   expiresAt: Date;
+  /** When the claim was taken (claims of older relays lack it). */
+  claimedAt?: Date;
   /** Set on a claim that took over an expired one. */
   takeoverOf?: string;
 }
@@ -30,14 +38,21 @@ export interface OutboxRelayOptions {
   onError?: (error: unknown) => void;
   /** How long a relay holds a record it is publishing before another may take over (default 15 s). */
   leaseMs?: number;
+  /**
+   * Which of these event ids (OUTBOX_EVENT_ID_HEADER values) are on `topic` since `sinceMs`. With
+   * it, a takeover republishes only what the dead relay had not published: exactly once on the
+   * topic, not just at least once. Without it, a takeover republishes every claimed entry.
+   */
+  findPublished?: (topic: string, sinceMs: number, eventIds: ReadonlySet<string>) => Promise<Set<string>>;
 }
 
 /**
  * Publishes the unsent outbox entries of image records, in order per record, and marks them sent.
- * At least once: entries are claimed, marked, then published; a relay that dies in between leaves
- * its claim behind, and once it expires another relay publishes the claimed entries (a duplicate
- * at worst, which the consumers' idempotent handlers absorb). Any number of relays may run (every
- * service has one over the shared collection): each pending state of a record is claimed once.
+ * Entries are claimed, marked, then published; a relay that dies in between leaves its claim
+ * behind, and once it expires another relay publishes the claimed entries that are not on their
+ * topic yet (asked through `findPublished`; without it, all of them: a duplicate at worst, which the
+ * consumers' idempotent handlers absorb). Any number of relays may run (every service has one over
+ * the shared collection): each pending state of a record is claimed once.
  */
 export class OutboxRelay {
   private readonly model: Model<ImageRecord>;
@@ -128,6 +143,7 @@ export class OutboxRelay {
         imageId,
         entries: [],
         expiresAt: new Date(Date.now() + this.leaseMs),
+        claimedAt: new Date(),
       });
       return true;
     } catch (error) {
@@ -158,11 +174,32 @@ export class OutboxRelay {
         throw error;
       }
       const record = await this.model.findById(claim.imageId).lean<ImageRecord>().exec();
-      if (record) published += await this.publish(record, claim.entries);
+      if (record) published += await this.publish(record, await this.notYetPublished(record, claim));
       await this.claims.deleteOne({ _id: claim._id });
       await this.claims.deleteOne({ _id: takeoverId });
     }
     return published;
+  }
+
+  /** The claimed entries the dead relay did not get onto their topics. */
+  private async notYetPublished(record: ImageRecord, claim: OutboxClaim): Promise<number[]> {
+    const find = this.options.findPublished;
+    if (!find || claim.entries.length === 0) return claim.entries;
+    // From when the claim was taken (older claims: a lease before it expired), less a minute for
+    // clocks that disagree between the relays' machines and the broker.
+    const since = (claim.claimedAt?.getTime() ?? claim.expiresAt.getTime() - 2 * this.leaseMs) - 60_000;
+    const remaining: number[] = [];
+    const byTopic = new Map<string, number[]>();
+    for (const index of claim.entries) {
+      const entry = record.outbox[index];
+      if (entry) byTopic.set(entry.topic, [...(byTopic.get(entry.topic) ?? []), index]);
+    }
+    for (const [topic, indexes] of byTopic) {
+      const ids = new Set(indexes.map((index) => eventId(record._id, index)));
+      const published = await find(topic, since, ids);
+      remaining.push(...indexes.filter((index) => !published.has(eventId(record._id, index))));
+    }
+    return remaining.sort((a, b) => a - b);
   }
 
   private async publish(record: ImageRecord, indexes: number[]): Promise<number> {
@@ -172,7 +209,13 @@ export class OutboxRelay {
       await this.publisher.send({
         topic: entry.topic,
         acks: -1,
-        messages: [{ key: entry.key, value: payloadBytes(entry.payload), headers: entry.headers ?? {} }],
+        messages: [
+          {
+            key: entry.key,
+            value: payloadBytes(entry.payload),
+            headers: { ...entry.headers, [OUTBOX_EVENT_ID_HEADER]: eventId(record._id, index) },
+          },
+        ],
       });
     }
     return indexes.length;
@@ -199,6 +242,10 @@ export class OutboxRelay {
       this.options.onError?.(error);
     }
   }
+}
+
+function eventId(imageId: string, index: number): string {
+  return `${imageId}/${index}`;
 }
 
 /** A payload as stored: lean reads return BSON Binary, not Buffer. */
