@@ -5,6 +5,7 @@ import {
   createProducer,
   DeadLetterHeaders,
   ensureTopics,
+  redriveDeadLetters,
   sendToDeadLetter,
   type LogSink,
   type RetriesExhaustedError,
@@ -209,12 +210,19 @@ describe('AtLeastOnceConsumer against the real Kafka broker', () => {
 
     const handled: number[] = [];
     const poisoned: Array<{ seq: number; attempts: number; reason: string }> = [];
+    const redrivenHeaders: Array<Record<string, string>> = [];
     await startConsumer({
       groupId,
       topics: [topic],
       retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 20 },
       handler: async (message) => {
-        if (seqOf(message) === 1) throw new Error('cannot decode');
+        if (seqOf(message) === 1 && !message.headers['aperture-redriven-at'])
+          throw new Error('cannot decode');
+        if (message.headers['aperture-redriven-at']) {
+          redrivenHeaders.push(
+            Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k, String(v)])),
+          );
+        }
         handled.push(seqOf(message));
         return 'done';
       },
@@ -262,5 +270,22 @@ describe('AtLeastOnceConsumer against the real Kafka broker', () => {
       'offsets committed past the poison message',
       async () => (await committedOffsets(groupId, topic))[0] === '3',
     );
+
+    // An operator lists it, then re-drives it: back on its topic with its original headers, once.
+    const listed = await redriveDeadLetters(kafka, { deadLetterTopic: dlqTopic, dryRun: true });
+    expect(listed).toEqual([
+      expect.objectContaining({ originalTopic: topic, error: 'cannot decode', attempts: 3, offset: '0' }),
+    ]);
+    expect(await redriveDeadLetters(kafka, { deadLetterTopic: dlqTopic, dryRun: true })).toHaveLength(1);
+    expect(await redriveDeadLetters(kafka, { deadLetterTopic: dlqTopic })).toHaveLength(1);
+    // The stage now handles it (the bug is fixed), with the headers it first came with.
+    await waitFor('the re-driven message handled', () => handled.includes(1), 60_000);
+    expect(handled).toEqual([0, 2, 1]);
+    expect(redrivenHeaders).toEqual([
+      expect.objectContaining({ origin: 'test', 'aperture-redriven-at': expect.any(String) }),
+    ]);
+    expect(Object.keys(redrivenHeaders[0]!).filter((name) => name.startsWith('aperture-dlq-'))).toEqual([]);
+    // A second re-drive finds nothing new.
+    expect(await redriveDeadLetters(kafka, { deadLetterTopic: dlqTopic })).toEqual([]);
   });
 });

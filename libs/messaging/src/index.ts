@@ -23,3 +23,5 @@ export { DeadLetterHeaders, sendToDeadLetter } from './dead-letter';
 export { traceHeaders, withConsumerSpan, withProducerSpan } from './tracing';
 export type { ConsumedMessageInfo } from './tracing';
 export { findPublishedEvents } from './published-events';
+export { redriveDeadLetters, redriveGroupId } from './redrive';
+export type { DeadLetteredMessage, RedriveOptions } from './redrive';

@@ -5,6 +5,7 @@ import './aliases';
 import { Command, InvalidArgumentError } from 'commander';
 
 import { assessCommand, PolicyFileError } from './assess';
+import { registerDlq } from './dlq';
 import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
 import { PathError } from './files';
 import { registerStandardize } from './standardize';
@@ -136,6 +137,7 @@ Examples:
       }
     });
   registerStandardize(program, (code) => (process.exitCode = code));
+  registerDlq(program, (code) => (process.exitCode = code), InvalidArgumentError);
 
   return program;
 }
