@@ -88,7 +88,7 @@ export async function connectPipeline(options: {
   metrics.addCollectedGauge({
     name: 'aperture_outbox_backlog',
     help: 'Image records whose events are written but not yet published (the whole pipeline).',
-    collect: async (set) => set({}, await records.model.countDocuments({ outboxPending: true })),
+    collect: async (set) => set({}, await records.pendingOutboxCount()),
   });
 
   const readiness: ReadinessChecks = {

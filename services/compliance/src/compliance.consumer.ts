@@ -11,7 +11,7 @@ import {
   type StageContext,
 } from '@aperture/stage-runtime';
 import { auditDecision, type ComplianceStageResult, consentKey, consentModel } from './compliance.models';
-import { clearMetadata } from './domain/clear';
+import { clearMetadata } from '@aperture/standardization';
 import { checkConsents } from './domain/consent';
 
 export const STAGE = 'compliance';

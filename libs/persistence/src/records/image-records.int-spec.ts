@@ -146,7 +146,11 @@ describe('ImageRecords and OutboxRelay', () => {
 
   it('records a result without an event when there is nothing to announce', async () => {
     await records.create(newRecord('img-2'), event('img-2', 'ingested'));
-    await records.model.updateOne({ _id: 'img-2' }, { $set: { outboxPending: false } });
+    // Its first event counted as published (no relay runs in this test).
+    await records.model.updateOne(
+      { _id: 'img-2' },
+      { $set: { outboxPending: false, 'outbox.0.sentAt': new Date() } },
+    );
     expect(
       await records.completeStage('img-2', 'annotation-router', {
         result: { taskId: 't-1' },
@@ -262,5 +266,18 @@ describe('ImageRecords and OutboxRelay', () => {
       OUTBOX_EVENT_ID_HEADER,
     );
     expect([...later]).toEqual([]);
+  });
+  it('finds, by its sweep of the records, an event whose pending marker was never written', async () => {
+    // A writer that died between the record's write and the marker's.
+    await records.create(newRecord('img-no-marker'), event('img-no-marker', 'unmarked-ingested'));
+    await connection.collection('outbox_pending').deleteOne({ _id: 'img-no-marker' } as never);
+    const before = received.length;
+    const relay = new OutboxRelay(connection, producer, { sweepIntervalMs: 60_000 });
+    expect(await relay.relayOnce()).toBeGreaterThanOrEqual(1); // the first round sweeps
+    await waitFor('the swept event', () =>
+      received.some((m, i) => i >= before && m.value === 'unmarked-ingested'),
+    );
+    expect((await records.get('img-no-marker'))?.outboxPending).toBe(false);
+    expect(await records.pendingOutboxCount()).toBe(0);
   });
 });

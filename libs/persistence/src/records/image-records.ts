@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
+import { OutboxPendingMarkers } from './outbox-pending';
 import {
   type ImageRecord,
   imageRecordModel,
@@ -49,9 +50,11 @@ function outboxEntry(event: PendingEvent): OutboxEntry {
  */
 export class ImageRecords {
   readonly model: Model<ImageRecord>;
+  private readonly pending: OutboxPendingMarkers;
 
   constructor(connection: Connection) {
     this.model = imageRecordModel(connection);
+    this.pending = new OutboxPendingMarkers(connection);
   }
 
   /** Stores a new record with its first event (ingest). A second create of the same id throws DuplicateKeyError. */
@@ -67,6 +70,7 @@ export class ImageRecords {
       outboxCount: 1,
       version: 0,
     });
+    await this.pending.mark(record._id);
     return created.toObject();
   }
 
@@ -94,10 +98,18 @@ export class ImageRecords {
         $inc: { version: 1, ...(completion.event && { outboxCount: 1 }) },
       },
     );
-    if (update.modifiedCount === 1) return 'done';
+    if (update.modifiedCount === 1) {
+      if (completion.event) await this.pending.mark(imageId);
+      return 'done';
+    }
     const exists = await this.model.exists({ _id: imageId });
     if (!exists) throw new ImageRecordNotFoundError(imageId);
     return 'duplicate';
+  }
+
+  /** How many records have events not yet published, as the relays see them (their pending markers). */
+  pendingOutboxCount(): Promise<number> {
+    return this.pending.count();
   }
 
   async get(imageId: string): Promise<ImageRecord | null> {

@@ -1,6 +1,7 @@
 import type { Connection, Model, mongo } from 'mongoose';
 import { isDuplicateKeyError } from '../errors';
 import { type ImageRecord, imageRecordModel } from './image-record';
+import { type OutboxPendingMarker, OutboxPendingMarkers } from './outbox-pending';
 
 /**
  * The Kafka header naming each published outbox entry, `<image id>/<index in the record's outbox>`,
@@ -39,6 +40,11 @@ export interface OutboxRelayOptions {
   /** How long a relay holds a record it is publishing before another may take over (default 15 s). */
   leaseMs?: number;
   /**
+   * How often a relay also scans the image records themselves for unsent events (default 30 s; the
+   * first round always does): the safety net for a write whose pending marker was never written.
+   */
+  sweepIntervalMs?: number;
+  /**
    * Which of these event ids (OUTBOX_EVENT_ID_HEADER values) are on `topic` since `sinceMs`. With
    * it, a takeover republishes only what the dead relay had not published: exactly once on the
    * topic, not just at least once. Without it, a takeover republishes every claimed entry.
@@ -62,6 +68,8 @@ export class OutboxRelay {
   private kicked = false;
   private readonly leaseMs: number;
   private readonly claims: mongo.Collection<OutboxClaim>;
+  private readonly markers: OutboxPendingMarkers;
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     connection: Connection,
@@ -70,6 +78,7 @@ export class OutboxRelay {
   ) {
     this.model = imageRecordModel(connection);
     this.claims = connection.collection<OutboxClaim>('outbox_claims');
+    this.markers = new OutboxPendingMarkers(connection);
     this.leaseMs = options.leaseMs ?? 15_000;
   }
 
@@ -98,12 +107,21 @@ export class OutboxRelay {
   /** One round: publishes what is pending now; resolves with the number of events published. */
   async relayOnce(): Promise<number> {
     let published = await this.takeOverExpiredClaims();
-    const candidates = await this.model
-      .find({ outboxPending: true }, { _id: 1 })
-      .limit(this.options.batchSize ?? 50)
-      .lean<Array<{ _id: string }>>()
-      .exec();
-    for (const { _id } of candidates) {
+    const batchSize = this.options.batchSize ?? 50;
+    const candidates: Array<{ _id: string; marker?: OutboxPendingMarker }> = (
+      await this.markers.list(batchSize)
+    ).map((marker) => ({ _id: marker._id, marker }));
+    if (Date.now() - this.lastSweep >= (this.options.sweepIntervalMs ?? 30_000)) {
+      this.lastSweep = Date.now();
+      const marked = new Set(candidates.map(({ _id }) => _id));
+      const swept = await this.model
+        .find({ outboxPending: true }, { _id: 1 })
+        .limit(batchSize)
+        .lean<Array<{ _id: string }>>()
+        .exec();
+      candidates.push(...swept.filter(({ _id }) => !marked.has(_id)));
+    }
+    for (const { _id, marker } of candidates) {
       // One claim per record at a time; the record is read only once the claim is held, so what
       // another relay published just before is seen as sent.
       if (!(await this.insertClaim(_id))) continue;
@@ -114,6 +132,7 @@ export class OutboxRelay {
         .map(({ index }) => index);
       if (!record || entries.length === 0) {
         await this.claims.deleteOne({ _id });
+        if (marker) await this.markers.clear(marker);
         continue;
       }
       await this.claims.updateOne({ _id }, { $set: { entries } });
@@ -127,6 +146,7 @@ export class OutboxRelay {
       await this.model.updateOne({ _id }, { $set: marks });
       published += await this.publish(record, entries);
       await this.claims.deleteOne({ _id });
+      if (marker) await this.markers.clear(marker);
     }
     return published;
   }

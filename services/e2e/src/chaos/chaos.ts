@@ -199,10 +199,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const db = await mongoose.createConnection(infra.mongoUri).asPromise();
     const images = db.collection<ImageDoc>('images');
     const deadline = Date.now() + Math.max(600_000, totalUploads * 2_000);
+    // Polled slowly: on FerretDB (SQLite) a query by status reads every record.
     let pending = await images.countDocuments({ status: { $nin: ['curated', 'rejected'] } });
     while (pending > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
       pending = await images.countDocuments({ status: { $nin: ['curated', 'rejected'] } });
+      log(`[chaos] ${pending} image(s) not terminal yet`);
     }
     const durationMs = Date.now() - started;
     event(pending === 0 ? 'every image terminal' : `gave up waiting: ${pending} not terminal`);

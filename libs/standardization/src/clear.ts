@@ -1,4 +1,4 @@
-import { decodeOptions, sharp } from '@aperture/stage-runtime';
+import { decodeOptions, sharp } from '@aperture/imaging';
 import type { Metadata } from 'sharp';
 import { exifHasGps } from './gps';
 

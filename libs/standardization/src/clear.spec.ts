@@ -1,6 +1,6 @@
 import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
-import { sharp } from '@aperture/stage-runtime';
+import { sharp } from '@aperture/imaging';
 import { clearMetadata } from './clear';
 import { exifHasGps } from './gps';
 
