@@ -40,8 +40,10 @@ export interface OutboxRelayOptions {
   /** How long a relay holds a record it is publishing before another may take over (default 15 s). */
   leaseMs?: number;
   /**
-   * How often a relay also scans the image records themselves for unsent events (default 30 s; the
-   * first round always does): the safety net for a write whose pending marker was never written.
+   * How often a relay also scans the image records themselves for unsent events (default 5 min; the
+   * first round always does): the safety net for a write whose pending marker was never written,
+   * which only a crash between a record's write and its marker's leaves. Not more often: on
+   * FerretDB the scan reads every record.
    */
   sweepIntervalMs?: number;
   /**
@@ -111,7 +113,7 @@ export class OutboxRelay {
     const candidates: Array<{ _id: string; marker?: OutboxPendingMarker }> = (
       await this.markers.list(batchSize)
     ).map((marker) => ({ _id: marker._id, marker }));
-    if (Date.now() - this.lastSweep >= (this.options.sweepIntervalMs ?? 30_000)) {
+    if (Date.now() - this.lastSweep >= (this.options.sweepIntervalMs ?? 300_000)) {
       this.lastSweep = Date.now();
       const marked = new Set(candidates.map(({ _id }) => _id));
       const swept = await this.model

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { corpusPath } from '@aperture/testing';
 import sharp from 'sharp';
-import { mulberry32, withJpegComment } from './chaos';
+import { withJpegComment } from '../photos';
+import { mulberry32 } from './chaos';
 
 describe('withJpegComment', () => {
   it('gives new bytes with the same pixels', async () => {

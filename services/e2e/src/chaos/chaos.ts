@@ -4,6 +4,7 @@ import { Topics } from '@aperture/contracts';
 import { createKafka } from '@aperture/messaging';
 import { corpusPath, freePort, type PrivateInfra, startPrivateInfra, waitFor } from '@aperture/testing';
 import mongoose from 'mongoose';
+import { CAMERA_PHOTOS, withJpegComment } from '../photos';
 import { type ServiceProcess, startService, stopService, waitReady } from '../processes';
 
 /**
@@ -55,19 +56,8 @@ const SERVICES = ['ingest', 'quality', 'standardize', 'compliance', 'annotation-
 type ServiceName = (typeof SERVICES)[number];
 const ADMIN_TOKEN = 'chaos-admin-token';
 
-/** Real photos of the corpus (small ones, so a run is about the pipeline, not pixels) and a corrupt file. */
-const SOURCES = [
-  'cameras/jpg/exif-org/canon-ixus.jpg',
-  'cameras/jpg/exif-org/fujifilm-dx10.jpg',
-  'cameras/jpg/exif-org/kodak-dc240.jpg',
-  'cameras/jpg/exif-org/nikon-e950.jpg',
-  'cameras/jpg/exif-org/olympus-c960.jpg',
-  'cameras/jpg/exif-org/ricoh-rdc5300.jpg',
-  'cameras/jpg/exif-org/sanyo-vpcsx550.jpg',
-  'cameras/jpg/exif-org/sony-d700.jpg',
-  'cameras/jpg/gps/DSCN0010.jpg',
-  'formats/truncated.jpg',
-];
+/** The run's uploads: real camera photos, and a corrupt file for the rejected path. */
+const SOURCES = [...CAMERA_PHOTOS, 'formats/truncated.jpg'];
 
 export function isClean(report: ChaosReport): boolean {
   return (
@@ -169,6 +159,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await Promise.all(Array.from({ length: options.uploadConcurrency ?? 2 }, worker));
     });
     const uploading = Promise.all(uploads).then(() => event(`all ${totalUploads} uploads answered`));
+    const terminal = new Set<string>();
+    const terminalReader = await readKeys(infra, [Topics.imageCurated, Topics.imageRejected], terminal);
 
     // The chaos: every service, then the broker, then the database, killed and restarted.
     await waitFor('the first uploads', () => uploadsDone >= Math.min(10, totalUploads), 300_000);
@@ -194,17 +186,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const { apiKey, batchId } of batches)
       await call(api, 'POST', `/v1/batches/${batchId}/close`, {}, apiKey);
 
-    // Wait for every image to reach a terminal state (a generous limit: the broker restart costs a
-    // consumer-group rejoin in each service).
+    // Wait for every image to reach a terminal state, watched on the topics (cheap), then checked in
+    // the database: on FerretDB (SQLite) a query by status reads every record, so it is run rarely.
+    const deadline = Date.now() + Math.max(600_000, totalUploads * 2_000);
+    await waitFor(
+      'a terminal event for every acknowledged upload',
+      () => acknowledged.every((id) => terminal.has(id)),
+      Math.max(0, deadline - Date.now()),
+    ).catch(() => undefined);
+    await terminalReader.disconnect();
     const db = await mongoose.createConnection(infra.mongoUri).asPromise();
     const images = db.collection<ImageDoc>('images');
-    const deadline = Date.now() + Math.max(600_000, totalUploads * 2_000);
-    // Polled slowly: on FerretDB (SQLite) a query by status reads every record.
     let pending = await images.countDocuments({ status: { $nin: ['curated', 'rejected'] } });
     while (pending > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10_000));
-      pending = await images.countDocuments({ status: { $nin: ['curated', 'rejected'] } });
+      // Uploads a killed ingest accepted without answering: still on their way.
       log(`[chaos] ${pending} image(s) not terminal yet`);
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+      pending = await images.countDocuments({ status: { $nin: ['curated', 'rejected'] } });
     }
     const durationMs = Date.now() - started;
     event(pending === 0 ? 'every image terminal' : `gave up waiting: ${pending} not terminal`);
@@ -332,24 +330,33 @@ async function uploadUntilAnswered(
   }
 }
 
+/** Follows topics of the run's own broker from their start, adding each record's key to `keys`. */
+async function readKeys(infra: PrivateInfra, topics: string[], keys: Set<string> | string[]) {
+  const kafka = createKafka({ clientId: 'chaos-reader', brokers: infra.kafkaBrokers, log: () => undefined });
+  const consumer = kafka.consumer({ groupId: `chaos-reader-${Date.now()}-${topics.length}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      const key = message.key?.toString() ?? '';
+      if (keys instanceof Set) keys.add(key);
+      else keys.push(key);
+      return Promise.resolve();
+    },
+  });
+  return consumer;
+}
+
 /** Every record on a topic of the run's own broker, by key. */
 async function readTopic(infra: PrivateInfra, topic: string): Promise<string[]> {
-  const kafka = createKafka({ clientId: 'chaos-reader', brokers: infra.kafkaBrokers, log: () => undefined });
+  const kafka = createKafka({ clientId: 'chaos-counter', brokers: infra.kafkaBrokers, log: () => undefined });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const total = ends.reduce((sum, end) => sum + Number(end.high) - Number(end.low), 0);
   const keys: string[] = [];
-  const consumer = kafka.consumer({ groupId: `chaos-reader-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    eachMessage: ({ message }) => {
-      keys.push(message.key?.toString() ?? '');
-      return Promise.resolve();
-    },
-  });
+  const consumer = await readKeys(infra, [topic], keys);
   await waitFor(`all ${total} records of ${topic}`, () => keys.length >= total, 60_000);
   await consumer.disconnect();
   return keys;
@@ -386,17 +393,6 @@ function checkBlobs(blobDir: string, images: ImageDoc[]): { missing: string[]; o
     missing: [...referenced].filter((key) => !files.has(key)).sort(),
     orphans: [...files].filter((key) => !referenced.has(key)).sort(),
   };
-}
-
-/** The JPEG with a comment segment (FF FE) right after its start marker: new bytes, same pixels. */
-export function withJpegComment(jpeg: Buffer, comment: string): Buffer {
-  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return Buffer.concat([jpeg, Buffer.from(comment)]);
-  const text = Buffer.from(comment, 'latin1');
-  const segment = Buffer.alloc(4 + text.length);
-  segment.writeUInt16BE(0xfffe, 0);
-  segment.writeUInt16BE(text.length + 2, 2);
-  text.copy(segment, 4);
-  return Buffer.concat([jpeg.subarray(0, 2), segment, jpeg.subarray(2)]);
 }
 
 /** A small seeded generator (mulberry32): the same seed, the same chaos. */
