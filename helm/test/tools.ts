@@ -16,7 +16,7 @@ export type ServiceName = (typeof SERVICES)[number];
 export const tools: Record<'HELM' | 'KUBECONFORM' | 'KUBE_SCHEMAS' | 'KUBE_VERSION', string> = (() => {
   const out = execFileSync(path.join(repoRoot, 'scripts/chart-tools'), ['env'], { encoding: 'utf8' });
   const vars: Record<string, string> = {};
-  for (const m of out.matchAll(/(\w+)=(\S+)/g)) vars[m[1]!] = m[2]!;
+  for (const m of out.matchAll(/(\w+)=(\S+)/g)) vars[m[1]!] = m[2]!.replace(/\\(.)/g, '$1'); // undo printf %q
   for (const key of ['HELM', 'KUBECONFORM', 'KUBE_SCHEMAS', 'KUBE_VERSION']) {
     if (!vars[key]) throw new Error(`scripts/chart-tools env printed no ${key}: ${out}`);
   }
