@@ -10,6 +10,7 @@ import {
   ofKind,
   productionValues,
   render,
+  renderNotes,
   SERVICES,
   serviceFacts,
   template,
@@ -31,6 +32,26 @@ describe.each(cases)('the chart with %s', (_label, values) => {
   const name = (service: string) => `aperture-${service}`;
   const podSpec = (service: string) => find(objects, 'Deployment', name(service))['spec'].template.spec;
   const container = (service: string) => podSpec(service).containers[0];
+
+  it('prints NOTES that say how to reach the API, its docs, the admin token and the metrics', () => {
+    const notes = renderNotes(values);
+    if (production) {
+      expect(notes).toContain('https://aperture.example.com/docs');
+      expect(notes).toMatch(
+        /quality +http 8081 +grpc 50052 +KEDA \(lag on aperture\.image\.ingested\.v1 \+ CPU\) 3-24 replicas/,
+      );
+    } else {
+      expect(notes).toContain('kubectl -n aperture port-forward svc/aperture-ingest 8080:8080');
+      expect(notes).toContain('http://127.0.0.1:8080/docs');
+      expect(notes).toContain('Tracing export is off');
+    }
+    expect(notes).toContain(
+      `get secret ${production ? 'aperture-prod-credentials' : 'aperture-credentials'}`,
+    );
+    expect(notes).toContain('logs job/aperture-topics');
+    expect(notes).toContain('/metrics');
+    for (const service of SERVICES) expect(notes).toMatch(new RegExp(`^  ${service} +http \\d+`, 'm'));
+  });
 
   it('passes helm lint --strict', () => {
     const result = lint(values);

@@ -71,6 +71,39 @@ export function template(values: Array<string | object> = [], release = 'apertur
   ]);
 }
 
+/**
+ * NOTES.txt as helm would print it after an install. `helm install --dry-run` needs a cluster, so a
+ * copy of the chart wraps the notes in a ConfigMap that `helm template` renders.
+ */
+export function renderNotes(values: Array<string | object> = []): string {
+  const copy = path.join(scratch, `notes-chart-${++counter}`);
+  fs.cpSync(chartDir, copy, { recursive: true });
+  const notes = fs.readFileSync(path.join(chartDir, 'templates/NOTES.txt'), 'utf8');
+  fs.writeFileSync(
+    path.join(copy, 'templates/_notes.tpl'),
+    `{{- define "test.notes" -}}\n${notes}{{- end -}}\n`,
+  );
+  fs.writeFileSync(
+    path.join(copy, 'templates/notes-test.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: |\n{{ include "test.notes" . | indent 4 }}\n',
+  );
+  const files = values.flatMap((v) => ['-f', typeof v === 'string' ? v : valuesFile(v)]);
+  const result = run(tools.HELM, [
+    'template',
+    'aperture',
+    copy,
+    '--namespace',
+    'aperture',
+    '--kube-version',
+    tools.KUBE_VERSION,
+    '--show-only',
+    'templates/notes-test.yaml',
+    ...files,
+  ]);
+  if (result.status !== 0) throw new Error(`NOTES.txt does not render: ${result.stderr}`);
+  return (parseObjects(result.stdout)[0]!['data'] as { notes: string }).notes;
+}
+
 export function lint(values: Array<string | object> = []): Run {
   const files = values.flatMap((v) => ['-f', typeof v === 'string' ? v : valuesFile(v)]);
   return run(tools.HELM, ['lint', '--strict', '--kube-version', tools.KUBE_VERSION, chartDir, ...files]);
