@@ -32,8 +32,12 @@ export interface OutboxPublisher {
 }
 
 export interface OutboxRelayOptions {
-  /** How often to look for unsent events when nothing kicked the relay (default 250 ms). */
+  /**
+   * How often to look for unsent events when nothing kicked the relay (default 250 ms); rounds that
+   * find nothing back off, doubling, up to `maxPollIntervalMs` (default 2 s).
+   */
   pollIntervalMs?: number;
+  maxPollIntervalMs?: number;
   /** Records handled per round (default 50). */
   batchSize?: number;
   onError?: (error: unknown) => void;
@@ -72,6 +76,7 @@ export class OutboxRelay {
   private readonly claims: mongo.Collection<OutboxClaim>;
   private readonly markers: OutboxPendingMarkers;
   private lastSweep = Number.NEGATIVE_INFINITY;
+  private idleRounds = 0;
 
   constructor(
     connection: Connection,
@@ -247,22 +252,37 @@ export class OutboxRelay {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.running = this.round().finally(() => {
+      this.running = this.round().then((published) => {
         this.running = undefined;
         const again = this.kicked;
         this.kicked = false;
-        this.schedule(again ? 0 : (this.options.pollIntervalMs ?? 250));
+        // Idle polls back off (each is a query per relay, and every service runs one); a round
+        // that published something, or a kick after a write, polls again at once.
+        this.idleRounds = published > 0 || again ? 0 : this.idleRounds + 1;
+        const base = this.options.pollIntervalMs ?? 250;
+        const idleDelay = Math.min(
+          base * 2 ** Math.min(this.idleRounds, 10),
+          this.options.maxPollIntervalMs ?? 2_000,
+        );
+        this.schedule(again ? 0 : Math.max(base, idleDelay));
       });
     }, delayMs);
   }
 
-  private async round(): Promise<void> {
+  /** Relays until a batch comes back short; resolves with the number of events published. */
+  private async round(): Promise<number> {
+    let published = 0;
     try {
       // Keep going while full batches come back, so a backlog drains without waiting for polls.
-      while (!this.stopped && (await this.relayOnce()) >= (this.options.batchSize ?? 50));
+      for (;;) {
+        const count = await this.relayOnce();
+        published += count;
+        if (this.stopped || count < (this.options.batchSize ?? 50)) break;
+      }
     } catch (error) {
       this.options.onError?.(error);
     }
+    return published;
   }
 }
 
