@@ -2,7 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const repoRoot = path.resolve(__dirname, '../../..');
+/** The repository: above services/e2e/src, or above dist/services/e2e/src when run compiled (scripts/chaos). */
+export const repoRoot = findRepoRoot();
+
+function findRepoRoot(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'nx.json'))) return dir;
+  }
+  return path.resolve(__dirname, '../../..');
+}
 
 export { freePort } from '@aperture/testing';
 
