@@ -9,8 +9,8 @@ import {
   settledOutcome,
   type StageContext,
 } from '@aperture/stage-runtime';
-import { curatedEvent } from './curated';
-import { imageSize, TaskQueue } from './queue';
+import { curatedEvent, imageSize } from './curated';
+import { TaskQueue } from './queue';
 
 export const STAGE = 'annotation-router';
 

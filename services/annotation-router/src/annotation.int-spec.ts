@@ -4,6 +4,10 @@ import { corpusPath } from '@aperture/testing';
 import { annotationV1, complianceV1, curatedV1, qualityV1, Topics } from '@aperture/contracts';
 import { blobRef, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
 import { credentials } from '@grpc/grpc-js';
+import { decodeCurated } from '@aperture/curated-consumer';
+import { createKafka } from '@aperture/messaging';
+import { ConfigResourceTypes } from 'kafkajs';
+import { splitOf } from './domain/split';
 import { TaskQueue } from './queue';
 import { annotationRouterStage } from './stage';
 
@@ -236,6 +240,39 @@ describe('annotation-router stage', () => {
       image: { imageId },
       annotationJson: '{"labels":[{"class":"shelf"}]}',
     });
+    const record = decodeCurated(harness.received(Topics.imageCurated, imageId)[0]!);
+    expect(record).toMatchObject({
+      imageId,
+      split: splitOf(imageId, { train: 0.8, val: 0.1, test: 0.1 }),
+      image: { key: `cleared/${imageId}.jpg`, width: 640, height: 480, sha256: task!.image!.checksum!.hex },
+      labels: [{ className: 'shelf', attributes: {} }],
+      annotation: { taskType: 'classification', source: 'single', agreement: 1, annotators: ['ann-1'] },
+      lineage: { stages: ['ingest', 'quality', 'compliance', 'annotation-router', 'annotation'] },
+      compliance: { region: 'EU', hadGps: true, removedMetadata: ['exif'] },
+    });
+  });
+
+  it('keeps the curated topic compacted (keyed by image id)', async () => {
+    const kafka = createKafka({
+      clientId: 'it-config',
+      brokers: process.env['KAFKA_BROKERS']!.split(','),
+      log: () => undefined,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [
+          { type: ConfigResourceTypes.TOPIC, name: Topics.imageCurated, configNames: ['cleanup.policy'] },
+        ],
+      });
+      expect(described.resources[0]!.configEntries).toEqual([
+        expect.objectContaining({ configName: 'cleanup.policy', configValue: 'compact' }),
+      ]);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('returns a task whose lease ran out to the queue (controllable clock)', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { complianceV1, Topics } from '@aperture/contracts';
 import { DuplicateKeyError, type AnnotationPolicy, type ProjectPolicy } from '@aperture/persistence';
 import { completeStage, pendingEvent, rejection, type StageContext } from '@aperture/stage-runtime';
-import { curatedEvent } from './curated';
+import { curatedEvent, imageSize } from './curated';
 import { goldScore, mergeAnnotations, type Submitted } from './domain/consensus';
 import { type Annotation, annotationToJson, validateResult } from './domain/labels';
 import { goldDue, leaseExpiry, poolsFor } from './domain/tasks';
@@ -463,7 +463,7 @@ export class TaskQueue {
       );
       return answer;
     }
-    const payload = curatedEvent(cleared, { decision, policy: policy! });
+    const payload = curatedEvent(cleared, { decision, taskType: task.taskType, policy: policy! });
     await completeStage(this.ctx, task.imageId, 'annotation', {
       result: {
         taskType: task.taskType,
@@ -555,11 +555,4 @@ async function ignoreDuplicate(work: Promise<unknown>): Promise<void> {
   } catch (error) {
     if (!(error instanceof DuplicateKeyError)) throw error;
   }
-}
-
-/** The derivative's size: the frame of every label coordinate. */
-export function imageSize(cleared: complianceV1.ImageCleared): { width: number; height: number } {
-  const width = cleared.standardize?.width || cleared.quality?.width || 0;
-  const height = cleared.standardize?.height || cleared.quality?.height || 0;
-  return { width, height };
 }
