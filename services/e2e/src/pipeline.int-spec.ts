@@ -250,4 +250,155 @@ describe('the whole pipeline, five services as processes, real broker, database 
       expect(check).toMatchObject({ ok: true });
     }
   });
+
+  it('takes images of a project that needs labels from upload to curated with labels, through simulated annotators', async () => {
+    const { apiKey } = await call<{ apiKey: string }>('POST', '/v1/tenants', { name: `labels-${run}` });
+    const project = await call<{ projectId: string }>(
+      'POST',
+      '/v1/projects',
+      {
+        name: `labelled-${run}`,
+        policy: {
+          standardize: { maxLongSide: 512 },
+          annotation: {
+            required: true,
+            taskType: 'bbox',
+            classes: ['subject'],
+            attributes: [{ name: 'occluded', type: 'boolean', required: true }],
+            overlap: 2,
+            consensusThreshold: 0.6,
+          },
+          dataset: { train: 0.5, val: 0.25, test: 0.25 },
+        },
+      },
+      apiKey,
+    );
+    const router = `http://127.0.0.1:${running.find((service) => service.name === 'annotation-router')!.httpPort}`;
+    const labelled = [
+      'cameras/jpg/gps/DSCN0010.jpg',
+      'cameras/jpg/Canon_40D.jpg',
+      'cameras/jpg/Nikon_D70.jpg',
+    ].map((file) => path.join(corpus, file));
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(repoRoot, 'dist/services/cli/src/main.js'),
+        'upload',
+        '--project',
+        project.projectId,
+        '--api',
+        api,
+        '--key',
+        apiKey,
+        '--json',
+        '--no-follow',
+        ...labelled,
+      ],
+      { maxBuffer: 10 * 1024 * 1024, timeout: 300_000 },
+    );
+    const { batchId } = JSON.parse(cli.stdout) as { batchId: string };
+    const listImages = async () =>
+      (await call<{ images: ApiImage[] }>('GET', `/v1/batches/${batchId}/images?limit=50`, undefined, apiKey))
+        .images;
+    await waitFor(
+      'every image routed to annotation (or rejected by quality)',
+      async () => (await listImages()).every((image) => image.status !== 'processing'),
+      240_000,
+    );
+    const pending = (await listImages()).filter((image) => image.status === 'pending_annotation');
+    expect(pending.length).toBeGreaterThanOrEqual(2);
+
+    // Two annotators label every image in their tool: lease, fetch the derivative, draw a box, submit.
+    const annotate = async (annotatorId: string, jitter: number): Promise<number> => {
+      let done = 0;
+      for (;;) {
+        const lease = await fetch(`${router}/v1/tasks/lease`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+          body: JSON.stringify({ projectId: project.projectId, annotatorId }),
+        });
+        expect(lease.status).toBe(200);
+        const { task } = (await lease.json()) as {
+          task: { taskId: string; width: number; height: number; image: { url: string } } | null;
+        };
+        if (!task) return done;
+        const bytes = Buffer.from(
+          await (
+            await fetch(`${router}${task.image.url}`, { headers: { 'x-api-key': apiKey } })
+          ).arrayBuffer(),
+        );
+        const metadata = await sharp(bytes).metadata();
+        // What an annotator sees is the cleared derivative: the task's size, no EXIF.
+        expect({ width: metadata.width, height: metadata.height, exif: metadata.exif?.length ?? 0 }).toEqual({
+          width: task.width,
+          height: task.height,
+          exif: 0,
+        });
+        const box = {
+          x: Math.round(task.width / 4) + jitter,
+          y: Math.round(task.height / 4),
+          width: Math.round(task.width / 2),
+          height: Math.round(task.height / 2),
+        };
+        const submit = await fetch(`${router}/v1/tasks/${task.taskId}/result`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+          body: JSON.stringify({
+            annotatorId,
+            result: { labels: [{ class: 'subject', box, attributes: { occluded: false } }] },
+          }),
+        });
+        expect(submit.status).toBe(200);
+        done += 1;
+      }
+    };
+    expect(await annotate('sim-a', 0)).toBe(pending.length);
+    expect(await annotate('sim-b', 3)).toBe(pending.length);
+
+    await waitFor(
+      'every labelled image curated',
+      async () => (await listImages()).every((image) => image.status !== 'pending_annotation'),
+      60_000,
+    );
+    const images = (await listImages()).filter((image) => image.status === 'curated');
+    expect(images.map((image) => image.imageId).sort()).toEqual(pending.map((image) => image.imageId).sort());
+    const kafka = createKafka({
+      clientId: `e2e-labels-${run}`,
+      brokers: testInfraEnv().kafkaBrokers,
+      log: () => undefined,
+    });
+    const consumer = kafka.consumer({ groupId: `labels-reader-${run}` });
+    const records: curatedV1.ImageCurated[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: [Topics.imageCurated], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const record = curatedV1.ImageCurated.decode(message.value!);
+        if (record.image?.batchId === batchId) records.push(record);
+      },
+    });
+    await waitFor('the curated records of the labelled batch', () => records.length >= images.length, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // room for a duplicate to show up
+    await consumer.disconnect();
+    expect(records.map((record) => record.image!.imageId).sort()).toEqual(
+      images.map((image) => image.imageId).sort(),
+    );
+    for (const record of records) {
+      expect(record).toMatchObject({
+        coordinateConvention: 'pixel-xywh-top-left',
+        labels: { labels: [{ className: 'subject', attributes: { occluded: 'false' } }] },
+        annotation: { taskType: 'bbox', source: 'consensus', annotators: ['sim-a', 'sim-b'] },
+        lineage: {
+          batchId,
+          stages: ['ingest', 'quality', 'standardize', 'compliance', 'annotation-router', 'annotation'],
+        },
+      });
+      expect(record.annotation!.agreement).toBeGreaterThan(0.9);
+      expect(record.split).not.toBe(curatedV1.Split.SPLIT_UNSPECIFIED);
+      const box = record.labels!.labels[0]!.box!;
+      expect(box.x).toBeCloseTo(Math.round(record.width / 4) + 1.5, 5); // the mean of the two boxes
+      expect(box.x + box.width).toBeLessThanOrEqual(record.width);
+      expect(record.width).toBeLessThanOrEqual(512);
+    }
+  });
 });
