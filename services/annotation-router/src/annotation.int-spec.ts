@@ -90,6 +90,9 @@ describe('annotation-router stage', () => {
         routing: [{ region: 'EU', pools: ['eu-team'] }],
       },
     });
+    await harness.createProject('t1', 'interop', {
+      annotation: { required: true, taskType: 'bbox', ...schema },
+    });
     await harness.createProject('t1', 'urgent', { annotation: { required: true, ...schema, priority: 50 } });
     await harness.createProject('t1', 'boxes', {
       annotation: {
@@ -422,6 +425,131 @@ describe('annotation-router stage', () => {
     expect(curated(imageId).annotationJson).toBe(
       '{"labels":[{"class":"person","attributes":{"occluded":"true"}}]}',
     );
+  });
+
+  it('exports tasks as Label Studio tasks and imports Label Studio and CVAT results', async () => {
+    const first = await cleared('interop');
+    const second = await cleared('interop');
+    const third = await cleared('interop');
+    const exported = await rest('POST', '/v1/projects/interop/tasks/export', {
+      annotatorId: 'label-studio',
+      limit: 2,
+      leaseSeconds: 3600,
+    });
+    expect(exported.status).toBe(200);
+    const tasks = exported.body as unknown as Array<{
+      data: {
+        image: string;
+        aperture_task_id: string;
+        aperture_image_id: string;
+        width: number;
+        height: number;
+      };
+    }>;
+    expect(tasks.map((task) => task.data.aperture_image_id)).toEqual([first, second]);
+    // The tool fetches each image by its URL (with the API key).
+    const image = await fetch(tasks[0]!.data.image, { headers: { 'x-api-key': apiKey } });
+    expect(image.status).toBe(200);
+
+    // What Label Studio exports after annotation: the tasks with their data and annotations.
+    const labelStudio = tasks.map((task, index) => ({
+      id: 100 + index,
+      data: task.data,
+      annotations: [
+        {
+          id: 500 + index,
+          completed_by: 1,
+          was_cancelled: false,
+          result: [
+            {
+              id: `r${index}`,
+              type: 'rectanglelabels',
+              from_name: 'label',
+              to_name: 'image',
+              original_width: task.data.width,
+              original_height: task.data.height,
+              value: { x: 10, y: 10, width: 50, height: 50, rotation: 0, rectanglelabels: ['car'] },
+            },
+            ...(index === 1
+              ? [
+                  {
+                    id: 'r9',
+                    type: 'rectanglelabels',
+                    value: { x: 80, y: 80, width: 40, height: 10, rectanglelabels: ['car'] },
+                    original_width: 640,
+                    original_height: 480,
+                  },
+                ]
+              : []),
+          ],
+        },
+      ],
+    }));
+    const imported = await rest('POST', '/v1/projects/interop/results/import', {
+      format: 'label-studio',
+      annotatorId: 'label-studio',
+      content: labelStudio,
+    });
+    expect(imported).toMatchObject({
+      status: 200,
+      body: {
+        imported: 1,
+        failed: 1,
+        results: [
+          { taskId: tasks[0]!.data.aperture_task_id, outcome: 'accepted' },
+          {
+            taskId: tasks[1]!.data.aperture_task_id,
+            error: { code: 'invalid_request', details: [{ field: 'labels[1].box' }] },
+          },
+        ],
+      },
+    });
+    await harness.settle(first);
+    expect(JSON.parse(curated(first).annotationJson)).toEqual({
+      labels: [{ class: 'car', box: { x: 64, y: 48, width: 320, height: 240 } }],
+    });
+
+    // The same team in CVAT: the images are named <taskId>.jpg; a CVAT for images 1.1 export comes back.
+    const cvat = await rest('POST', '/v1/projects/interop/tasks/export', { annotatorId: 'cvat', limit: 5 });
+    const cvatTasks = cvat.body as unknown as Array<{
+      data: { aperture_task_id: string; aperture_image_id: string };
+    }>;
+    expect(cvatTasks.map((task) => task.data.aperture_image_id)).toEqual([third]);
+    const xml = `<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+  <image id="0" name="${cvatTasks[0]!.data.aperture_task_id}.jpg" width="640" height="480">
+    <box label="person" source="manual" occluded="0" xtl="100.00" ytl="50.00" xbr="200.00" ybr="250.00" z_order="0">
+      <attribute name="occluded">false</attribute>
+    </box>
+  </image>
+</annotations>`;
+    expect(
+      await rest('POST', '/v1/projects/interop/results/import', {
+        format: 'cvat',
+        annotatorId: 'cvat',
+        content: xml,
+      }),
+    ).toMatchObject({ status: 200, body: { imported: 1, failed: 0 } });
+    await harness.settle(third);
+    expect(JSON.parse(curated(third).annotationJson)).toEqual({
+      labels: [
+        {
+          class: 'person',
+          box: { x: 100, y: 50, width: 100, height: 200 },
+          attributes: { occluded: 'false' },
+        },
+      ],
+    });
+    expect(
+      await rest('POST', '/v1/projects/interop/results/import', {
+        format: 'yolo',
+        annotatorId: 'x',
+        content: '',
+      }),
+    ).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', message: 'format must be label-studio or cvat' } },
+    });
   });
 
   it('merges agreeing annotations, sends a disagreement to review, and scores gold tasks', async () => {

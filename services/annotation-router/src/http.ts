@@ -16,12 +16,14 @@ import {
   Param,
   Post,
   Query,
+  Req,
   Res,
 } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { fromCvatXml, fromLabelStudio, type ImportedResult, toLabelStudioTasks } from './domain/interop';
 import { AnnotationError } from './errors';
 import { TaskQueue } from './queue';
-import { taskView } from './views';
+import { imageUrl, taskView } from './views';
 
 const QUEUE = Symbol('TaskQueue');
 const CONTEXT = Symbol('StageContext');
@@ -63,6 +65,21 @@ function optionalString(body: Record<string, unknown>, field: string): string {
   return value;
 }
 
+function leaseSecondsOf(body: Record<string, unknown>): number {
+  const leaseSeconds = body['leaseSeconds'] ?? 0;
+  if (typeof leaseSeconds !== 'number' || !Number.isInteger(leaseSeconds) || leaseSeconds < 0)
+    throw new AnnotationError('invalid_request', 'leaseSeconds must be a whole number of seconds');
+  return leaseSeconds;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AnnotationError('invalid_request', 'content is not valid JSON');
+  }
+}
+
 /** REST for annotators' tools: lease, the derivative's bytes, submit; gold scores. */
 @Controller('v1')
 class TasksController {
@@ -76,9 +93,7 @@ class TasksController {
   async lease(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
     const tenantId = await tenantOf(this.ctx, apiKey);
     if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
-    const leaseSeconds = body['leaseSeconds'] ?? 0;
-    if (typeof leaseSeconds !== 'number' || !Number.isInteger(leaseSeconds) || leaseSeconds < 0)
-      throw new AnnotationError('invalid_request', 'leaseSeconds must be a whole number of seconds');
+    const leaseSeconds = leaseSecondsOf(body);
     const task = await this.queue.lease({
       tenantId,
       projectId: optionalString(body, 'projectId'),
@@ -120,6 +135,110 @@ class TasksController {
       throw new AnnotationError('invalid_request', 'the query parameter annotatorId is required');
     const { bytes, contentType } = await this.queue.image(tenantId, taskId, annotatorId);
     reply.status(200).type(contentType).send(bytes);
+  }
+
+  /** Leases up to `limit` tasks to `annotatorId` and answers them as Label Studio task JSON. */
+  @Post('projects/:projectId/tasks/export')
+  @HttpCode(200)
+  async exportTasks(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('projectId') projectId: string,
+    @Body() body: unknown,
+    @Req() request: { protocol: string; headers: Record<string, string | string[] | undefined> },
+  ) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
+    const format = optionalString(body, 'format') || 'label-studio';
+    if (format !== 'label-studio')
+      throw new AnnotationError('invalid_request', 'format must be label-studio');
+    const limit = body['limit'] ?? 100;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new AnnotationError('invalid_request', 'limit must be a whole number from 1 to 1000');
+    const leaseSeconds = leaseSecondsOf(body);
+    const tasks = await this.queue.leaseMany(
+      {
+        tenantId,
+        projectId,
+        annotatorId: optionalString(body, 'annotatorId'),
+        pool: optionalString(body, 'pool'),
+        leaseSeconds,
+      },
+      limit,
+    );
+    const base = `${request.protocol}://${String(request.headers['host'] ?? 'localhost')}`;
+    return toLabelStudioTasks(
+      tasks.map((task) => ({
+        taskId: task._id,
+        imageId: task.imageId,
+        projectId: task.projectId,
+        width: task.width,
+        height: task.height,
+        imageUrl: `${base}${imageUrl(task)}`,
+        leaseExpiresAt: task.leaseExpiresAt?.toISOString() ?? '',
+      })),
+    );
+  }
+
+  /** Submits the results of a Label Studio JSON or CVAT for images 1.1 XML export, each on its own. */
+  @Post('projects/:projectId/results/import')
+  @HttpCode(200)
+  async importResults(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('projectId') projectId: string,
+    @Body() body: unknown,
+  ) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
+    const policy = await this.ctx.policies.get(tenantId, projectId);
+    if (!policy) throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
+    const annotatorId = optionalString(body, 'annotatorId');
+    if (!annotatorId)
+      throw new AnnotationError('invalid_request', 'annotatorId is required (the lease holder)');
+    const format = optionalString(body, 'format');
+    const content = body['content'];
+    let found: ImportedResult[];
+    if (format === 'label-studio')
+      found = fromLabelStudio(
+        typeof content === 'string' ? parseJson(content) : content,
+        policy.annotation.taskType,
+      );
+    else if (format === 'cvat') {
+      if (typeof content !== 'string')
+        throw new AnnotationError(
+          'invalid_request',
+          'content must be the XML text of a CVAT for images 1.1 export',
+        );
+      found = fromCvatXml(content, policy.annotation.taskType, policy.annotation.keypoints);
+    } else throw new AnnotationError('invalid_request', 'format must be label-studio or cvat');
+    const results = [];
+    for (const item of found) {
+      if ('error' in item) {
+        results.push({ taskId: item.taskId, error: { code: 'invalid_request', message: item.error } });
+        continue;
+      }
+      try {
+        const done = await this.queue.submit({
+          tenantId,
+          projectId,
+          taskId: item.taskId,
+          annotatorId,
+          result: item.result,
+        });
+        results.push({ taskId: item.taskId, outcome: done.outcome });
+      } catch (error) {
+        if (!(error instanceof AnnotationError)) throw error;
+        results.push({
+          taskId: item.taskId,
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.details && { details: error.details }),
+          },
+        });
+      }
+    }
+    const failed = results.filter((result) => 'error' in result).length;
+    return { imported: results.length - failed, failed, results };
   }
 
   @Get('projects/:projectId/annotators')

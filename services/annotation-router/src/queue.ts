@@ -25,6 +25,8 @@ export interface LeaseRequest {
 
 export interface SubmitRequest {
   tenantId: string;
+  /** When set, the task must belong to this project. */
+  projectId?: string;
   taskId: string;
   annotatorId: string;
   /** The result in its JSON form (already parsed): {"labels": [...]}, or {"reject": true} for a review. */
@@ -274,7 +276,10 @@ export class TaskQueue {
     const { tenantId, taskId, annotatorId } = request;
     if (!tenantId || !taskId || !annotatorId)
       throw new AnnotationError('invalid_request', 'tenant_id, task_id and annotator_id are required');
-    const task = await this.models.tasks.findOne({ _id: taskId, tenantId }).lean<TaskDoc>().exec();
+    const task = await this.models.tasks
+      .findOne({ _id: taskId, tenantId, ...(request.projectId && { projectId: request.projectId }) })
+      .lean<TaskDoc>()
+      .exec();
     if (!task) throw new AnnotationError('not_found', `task ${JSON.stringify(taskId)} not found`);
     const stored = await this.models.results.findById(taskId).lean().exec();
     if (stored) {
@@ -492,6 +497,17 @@ export class TaskQueue {
       );
     }
     return answer;
+  }
+
+  /** Leases up to `limit` tasks of a project at once, for an external tool (an export). */
+  async leaseMany(request: LeaseRequest & { projectId: string }, limit: number): Promise<TaskDoc[]> {
+    const leased: TaskDoc[] = [];
+    while (leased.length < limit) {
+      const task = await this.lease(request);
+      if (!task) break;
+      leased.push(task);
+    }
+    return leased;
   }
 
   /** The cleared derivative of a task, only for the annotator holding its lease. */
