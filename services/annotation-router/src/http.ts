@@ -20,6 +20,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { curatedImageBytes, curatedPage } from './dataset';
 import { fromCvatXml, fromLabelStudio, type ImportedResult, toLabelStudioTasks } from './domain/interop';
 import { AnnotationError } from './errors';
 import { TaskQueue } from './queue';
@@ -239,6 +240,42 @@ class TasksController {
     }
     const failed = results.filter((result) => 'error' in result).length;
     return { imported: results.length - failed, failed, results };
+  }
+
+  /** The project's curated records (typed labels, split, derivative), a page at a time. */
+  @Get('projects/:projectId/curated')
+  async curated(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('projectId') projectId: string,
+    @Query('cursor') cursor: unknown,
+    @Query('limit') limit: unknown,
+    @Query('split') split: unknown,
+  ) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    const size = limit === undefined ? 100 : Number(limit);
+    if (!Number.isInteger(size) || size < 1 || size > 500)
+      throw new AnnotationError('invalid_request', 'limit must be a whole number from 1 to 500');
+    if (split !== undefined && !['train', 'val', 'test'].includes(split as string))
+      throw new AnnotationError('invalid_request', 'split must be train, val or test');
+    return curatedPage(this.ctx, {
+      tenantId,
+      projectId,
+      limit: size,
+      ...(typeof cursor === 'string' && cursor && { cursor }),
+      ...(typeof split === 'string' && { split }),
+    });
+  }
+
+  @Get('projects/:projectId/curated/:imageId/image')
+  async curatedImage(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('projectId') projectId: string,
+    @Param('imageId') imageId: string,
+    @Res() reply: Reply,
+  ): Promise<void> {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    const { bytes, contentType } = await curatedImageBytes(this.ctx, tenantId, projectId, imageId);
+    reply.status(200).type(contentType).send(bytes);
   }
 
   @Get('projects/:projectId/annotators')

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { assessCommand, PolicyFileError } from './assess';
 import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
 import { PathError } from './files';
+import { registerExport } from './export/command';
 import { registerStandardize } from './standardize';
 
 function positiveInt(max: number) {
@@ -136,6 +137,7 @@ Examples:
       }
     });
   registerStandardize(program, (code) => (process.exitCode = code));
+  registerExport(program, processIo, (code) => (process.exitCode = code));
 
   return program;
 }

@@ -400,5 +400,74 @@ describe('the whole pipeline, five services as processes, real broker, database 
       expect(box.x + box.width).toBeLessThanOrEqual(record.width);
       expect(record.width).toBeLessThanOrEqual(512);
     }
+
+    // The dataset, exported with the CLI: COCO read back by pycocotools, YOLO in the Ultralytics layout.
+    const exportAs = async (format: string) => {
+      const out = path.join(workDir, `export-${format}`);
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          path.join(repoRoot, 'dist/services/cli/src/main.js'),
+          'export',
+          '--project',
+          project.projectId,
+          '--format',
+          format,
+          '--out',
+          out,
+          '--api',
+          router,
+          '--key',
+          apiKey,
+          '--json',
+        ],
+        { timeout: 120_000 },
+      );
+      return {
+        out,
+        summary: JSON.parse(stdout) as { images: number; files: string[]; bySplit: Record<string, number> },
+      };
+    };
+    const coco = await exportAs('coco');
+    expect(coco.summary.images).toBe(records.length);
+    const python = path.join(repoRoot, '.aperture/venv/bin/python');
+    expect({ python, exists: fs.existsSync(python) }).toEqual({ python, exists: true }); // scripts/python-env installs it
+    const read = await promisify(execFile)(python, [
+      '-c',
+      [
+        'import json, sys',
+        'from pycocotools.coco import COCO',
+        'out = {}',
+        'for path in sys.argv[1:]:',
+        '    coco = COCO(path)',
+        '    images = coco.loadImgs(coco.getImgIds())',
+        '    anns = coco.loadAnns(coco.getAnnIds(imgIds=coco.getImgIds()))',
+        '    out[path] = {"images": len(images), "annotations": len(anns), "categories": [c["name"] for c in coco.loadCats(coco.getCatIds())], "areas_positive": all(a["area"] > 0 for a in anns)}',
+        'print(json.dumps(out))',
+      ].join('\n'),
+      ...coco.summary.files.map((file) => path.join(coco.out, file)),
+    ]);
+    const checked = Object.values(
+      JSON.parse(read.stdout.trim().split('\n').at(-1)!) as Record<
+        string,
+        { images: number; annotations: number; categories: string[]; areas_positive: boolean }
+      >,
+    );
+    expect(checked.reduce((sum, file) => sum + file.images, 0)).toBe(records.length);
+    expect(checked.reduce((sum, file) => sum + file.annotations, 0)).toBe(records.length);
+    for (const file of checked) expect(file).toMatchObject({ categories: ['subject'], areas_positive: true });
+
+    const yolo = await exportAs('yolo');
+    const dataYaml = fs.readFileSync(path.join(yolo.out, 'data.yaml'), 'utf8');
+    expect(dataYaml).toContain('names:\n  0: "subject"');
+    for (const [split, count] of Object.entries(yolo.summary.bySplit)) {
+      if (count === 0) continue;
+      expect(dataYaml).toContain(`${split}: images/${split}`);
+      const labels = fs.readdirSync(path.join(yolo.out, 'labels', split));
+      expect(labels).toHaveLength(count);
+      const line = fs.readFileSync(path.join(yolo.out, 'labels', split, labels[0]!), 'utf8').trim();
+      expect(line).toMatch(/^0( (0|1|0\.\d+)){4}$/); // class cx cy w h, normalised
+      expect(fs.readdirSync(path.join(yolo.out, 'images', split))).toHaveLength(count);
+    }
   });
 });
