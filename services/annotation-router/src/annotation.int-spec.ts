@@ -425,6 +425,33 @@ describe('annotation-router stage', () => {
     expect(curated(imageId).annotationJson).toBe(
       '{"labels":[{"class":"person","attributes":{"occluded":"true"}}]}',
     );
+
+    // The project's curated records and their images, for exports.
+    const listing = await rest('GET', '/v1/projects/labelled/curated?limit=500');
+    expect(listing).toMatchObject({
+      status: 200,
+      body: {
+        project: { taskType: 'classification', classes: ['shelf', 'car', 'person'] },
+        nextCursor: null,
+      },
+    });
+    const listed = (listing.body as { images: Array<{ imageId: string; labels: unknown[]; split: string }> })
+      .images;
+    expect(listed.find((image) => image.imageId === imageId)).toMatchObject({
+      labels: [{ className: 'person', attributes: { occluded: 'true' } }],
+      split: splitOf(imageId, { train: 0.8, val: 0.1, test: 0.1 }),
+    });
+    expect((listing.body as { total: number }).total).toBe(listed.length);
+    expect(await rest('GET', `/v1/projects/labelled/curated/${imageId}/image`)).toMatchObject({
+      status: 200,
+      type: 'image/jpeg',
+    });
+    expect(
+      await rest('GET', `/v1/projects/labelled/curated/${imageId}/image`, undefined, otherKey),
+    ).toMatchObject({
+      status: 404,
+    });
+    expect(await rest('GET', '/v1/projects/labelled/curated?split=holdout')).toMatchObject({ status: 400 });
   });
 
   it('exports tasks as Label Studio tasks and imports Label Studio and CVAT results', async () => {
