@@ -678,6 +678,29 @@ describe('annotation-router stage', () => {
     });
     // Gold results change no image.
     expect(harness.received(Topics.imageCurated, gold.imageId)).toHaveLength(1);
+
+    // The dataset report of the project: counts, class balance, agreement, camera from the raw EXIF.
+    const report = await rest('GET', '/v1/projects/boxes/report');
+    expect(report).toMatchObject({
+      status: 200,
+      body: {
+        projectId: 'boxes',
+        counts: { curated: 2, rejected: 1 },
+        classBalance: [
+          { label: 'shelf', count: 0 },
+          { label: 'car', count: 2 },
+          { label: 'person', count: 0 },
+        ],
+        rejectionReasons: [{ label: 'annotation_rejected', count: 1 }],
+        distributions: { cameraModel: [{ label: expect.stringMatching(/^Canon /) as unknown }] },
+      },
+    });
+    const agreement = (report.body as { distributions: { agreement: Array<{ count: number }> } })
+      .distributions.agreement;
+    expect(agreement.reduce((sum, bin) => sum + bin.count, 0)).toBe(2);
+    expect(await rest('GET', '/v1/projects/boxes/report', undefined, otherKey)).toMatchObject({
+      status: 404,
+    });
   });
 });
 

@@ -21,6 +21,7 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { curatedImageBytes, curatedPage } from './dataset';
+import { projectReport } from './report.source';
 import { fromCvatXml, fromLabelStudio, type ImportedResult, toLabelStudioTasks } from './domain/interop';
 import { AnnotationError } from './errors';
 import { TaskQueue } from './queue';
@@ -276,6 +277,22 @@ class TasksController {
     const tenantId = await tenantOf(this.ctx, apiKey);
     const { bytes, contentType } = await curatedImageBytes(this.ctx, tenantId, projectId, imageId);
     reply.status(200).type(contentType).send(bytes);
+  }
+
+  /** The dataset report (distributions, rejections, duplicates, classes, agreement, targets) as JSON. */
+  @Get('projects/:projectId/report')
+  async report(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('projectId') projectId: string,
+    @Query('batchId') batchId: unknown,
+  ) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    return projectReport(
+      this.ctx,
+      tenantId,
+      projectId,
+      typeof batchId === 'string' && batchId ? batchId : undefined,
+    );
   }
 
   @Get('projects/:projectId/annotators')

@@ -8,6 +8,7 @@ import { assessCommand, PolicyFileError } from './assess';
 import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
 import { PathError } from './files';
 import { registerExport } from './export/command';
+import { registerReport } from './report/command';
 import { registerStandardize } from './standardize';
 
 function positiveInt(max: number) {
@@ -138,6 +139,7 @@ Examples:
     });
   registerStandardize(program, (code) => (process.exitCode = code));
   registerExport(program, processIo, (code) => (process.exitCode = code));
+  registerReport(program, processIo, (code) => (process.exitCode = code));
 
   return program;
 }

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { renderInChromium } from './browser';
 import { checkImageTrace, OtlpCollector } from './otlp-collector';
 import {
   freePort,
@@ -249,6 +250,44 @@ describe('the whole pipeline, five services as processes, real broker, database 
       const check = checkImageTrace(collector.spans, imageId, stageTopics, Topics.imageCurated);
       expect(check).toMatchObject({ ok: true });
     }
+
+    // The dataset report: its JSON over REST (through the CLI), and its page rendered in headless Chromium.
+    const router = `http://127.0.0.1:${running.find((service) => service.name === 'annotation-router')!.httpPort}`;
+    const reportFile = path.join(workDir, 'report.html');
+    const report = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(repoRoot, 'dist/services/cli/src/main.js'),
+        'report',
+        '--project',
+        projectId,
+        '--out',
+        reportFile,
+        '--json',
+        '--api',
+        router,
+        '--key',
+        apiKey,
+      ],
+      { maxBuffer: 10 * 1024 * 1024, timeout: 120_000 },
+    );
+    const data = JSON.parse(report.stdout) as {
+      counts: { images: number; curated: number; rejected: number };
+      rejectionReasons: Array<{ label: string; count: number }>;
+      nearDuplicateClusters: { largest: number };
+      distributions: { cameraModel: Array<{ label: string }>; brightness: Array<{ count: number }> };
+    };
+    expect(data.counts).toMatchObject({ images: images.length, curated: curatedIds.length });
+    expect(data.rejectionReasons.map((bin) => bin.label)).toEqual(
+      expect.arrayContaining(['corrupt', 'near_duplicate']),
+    );
+    expect(data.nearDuplicateClusters.largest).toBeGreaterThanOrEqual(2);
+    expect(data.distributions.cameraModel.length).toBeGreaterThanOrEqual(3);
+    expect(data.distributions.brightness.reduce((sum, bin) => sum + bin.count, 0)).toBe(curatedIds.length);
+    const screenshot = path.join(repoRoot, 'coverage', 'e2e', 'dataset-report.png');
+    const rendered = await renderInChromium(reportFile, screenshot);
+    expect(rendered).toEqual({ chartsDrawn: 14, paintedCanvases: 14, canvases: 14 });
+    expect(fs.statSync(screenshot).size).toBeGreaterThan(50_000);
   });
 
   it('takes images of a project that needs labels from upload to curated with labels, through simulated annotators', async () => {
