@@ -27,8 +27,19 @@ export function deadLetterTopic(service: ServiceName): string {
   return `aperture.dlq.${service}.v1`;
 }
 
+/** Topic settings beyond the broker's defaults: the curated topic keeps the latest record per image. */
+export const topicConfigs: Readonly<Record<string, Record<string, string>>> = {
+  [Topics.imageCurated]: { 'cleanup.policy': 'compact' },
+};
+
 /** Every topic the pipeline needs, with partitions sized for the local 2-core machine. */
-export function pipelineTopics(partitions = 3): Array<{ name: string; partitions: number }> {
+export function pipelineTopics(
+  partitions = 3,
+): Array<{ name: string; partitions: number; config?: Record<string, string> }> {
   const services: ServiceName[] = ['ingest', 'quality', 'standardize', 'compliance', 'annotation-router'];
-  return [...Object.values(Topics), ...services.map(deadLetterTopic)].map((name) => ({ name, partitions }));
+  return [...Object.values(Topics), ...services.map(deadLetterTopic)].map((name) => ({
+    name,
+    partitions,
+    ...(topicConfigs[name] && { config: topicConfigs[name] }),
+  }));
 }

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import { type Admin, ConfigResourceTypes } from 'kafkajs';
 import { withRetries } from './retry';
 
 export interface TopicSpec {
@@ -58,5 +58,37 @@ export async function ensureTopics(
     const actual = topic?.partitions.length ?? 0;
     if (actual < spec.partitions) throw new TopicMismatchError(spec.name, spec.partitions, actual);
   }
+  await alignTopicConfigs(
+    admin,
+    specs.filter((spec) => existing.has(spec.name) && spec.config),
+  );
   return { created: missing.map((spec) => spec.name) };
+}
+
+/**
+ * Topics that existed before a setting was asked for (for example `cleanup.policy=compact` added
+ * to a topic later) get it set; a topic whose settings already match is left alone.
+ */
+async function alignTopicConfigs(admin: Admin, specs: readonly TopicSpec[]): Promise<void> {
+  if (specs.length === 0) return;
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: specs.map((spec) => ({ type: ConfigResourceTypes.TOPIC, name: spec.name })),
+  });
+  const differing = specs.filter((spec) => {
+    const entries =
+      described.resources.find((resource) => resource.resourceName === spec.name)?.configEntries ?? [];
+    return Object.entries(spec.config ?? {}).some(
+      ([name, value]) => entries.find((entry) => entry.configName === name)?.configValue !== value,
+    );
+  });
+  if (differing.length === 0) return;
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: differing.map((spec) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name: spec.name,
+      configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+    })),
+  });
 }

@@ -18,5 +18,20 @@ export type {
   StandardizeMetadataField,
   StandardizePolicy,
 } from './records/project-policy';
+export {
+  annotationTaskTypes,
+  attributeTypes,
+  defaultAnnotationPolicy,
+  defaultDatasetPolicy,
+} from './records/annotation-policy';
+export type {
+  AnnotationPolicy,
+  AnnotationTaskType,
+  AttributeType,
+  DatasetPolicy,
+  DiversityTargets,
+  LabelAttribute,
+  RoutingRule,
+} from './records/annotation-policy';
 export { ProjectPolicies, projectRecordModel, projectRecordSchema } from './records/project-record';
 export type { ProjectRecord } from './records/project-record';

@@ -22,7 +22,7 @@ import {
 } from '@aperture/runtime';
 import { createLogger, type Logger, shutdownTelemetry } from '@aperture/telemetry';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { LoggerService } from '@nestjs/common';
+import { type DynamicModule, type LoggerService, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Connection } from 'mongoose';
 
@@ -49,6 +49,8 @@ export interface StageOptions {
     definition: ServiceDefinition;
     implementation: (ctx: StageContext) => UntypedServiceImplementation;
   };
+  /** The stage's own HTTP routes (controllers, filters), served beside health and readiness. */
+  http?: (ctx: StageContext) => DynamicModule;
   /** Registers the stage's own models, so their indexes are synced before consuming. */
   registerModels?: (connection: Connection) => void;
   /** Handles one input message; throws only for transient failures (retried, then dead-lettered). */
@@ -116,7 +118,7 @@ export async function startStage(
       log,
     };
 
-    const app = await NestFactory.create(HealthModule.register(pipeline.readiness, pipeline.metrics), {
+    const app = await NestFactory.create(StageHttpModule.register(pipeline, options.http?.(ctx)), {
       logger: new NestLogger(log),
       abortOnError: false,
     });
@@ -195,6 +197,19 @@ export async function runStage(options: StageOptions): Promise<void> {
     log.fatal({ err: error }, 'start-up failed');
     await shutdownTelemetry().catch(() => undefined);
     process.exit(1);
+  }
+}
+
+@Module({})
+class StageHttpModule {
+  static register(
+    pipeline: Pick<PipelineIo, 'readiness' | 'metrics'>,
+    routes?: DynamicModule,
+  ): DynamicModule {
+    return {
+      module: StageHttpModule,
+      imports: [HealthModule.register(pipeline.readiness, pipeline.metrics), ...(routes ? [routes] : [])],
+    };
   }
 }
 

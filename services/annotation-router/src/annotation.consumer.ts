@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { complianceV1, curatedV1, Topics } from '@aperture/contracts';
+import { complianceV1, Topics } from '@aperture/contracts';
 import type { ConsumedMessage, HandlerOutcome } from '@aperture/messaging';
-import { DuplicateKeyError } from '@aperture/persistence';
 import {
   completeStage,
   decodeEvent,
@@ -11,26 +9,14 @@ import {
   settledOutcome,
   type StageContext,
 } from '@aperture/stage-runtime';
-import { taskModel } from './tasks.model';
+import { curatedEvent, imageSize } from './curated';
+import { TaskQueue } from './queue';
 
 export const STAGE = 'annotation-router';
 
-/** The curated event of a cleared image: the output is the cleared derivative. */
-export function curatedEvent(cleared: complianceV1.ImageCleared, annotationJson: string): Uint8Array {
-  return curatedV1.ImageCurated.encode({
-    image: cleared.image,
-    quality: cleared.quality,
-    standardize: cleared.standardize,
-    compliance: cleared.compliance,
-    output: cleared.compliance?.cleared,
-    annotationJson,
-    curatedAt: new Date().toISOString(),
-  }).finish();
-}
-
 /**
- * image.cleared → image.curated at once when the project needs no annotation; otherwise one
- * pending task and status pending_annotation (no event until SubmitResult).
+ * image.cleared → image.curated at once when the project needs no annotation; otherwise its
+ * `overlap` tasks and status pending_annotation (no event until an annotation is accepted).
  */
 export async function handleCleared(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome> {
   const cleared = decodeEvent(message.value, complianceV1.ImageCleared);
@@ -48,38 +34,16 @@ export async function handleCleared(message: ConsumedMessage, ctx: StageContext)
     return completeStage(ctx, image.imageId, STAGE, {
       result: { routed: 'curated' },
       status: 'curated',
-      event: pendingEvent(Topics.imageCurated, image.imageId, curatedEvent(cleared, '')),
+      event: pendingEvent(Topics.imageCurated, image.imageId, curatedEvent(cleared, { policy })),
     });
   }
-
-  const tasks = taskModel(ctx.pipeline.connection);
-  const taskType = policy.annotation.taskType;
-  let taskId = `tsk_${randomBytes(12).toString('hex')}`;
-  try {
-    await tasks.create({
-      _id: taskId,
-      tenantId: image.tenantId,
-      projectId: image.projectId,
-      imageId: image.imageId,
-      taskType,
-      state: 'pending',
-      leaseExpiresAt: null,
-      annotatorId: '',
-      image: output,
-      cleared: Buffer.from(message.value!).toString('base64'),
-      resultJson: '',
-      createdAt: new Date(),
-      doneAt: null,
-    });
-  } catch (error) {
-    if (!(error instanceof DuplicateKeyError)) throw error;
-    // Created by an earlier delivery that stopped before the record was written.
-    const existing = await tasks.findOne({ imageId: image.imageId, taskType }).lean().exec();
-    if (!existing) throw error;
-    taskId = existing._id;
-  }
+  const size = imageSize(cleared);
+  if (size.width === 0 || size.height === 0) throw new Error(`image ${image.imageId} has no dimensions`);
+  // Tasks first (idempotent: deterministic ids), then the record: a crash between the two is
+  // repaired by the redelivery.
+  const taskIds = await new TaskQueue(ctx).createTasks(cleared, policy);
   return completeStage(ctx, image.imageId, STAGE, {
-    result: { routed: 'annotation', taskId, taskType },
+    result: { routed: 'annotation', taskIds, taskType: policy.annotation.taskType, overlap: taskIds.length },
     status: 'pending_annotation',
   });
 }

@@ -2,7 +2,8 @@ import { annotationV1, Topics } from '@aperture/contracts';
 import type { StageOptions } from '@aperture/stage-runtime';
 import { handleCleared } from './annotation.consumer';
 import { annotationGrpc } from './annotation.grpc';
-import { taskModel } from './tasks.model';
+import { AnnotationHttpModule } from './http';
+import { annotationModels } from './tasks.model';
 
 export const annotationRouterStage: StageOptions = {
   service: 'annotation-router',
@@ -12,8 +13,9 @@ export const annotationRouterStage: StageOptions = {
     port: 50055,
     name: 'aperture.annotation.v1.AnnotationService',
     definition: annotationV1.AnnotationServiceService,
-    implementation: annotationGrpc,
+    implementation: (ctx) => annotationGrpc(ctx),
   },
-  registerModels: (connection) => void taskModel(connection),
+  http: (ctx) => AnnotationHttpModule.register(ctx),
+  registerModels: (connection) => void annotationModels(connection),
   handle: handleCleared,
 };

@@ -135,6 +135,8 @@ interface RequestSpec {
   body?: () => Promise<FormData>;
   timeoutMs?: number;
   redirect?: 'follow' | 'error';
+  /** Answer the body's bytes (a Buffer) instead of parsing JSON. */
+  binary?: boolean;
 }
 
 export class ApiClient implements IngestApi {
@@ -190,6 +192,16 @@ export class ApiClient implements IngestApi {
     return this.request<Batch>({ method: 'GET', path: `/v1/batches/${encodeURIComponent(batchId)}` });
   }
 
+  /** GET a JSON resource of the API (with retries, like every call). */
+  getJson<T>(path: string): Promise<T> {
+    return this.request<T>({ method: 'GET', path });
+  }
+
+  /** GET the bytes of a resource (an image). */
+  getBytes(path: string): Promise<Buffer> {
+    return this.request<Buffer>({ method: 'GET', path, binary: true, timeoutMs: 120_000 });
+  }
+
   private async request<T>(spec: RequestSpec): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt<T>(spec, attempt);
@@ -217,6 +229,7 @@ export class ApiClient implements IngestApi {
     const timeoutMs = spec.timeoutMs ?? this.requestTimeoutMs;
     let response: Response;
     let text: string;
+    let bytes: Buffer | undefined;
     try {
       response = await this.fetchFn(`${this.baseUrl}${spec.path}`, {
         method: spec.method,
@@ -225,7 +238,10 @@ export class ApiClient implements IngestApi {
         ...(spec.redirect && { redirect: spec.redirect }),
         ...(timeoutMs > 0 && { signal: AbortSignal.timeout(timeoutMs) }),
       });
-      text = await response.text();
+      if (spec.binary && response.ok) {
+        bytes = Buffer.from(await response.arrayBuffer());
+        text = '';
+      } else text = await response.text();
     } catch (cause) {
       return {
         ok: false,
@@ -237,6 +253,7 @@ export class ApiClient implements IngestApi {
         ),
       };
     }
+    if (response.ok && bytes) return { ok: true, value: bytes as T };
     if (response.ok) {
       try {
         return { ok: true, value: (text === '' ? {} : JSON.parse(text)) as T };

@@ -8,6 +8,8 @@ import { assessCommand, PolicyFileError } from './assess';
 import { registerDlq } from './dlq';
 import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
 import { PathError } from './files';
+import { registerExport } from './export/command';
+import { registerReport } from './report/command';
 import { registerStandardize } from './standardize';
 
 function positiveInt(max: number) {
@@ -137,6 +139,8 @@ Examples:
       }
     });
   registerStandardize(program, (code) => (process.exitCode = code));
+  registerExport(program, processIo, (code) => (process.exitCode = code));
+  registerReport(program, processIo, (code) => (process.exitCode = code));
   registerDlq(program, (code) => (process.exitCode = code), InvalidArgumentError);
 
   return program;

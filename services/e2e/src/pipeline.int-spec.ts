@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { type MetricSample, parseMetrics, seriesOf, sumOf } from './metrics-text';
+import { renderInChromium } from './browser';
 import { checkImageTrace, OtlpCollector } from './otlp-collector';
 import {
   freePort,
@@ -293,6 +294,263 @@ describe('the whole pipeline, five services as processes, real broker, database 
     expect(logs).not.toContain(apiKey);
     expect(logs).not.toContain(position.latitude.toFixed(4));
     expect(logs).not.toContain(position.longitude.toFixed(4));
+    // The dataset report: its JSON over REST (through the CLI), and its page rendered in headless Chromium.
+    const router = `http://127.0.0.1:${running.find((service) => service.name === 'annotation-router')!.httpPort}`;
+    const reportFile = path.join(workDir, 'report.html');
+    const report = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(repoRoot, 'dist/services/cli/src/main.js'),
+        'report',
+        '--project',
+        projectId,
+        '--out',
+        reportFile,
+        '--json',
+        '--api',
+        router,
+        '--key',
+        apiKey,
+      ],
+      { maxBuffer: 10 * 1024 * 1024, timeout: 120_000 },
+    );
+    const data = JSON.parse(report.stdout) as {
+      counts: { images: number; curated: number; rejected: number };
+      rejectionReasons: Array<{ label: string; count: number }>;
+      nearDuplicateClusters: { largest: number };
+      distributions: { cameraModel: Array<{ label: string }>; brightness: Array<{ count: number }> };
+    };
+    expect(data.counts).toMatchObject({ images: images.length, curated: curatedIds.length });
+    expect(data.rejectionReasons.map((bin) => bin.label)).toEqual(
+      expect.arrayContaining(['corrupt', 'near_duplicate']),
+    );
+    expect(data.nearDuplicateClusters.largest).toBeGreaterThanOrEqual(2);
+    expect(data.distributions.cameraModel.length).toBeGreaterThanOrEqual(3);
+    expect(data.distributions.brightness.reduce((sum, bin) => sum + bin.count, 0)).toBe(curatedIds.length);
+    const screenshot = path.join(repoRoot, 'coverage', 'e2e', 'dataset-report.png');
+    const rendered = await renderInChromium(reportFile, screenshot);
+    expect(rendered).toEqual({ chartsDrawn: 14, paintedCanvases: 14, canvases: 14 });
+    expect(fs.statSync(screenshot).size).toBeGreaterThan(50_000);
+  });
+
+  it('takes images of a project that needs labels from upload to curated with labels, through simulated annotators', async () => {
+    const { apiKey } = await call<{ apiKey: string }>('POST', '/v1/tenants', { name: `labels-${run}` });
+    const project = await call<{ projectId: string }>(
+      'POST',
+      '/v1/projects',
+      {
+        name: `labelled-${run}`,
+        policy: {
+          standardize: { maxLongSide: 512 },
+          annotation: {
+            required: true,
+            taskType: 'bbox',
+            classes: ['subject'],
+            attributes: [{ name: 'occluded', type: 'boolean', required: true }],
+            overlap: 2,
+            consensusThreshold: 0.6,
+          },
+          dataset: { train: 0.5, val: 0.25, test: 0.25 },
+        },
+      },
+      apiKey,
+    );
+    const router = `http://127.0.0.1:${running.find((service) => service.name === 'annotation-router')!.httpPort}`;
+    const labelled = [
+      'cameras/jpg/gps/DSCN0010.jpg',
+      'cameras/jpg/Canon_40D.jpg',
+      'cameras/jpg/Nikon_D70.jpg',
+    ].map((file) => path.join(corpus, file));
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(repoRoot, 'dist/services/cli/src/main.js'),
+        'upload',
+        '--project',
+        project.projectId,
+        '--api',
+        api,
+        '--key',
+        apiKey,
+        '--json',
+        '--no-follow',
+        ...labelled,
+      ],
+      { maxBuffer: 10 * 1024 * 1024, timeout: 300_000 },
+    );
+    const { batchId } = JSON.parse(cli.stdout) as { batchId: string };
+    const listImages = async () =>
+      (await call<{ images: ApiImage[] }>('GET', `/v1/batches/${batchId}/images?limit=50`, undefined, apiKey))
+        .images;
+    await waitFor(
+      'every image routed to annotation (or rejected by quality)',
+      async () => (await listImages()).every((image) => image.status !== 'processing'),
+      240_000,
+    );
+    const pending = (await listImages()).filter((image) => image.status === 'pending_annotation');
+    expect(pending.length).toBeGreaterThanOrEqual(2);
+
+    // Two annotators label every image in their tool: lease, fetch the derivative, draw a box, submit.
+    const annotate = async (annotatorId: string, jitter: number): Promise<number> => {
+      let done = 0;
+      for (;;) {
+        const lease = await fetch(`${router}/v1/tasks/lease`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+          body: JSON.stringify({ projectId: project.projectId, annotatorId }),
+        });
+        expect(lease.status).toBe(200);
+        const { task } = (await lease.json()) as {
+          task: { taskId: string; width: number; height: number; image: { url: string } } | null;
+        };
+        if (!task) return done;
+        const bytes = Buffer.from(
+          await (
+            await fetch(`${router}${task.image.url}`, { headers: { 'x-api-key': apiKey } })
+          ).arrayBuffer(),
+        );
+        const metadata = await sharp(bytes).metadata();
+        // What an annotator sees is the cleared derivative: the task's size, no EXIF.
+        expect({ width: metadata.width, height: metadata.height, exif: metadata.exif?.length ?? 0 }).toEqual({
+          width: task.width,
+          height: task.height,
+          exif: 0,
+        });
+        const box = {
+          x: Math.round(task.width / 4) + jitter,
+          y: Math.round(task.height / 4),
+          width: Math.round(task.width / 2),
+          height: Math.round(task.height / 2),
+        };
+        const submit = await fetch(`${router}/v1/tasks/${task.taskId}/result`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+          body: JSON.stringify({
+            annotatorId,
+            result: { labels: [{ class: 'subject', box, attributes: { occluded: false } }] },
+          }),
+        });
+        expect(submit.status).toBe(200);
+        done += 1;
+      }
+    };
+    expect(await annotate('sim-a', 0)).toBe(pending.length);
+    expect(await annotate('sim-b', 3)).toBe(pending.length);
+
+    await waitFor(
+      'every labelled image curated',
+      async () => (await listImages()).every((image) => image.status !== 'pending_annotation'),
+      60_000,
+    );
+    const images = (await listImages()).filter((image) => image.status === 'curated');
+    expect(images.map((image) => image.imageId).sort()).toEqual(pending.map((image) => image.imageId).sort());
+    const kafka = createKafka({
+      clientId: `e2e-labels-${run}`,
+      brokers: testInfraEnv().kafkaBrokers,
+      log: () => undefined,
+    });
+    const consumer = kafka.consumer({ groupId: `labels-reader-${run}` });
+    const records: curatedV1.ImageCurated[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: [Topics.imageCurated], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const record = curatedV1.ImageCurated.decode(message.value!);
+        if (record.image?.batchId === batchId) records.push(record);
+      },
+    });
+    await waitFor('the curated records of the labelled batch', () => records.length >= images.length, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // room for a duplicate to show up
+    await consumer.disconnect();
+    expect(records.map((record) => record.image!.imageId).sort()).toEqual(
+      images.map((image) => image.imageId).sort(),
+    );
+    for (const record of records) {
+      expect(record).toMatchObject({
+        coordinateConvention: 'pixel-xywh-top-left',
+        labels: { labels: [{ className: 'subject', attributes: { occluded: 'false' } }] },
+        annotation: { taskType: 'bbox', source: 'consensus', annotators: ['sim-a', 'sim-b'] },
+        lineage: {
+          batchId,
+          stages: ['ingest', 'quality', 'standardize', 'compliance', 'annotation-router', 'annotation'],
+        },
+      });
+      expect(record.annotation!.agreement).toBeGreaterThan(0.9);
+      expect(record.split).not.toBe(curatedV1.Split.SPLIT_UNSPECIFIED);
+      const box = record.labels!.labels[0]!.box!;
+      expect(box.x).toBeCloseTo(Math.round(record.width / 4) + 1.5, 5); // the mean of the two boxes
+      expect(box.x + box.width).toBeLessThanOrEqual(record.width);
+      expect(record.width).toBeLessThanOrEqual(512);
+    }
+
+    // The dataset, exported with the CLI: COCO read back by pycocotools, YOLO in the Ultralytics layout.
+    const exportAs = async (format: string) => {
+      const out = path.join(workDir, `export-${format}`);
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          path.join(repoRoot, 'dist/services/cli/src/main.js'),
+          'export',
+          '--project',
+          project.projectId,
+          '--format',
+          format,
+          '--out',
+          out,
+          '--api',
+          router,
+          '--key',
+          apiKey,
+          '--json',
+        ],
+        { timeout: 120_000 },
+      );
+      return {
+        out,
+        summary: JSON.parse(stdout) as { images: number; files: string[]; bySplit: Record<string, number> },
+      };
+    };
+    const coco = await exportAs('coco');
+    expect(coco.summary.images).toBe(records.length);
+    const python = path.join(repoRoot, '.aperture/venv/bin/python');
+    expect({ python, exists: fs.existsSync(python) }).toEqual({ python, exists: true }); // scripts/python-env installs it
+    const read = await promisify(execFile)(python, [
+      '-c',
+      [
+        'import json, sys',
+        'from pycocotools.coco import COCO',
+        'out = {}',
+        'for path in sys.argv[1:]:',
+        '    coco = COCO(path)',
+        '    images = coco.loadImgs(coco.getImgIds())',
+        '    anns = coco.loadAnns(coco.getAnnIds(imgIds=coco.getImgIds()))',
+        '    out[path] = {"images": len(images), "annotations": len(anns), "categories": [c["name"] for c in coco.loadCats(coco.getCatIds())], "areas_positive": all(a["area"] > 0 for a in anns)}',
+        'print(json.dumps(out))',
+      ].join('\n'),
+      ...coco.summary.files.map((file) => path.join(coco.out, file)),
+    ]);
+    const checked = Object.values(
+      JSON.parse(read.stdout.trim().split('\n').at(-1)!) as Record<
+        string,
+        { images: number; annotations: number; categories: string[]; areas_positive: boolean }
+      >,
+    );
+    expect(checked.reduce((sum, file) => sum + file.images, 0)).toBe(records.length);
+    expect(checked.reduce((sum, file) => sum + file.annotations, 0)).toBe(records.length);
+    for (const file of checked) expect(file).toMatchObject({ categories: ['subject'], areas_positive: true });
+
+    const yolo = await exportAs('yolo');
+    const dataYaml = fs.readFileSync(path.join(yolo.out, 'data.yaml'), 'utf8');
+    expect(dataYaml).toContain('names:\n  0: "subject"');
+    for (const [split, count] of Object.entries(yolo.summary.bySplit)) {
+      if (count === 0) continue;
+      expect(dataYaml).toContain(`${split}: images/${split}`);
+      const labels = fs.readdirSync(path.join(yolo.out, 'labels', split));
+      expect(labels).toHaveLength(count);
+      const line = fs.readFileSync(path.join(yolo.out, 'labels', split, labels[0]!), 'utf8').trim();
+      expect(line).toMatch(/^0( (0|1|0\.\d+)){4}$/); // class cx cy w h, normalised
+      expect(fs.readdirSync(path.join(yolo.out, 'images', split))).toHaveLength(count);
+    }
   });
 
   /** Every service's /metrics, parsed. */

@@ -30,7 +30,10 @@ describe('resolvePolicy', () => {
       { field: 'standardize.format', message: 'must be one of jpeg, webp, png, avif' },
       { field: 'standardize.quality', message: 'must be an integer from 1 to 100' },
       { field: 'annotation', message: 'must be an object' },
-      { field: 'colour', message: 'is not a policy section (quality, standardize, compliance, annotation)' },
+      {
+        field: 'colour',
+        message: 'is not a policy section (quality, standardize, compliance, annotation, dataset)',
+      },
     ]);
   });
 

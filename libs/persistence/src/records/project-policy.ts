@@ -1,3 +1,18 @@
+import {
+  type AnnotationPolicy,
+  annotationConflicts,
+  annotationTaskTypes,
+  attributesRule,
+  type DatasetPolicy,
+  datasetConflicts,
+  defaultAnnotationPolicy,
+  defaultDatasetPolicy,
+  names,
+  normaliseAttributes,
+  routingRule,
+  type Rule,
+} from './annotation-policy';
+
 /**
  * A project's policy: per-stage settings, validated on write, with documented defaults. Later
  * issues widen each section; unknown fields are refused so a typo is an error, not a no-op.
@@ -6,7 +21,8 @@ export interface ProjectPolicy {
   quality: QualityPolicy;
   standardize: StandardizePolicy;
   compliance: { requireConsent: boolean };
-  annotation: { required: boolean; taskType: string };
+  annotation: AnnotationPolicy;
+  dataset: DatasetPolicy;
 }
 
 /**
@@ -110,7 +126,8 @@ export const defaultPolicy: ProjectPolicy = {
     thumbnailSize: 256,
   },
   compliance: { requireConsent: false },
-  annotation: { required: false, taskType: 'classification' },
+  annotation: defaultAnnotationPolicy,
+  dataset: defaultDatasetPolicy,
 };
 
 export interface PolicyError {
@@ -118,8 +135,6 @@ export interface PolicyError {
   field: string;
   message: string;
 }
-
-type Rule = (value: unknown) => string | undefined;
 
 const intIn =
   (min: number, max: number): Rule =>
@@ -138,8 +153,17 @@ const numberIn =
       ? undefined
       : `must be a number from ${min} to ${max}`;
 const bool: Rule = (value) => (typeof value === 'boolean' ? undefined : 'must be true or false');
-const text: Rule = (value) =>
-  typeof value === 'string' && /^[a-z][a-z0-9_]{0,39}$/.test(value) ? undefined : 'must be a lower-case word';
+const targetsRule: Rule = (value) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object';
+  for (const [name, target] of Object.entries(value)) {
+    if (!(name in defaultDatasetPolicy.targets))
+      return `has an unknown target "${name}" (${Object.keys(defaultDatasetPolicy.targets).join(', ')})`;
+    const limit = name === 'minCameraModels' ? 1000 : name === 'minCaptureHours' ? 24 : 1;
+    const problem = numberIn(0, limit)(target);
+    if (problem) return `${name} ${problem}`;
+  }
+  return undefined;
+};
 
 const pattern =
   (regex: RegExp, expected: string): Rule =>
@@ -192,7 +216,23 @@ const rules: { [S in keyof ProjectPolicy]: { [F in keyof ProjectPolicy[S]]: Rule
     thumbnailSize: intIn(0, 4096),
   },
   compliance: { requireConsent: bool },
-  annotation: { required: bool, taskType: text },
+  annotation: {
+    required: bool,
+    taskType: oneOf(...annotationTaskTypes),
+    classes: names('classes', { max: 1000 }),
+    attributes: attributesRule,
+    keypoints: names('keypoints', { max: 100 }),
+    overlap: intIn(1, 10),
+    priority: intIn(0, 100),
+    pools: names('pools', { min: 1, max: 50 }),
+    routing: routingRule,
+    consensusThreshold: numberIn(0, 1),
+    iouThreshold: numberIn(0.05, 1),
+    keypointDistance: numberIn(0.001, 1),
+    goldRatio: numberIn(0, 0.5),
+    leaseSeconds: intIn(10, 3600),
+  },
+  dataset: { train: numberIn(0, 1), val: numberIn(0, 1), test: numberIn(0, 1), targets: targetsRule },
 };
 
 /**
@@ -224,12 +264,19 @@ export function resolvePolicy(input: unknown): { policy: ProjectPolicy; errors: 
       }
       const problem = rule(value);
       if (problem) errors.push({ field: `${section}.${field}`, message: problem });
+      else if (section === 'dataset' && field === 'targets')
+        policy[section]![field] = { ...defaultDatasetPolicy.targets, ...(value as object) };
       else policy[section]![field] = value;
     }
   }
   const resolved = policy as unknown as ProjectPolicy;
+  resolved.annotation.attributes = normaliseAttributes(resolved.annotation.attributes);
   if (!errors.some((error) => error.field.startsWith('standardize')))
     errors.push(...standardizeConflicts(resolved.standardize));
+  if (!errors.some((error) => error.field.startsWith('annotation')))
+    errors.push(...annotationConflicts(resolved.annotation));
+  if (!errors.some((error) => error.field.startsWith('dataset')))
+    errors.push(...datasetConflicts(resolved.dataset));
   return { policy: resolved, errors };
 }
 

@@ -51,6 +51,11 @@ export class ProjectPolicies {
       standardize: { ...defaultPolicy.standardize, ...project.policy.standardize },
       compliance: { ...defaultPolicy.compliance, ...project.policy.compliance },
       annotation: { ...defaultPolicy.annotation, ...project.policy.annotation },
+      dataset: {
+        ...defaultPolicy.dataset,
+        ...project.policy.dataset,
+        targets: { ...defaultPolicy.dataset.targets, ...project.policy.dataset?.targets },
+      },
     };
   }
 }

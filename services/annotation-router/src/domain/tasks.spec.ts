@@ -1,4 +1,4 @@
-import { leaseExpiry, parseAnnotation, submitCheck } from './tasks';
+import { goldDue, leaseExpiry, parseAnnotation, poolsFor, submitCheck } from './tasks';
 
 describe('annotation tasks', () => {
   const now = new Date('2025-06-01T12:00:00Z');
@@ -28,5 +28,30 @@ describe('annotation tasks', () => {
       refused: 'the task is not leased by this annotator',
     });
     expect(submitCheck({ state: 'done', annotatorId: 'ann-1' }, 'ann-1')).toBe('already_done');
+  });
+
+  it('routes an image to the pools of its region, else to the project pools', () => {
+    const policy = {
+      pools: ['default', 'vendor'],
+      routing: [
+        { region: 'EU', pools: ['eu-team'] },
+        { region: 'US-IL', pools: ['il'] },
+      ],
+    };
+    expect(poolsFor(policy, 'EU')).toEqual(['eu-team']);
+    expect(poolsFor(policy, 'eu-de')).toEqual(['eu-team']);
+    expect(poolsFor(policy, 'US-IL')).toEqual(['il']);
+    expect(poolsFor(policy, 'US-CA')).toEqual(['default', 'vendor']);
+    expect(poolsFor(policy, '')).toEqual(['default', 'vendor']);
+  });
+
+  it("spreads gold tasks evenly over an annotator's leases", () => {
+    const gold = (ratio: number) =>
+      Array.from({ length: 20 }, (_, i) => goldDue(i, ratio)).filter(Boolean).length;
+    expect(gold(0)).toBe(0);
+    expect(gold(0.1)).toBe(2);
+    expect(gold(0.5)).toBe(10);
+    expect(goldDue(0, 0.5)).toBe(false);
+    expect(goldDue(1, 0.5)).toBe(true);
   });
 });

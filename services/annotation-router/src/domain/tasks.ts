@@ -43,3 +43,27 @@ export function submitCheck(
   if (task.state !== 'leased') return { refused: 'the task is not leased' };
   return 'ok';
 }
+
+/**
+ * The pools that may see an image: those of the routing rule for its declared region when there is
+ * one (region codes compared case-insensitively; "US-IL" also matches a rule for "US"), else the
+ * project's pools.
+ */
+export function poolsFor(
+  policy: { pools: readonly string[]; routing: ReadonlyArray<{ region: string; pools: readonly string[] }> },
+  region: string,
+): string[] {
+  const wanted = region.toUpperCase();
+  const exact = policy.routing.find((rule) => rule.region.toUpperCase() === wanted);
+  const parent = policy.routing.find((rule) => wanted.startsWith(`${rule.region.toUpperCase()}-`));
+  return [...(exact ?? parent ?? policy).pools];
+}
+
+/**
+ * Whether an annotator's lease number `leaseIndex` (0-based, counted per project) should be a gold
+ * task: spread evenly, so that after n leases about n × ratio were gold (the first at 1/ratio).
+ */
+export function goldDue(leaseIndex: number, ratio: number): boolean {
+  if (ratio <= 0) return false;
+  return Math.floor((leaseIndex + 1) * ratio + 1e-9) > Math.floor(leaseIndex * ratio + 1e-9);
+}

@@ -1,0 +1,369 @@
+import { createHash } from 'node:crypto';
+import type { StageContext } from '@aperture/stage-runtime';
+import {
+  type ArgumentsHost,
+  Body,
+  Catch,
+  Controller,
+  type DynamicModule,
+  type ExceptionFilter,
+  Get,
+  Headers,
+  HttpCode,
+  HttpException,
+  Inject,
+  Module,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { curatedImageBytes, curatedPage } from './dataset';
+import { projectReport } from './report.source';
+import { fromCvatXml, fromLabelStudio, type ImportedResult, toLabelStudioTasks } from './domain/interop';
+import { AnnotationError } from './errors';
+import { TaskQueue } from './queue';
+import { imageUrl, taskView } from './views';
+
+const QUEUE = Symbol('TaskQueue');
+const CONTEXT = Symbol('StageContext');
+
+interface Reply {
+  status(code: number): Reply;
+  json(body: unknown): void;
+  type(contentType: string): Reply;
+  send(body: Buffer): void;
+  headersSent?: boolean;
+  end(): void;
+}
+
+/**
+ * The tenant of an API key, checked exactly as ingest does: the header x-api-key, looked up by its
+ * SHA-256 in ingest's `api_keys` collection (read directly: this service declares no model on it, so
+ * its index migration never touches ingest's indexes); a missing, unknown or revoked key is a 401.
+ */
+export async function tenantOf(ctx: StageContext, apiKey: unknown): Promise<string> {
+  if (apiKey === undefined || apiKey === '')
+    throw new AnnotationError('unauthenticated', 'missing x-api-key header');
+  if (typeof apiKey !== 'string' || !/^[\x21-\x7e]{8,200}$/.test(apiKey))
+    throw new AnnotationError('unauthenticated', 'invalid API key');
+  const hash = createHash('sha256').update(apiKey, 'utf8').digest('hex');
+  const key = await ctx.pipeline.connection
+    .collection<{ tenantId: string; revokedAt: Date | null }>('api_keys')
+    .findOne({ hash });
+  if (!key || key.revokedAt) throw new AnnotationError('unauthenticated', 'invalid or revoked API key');
+  return key.tenantId;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function optionalString(body: Record<string, unknown>, field: string): string {
+  const value = body[field];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new AnnotationError('invalid_request', `${field} must be a string`);
+  return value;
+}
+
+function leaseSecondsOf(body: Record<string, unknown>): number {
+  const leaseSeconds = body['leaseSeconds'] ?? 0;
+  if (typeof leaseSeconds !== 'number' || !Number.isInteger(leaseSeconds) || leaseSeconds < 0)
+    throw new AnnotationError('invalid_request', 'leaseSeconds must be a whole number of seconds');
+  return leaseSeconds;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AnnotationError('invalid_request', 'content is not valid JSON');
+  }
+}
+
+/** REST for annotators' tools: lease, the derivative's bytes, submit; gold scores. */
+@Controller('v1')
+class TasksController {
+  constructor(
+    @Inject(QUEUE) private readonly queue: TaskQueue,
+    @Inject(CONTEXT) private readonly ctx: StageContext,
+  ) {}
+
+  @Post('tasks/lease')
+  @HttpCode(200)
+  async lease(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
+    const leaseSeconds = leaseSecondsOf(body);
+    const task = await this.queue.lease({
+      tenantId,
+      projectId: optionalString(body, 'projectId'),
+      annotatorId: optionalString(body, 'annotatorId'),
+      pool: optionalString(body, 'pool'),
+      taskType: optionalString(body, 'taskType'),
+      leaseSeconds,
+    });
+    if (!task) return { task: null };
+    const policy = await this.ctx.policies.get(tenantId, task.projectId);
+    return { task: taskView(task, policy?.annotation ?? null) };
+  }
+
+  @Post('tasks/:taskId/result')
+  @HttpCode(200)
+  async submit(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('taskId') taskId: string,
+    @Body() body: unknown,
+  ) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
+    const annotatorId = optionalString(body, 'annotatorId');
+    if (!annotatorId) throw new AnnotationError('invalid_request', 'annotatorId is required');
+    if (body['result'] === undefined) throw new AnnotationError('invalid_request', 'result is required');
+    const done = await this.queue.submit({ tenantId, taskId, annotatorId, result: body['result'] });
+    return { task: taskView(done.task, null), outcome: done.outcome, agreement: done.agreement };
+  }
+
+  @Get('tasks/:taskId/image')
+  async image(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('taskId') taskId: string,
+    @Query('annotatorId') annotatorId: unknown,
+    @Res() reply: Reply,
+  ): Promise<void> {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    if (typeof annotatorId !== 'string' || !annotatorId)
+      throw new AnnotationError('invalid_request', 'the query parameter annotatorId is required');
+    const { bytes, contentType } = await this.queue.image(tenantId, taskId, annotatorId);
+    reply.status(200).type(contentType).send(bytes);
+  }
+
+  /** Leases up to `limit` tasks to `annotatorId` and answers them as Label Studio task JSON. */
+  @Post('projects/:projectId/tasks/export')
+  @HttpCode(200)
+  async exportTasks(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('projectId') projectId: string,
+    @Body() body: unknown,
+    @Req() request: { protocol: string; headers: Record<string, string | string[] | undefined> },
+  ) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
+    const format = optionalString(body, 'format') || 'label-studio';
+    if (format !== 'label-studio')
+      throw new AnnotationError('invalid_request', 'format must be label-studio');
+    const limit = body['limit'] ?? 100;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new AnnotationError('invalid_request', 'limit must be a whole number from 1 to 1000');
+    const leaseSeconds = leaseSecondsOf(body);
+    const tasks = await this.queue.leaseMany(
+      {
+        tenantId,
+        projectId,
+        annotatorId: optionalString(body, 'annotatorId'),
+        pool: optionalString(body, 'pool'),
+        leaseSeconds,
+      },
+      limit,
+    );
+    const base = `${request.protocol}://${String(request.headers['host'] ?? 'localhost')}`;
+    return toLabelStudioTasks(
+      tasks.map((task) => ({
+        taskId: task._id,
+        imageId: task.imageId,
+        projectId: task.projectId,
+        width: task.width,
+        height: task.height,
+        imageUrl: `${base}${imageUrl(task)}`,
+        leaseExpiresAt: task.leaseExpiresAt?.toISOString() ?? '',
+      })),
+    );
+  }
+
+  /** Submits the results of a Label Studio JSON or CVAT for images 1.1 XML export, each on its own. */
+  @Post('projects/:projectId/results/import')
+  @HttpCode(200)
+  async importResults(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('projectId') projectId: string,
+    @Body() body: unknown,
+  ) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
+    const policy = await this.ctx.policies.get(tenantId, projectId);
+    if (!policy) throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
+    const annotatorId = optionalString(body, 'annotatorId');
+    if (!annotatorId)
+      throw new AnnotationError('invalid_request', 'annotatorId is required (the lease holder)');
+    const format = optionalString(body, 'format');
+    const content = body['content'];
+    let found: ImportedResult[];
+    if (format === 'label-studio')
+      found = fromLabelStudio(
+        typeof content === 'string' ? parseJson(content) : content,
+        policy.annotation.taskType,
+      );
+    else if (format === 'cvat') {
+      if (typeof content !== 'string')
+        throw new AnnotationError(
+          'invalid_request',
+          'content must be the XML text of a CVAT for images 1.1 export',
+        );
+      found = fromCvatXml(content, policy.annotation.taskType, policy.annotation.keypoints);
+    } else throw new AnnotationError('invalid_request', 'format must be label-studio or cvat');
+    const results = [];
+    for (const item of found) {
+      if ('error' in item) {
+        results.push({ taskId: item.taskId, error: { code: 'invalid_request', message: item.error } });
+        continue;
+      }
+      try {
+        const done = await this.queue.submit({
+          tenantId,
+          projectId,
+          taskId: item.taskId,
+          annotatorId,
+          result: item.result,
+        });
+        results.push({ taskId: item.taskId, outcome: done.outcome });
+      } catch (error) {
+        if (!(error instanceof AnnotationError)) throw error;
+        results.push({
+          taskId: item.taskId,
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.details && { details: error.details }),
+          },
+        });
+      }
+    }
+    const failed = results.filter((result) => 'error' in result).length;
+    return { imported: results.length - failed, failed, results };
+  }
+
+  /** The project's curated records (typed labels, split, derivative), a page at a time. */
+  @Get('projects/:projectId/curated')
+  async curated(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('projectId') projectId: string,
+    @Query('cursor') cursor: unknown,
+    @Query('limit') limit: unknown,
+    @Query('split') split: unknown,
+  ) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    const size = limit === undefined ? 100 : Number(limit);
+    if (!Number.isInteger(size) || size < 1 || size > 500)
+      throw new AnnotationError('invalid_request', 'limit must be a whole number from 1 to 500');
+    if (split !== undefined && !['train', 'val', 'test'].includes(split as string))
+      throw new AnnotationError('invalid_request', 'split must be train, val or test');
+    return curatedPage(this.ctx, {
+      tenantId,
+      projectId,
+      limit: size,
+      ...(typeof cursor === 'string' && cursor && { cursor }),
+      ...(typeof split === 'string' && { split }),
+    });
+  }
+
+  @Get('projects/:projectId/curated/:imageId/image')
+  async curatedImage(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('projectId') projectId: string,
+    @Param('imageId') imageId: string,
+    @Res() reply: Reply,
+  ): Promise<void> {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    const { bytes, contentType } = await curatedImageBytes(this.ctx, tenantId, projectId, imageId);
+    reply.status(200).type(contentType).send(bytes);
+  }
+
+  /** The dataset report (distributions, rejections, duplicates, classes, agreement, targets) as JSON. */
+  @Get('projects/:projectId/report')
+  async report(
+    @Headers('x-api-key') apiKey: unknown,
+    @Param('projectId') projectId: string,
+    @Query('batchId') batchId: unknown,
+  ) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    return projectReport(
+      this.ctx,
+      tenantId,
+      projectId,
+      typeof batchId === 'string' && batchId ? batchId : undefined,
+    );
+  }
+
+  @Get('projects/:projectId/annotators')
+  async annotators(@Headers('x-api-key') apiKey: unknown, @Param('projectId') projectId: string) {
+    const tenantId = await tenantOf(this.ctx, apiKey);
+    if (!(await this.ctx.policies.get(tenantId, projectId)))
+      throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
+    return { annotators: await this.queue.scores(tenantId, projectId) };
+  }
+}
+
+/** Errors as `{"error": {"code", "message", "details"?}}`, like ingest's API. */
+@Catch()
+class ErrorFilter implements ExceptionFilter {
+  constructor(private readonly ctx: StageContext) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<Reply>();
+    let status = 500;
+    let body: { error: { code: string; message: string; details?: unknown } } = {
+      error: { code: 'internal', message: 'internal error' },
+    };
+    if (exception instanceof AnnotationError) {
+      status = exception.httpStatus;
+      body = {
+        error: {
+          code: exception.code,
+          message: exception.message,
+          ...(exception.details && { details: exception.details }),
+        },
+      };
+    } else if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const response = exception.getResponse();
+      if (isObject(response) && isObject(response['error'])) body = response as typeof body;
+      else
+        body = {
+          error: {
+            code:
+              status === 404
+                ? 'not_found'
+                : status === 400
+                  ? 'invalid_request'
+                  : status >= 500
+                    ? 'internal'
+                    : 'invalid_request',
+            message: exception.message,
+          },
+        };
+    } else if (isObject(exception) && typeof exception['status'] === 'number' && exception['status'] < 500) {
+      status = exception['status'];
+      body = { error: { code: 'invalid_request', message: 'bad request' } };
+    } else {
+      this.ctx.log.error({ err: exception }, 'request failed');
+    }
+    if (reply.headersSent) return reply.end();
+    reply.status(status).json(body);
+  }
+}
+
+@Module({})
+export class AnnotationHttpModule {
+  static register(ctx: StageContext, queue = new TaskQueue(ctx)): DynamicModule {
+    return {
+      module: AnnotationHttpModule,
+      controllers: [TasksController],
+      providers: [
+        { provide: QUEUE, useValue: queue },
+        { provide: CONTEXT, useValue: ctx },
+        { provide: APP_FILTER, useValue: new ErrorFilter(ctx) },
+      ],
+    };
+  }
+}
