@@ -95,6 +95,6 @@ export async function completeStage(
 ): Promise<HandlerOutcome> {
   const outcome = await ctx.pipeline.records.completeStage(imageId, stage, completion);
   if (outcome === 'duplicate') return 'duplicate';
-  ctx.pipeline.relay.kick();
+  ctx.pipeline.relay.kick(imageId);
   return 'done';
 }

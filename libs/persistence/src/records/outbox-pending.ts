@@ -32,6 +32,10 @@ export class OutboxPendingMarkers {
     }
   }
 
+  get(imageId: string): Promise<OutboxPendingMarker | null> {
+    return this.collection.findOne({ _id: imageId });
+  }
+
   async list(limit: number): Promise<OutboxPendingMarker[]> {
     return this.collection.find({}).limit(limit).toArray();
   }

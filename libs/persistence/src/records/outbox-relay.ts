@@ -33,8 +33,9 @@ export interface OutboxPublisher {
 
 export interface OutboxRelayOptions {
   /**
-   * How often to look for unsent events when nothing kicked the relay (default 250 ms); rounds that
-   * find nothing back off, doubling, up to `maxPollIntervalMs` (default 2 s).
+   * How often a full round looks for unsent events of any record (default 500 ms): events of
+   * records this process wrote go out at once (kick with their id); full rounds that find nothing
+   * back off, doubling, up to `maxPollIntervalMs` (default 5 s).
    */
   pollIntervalMs?: number;
   maxPollIntervalMs?: number;
@@ -77,6 +78,10 @@ export class OutboxRelay {
   private readonly markers: OutboxPendingMarkers;
   private lastSweep = Number.NEGATIVE_INFINITY;
   private idleRounds = 0;
+  /** Records written by this process since the last round: published before anything else. */
+  private readonly hinted = new Set<string>();
+  private fullRoundDue = true;
+  private nextFullRoundAt = 0;
 
   constructor(
     connection: Connection,
@@ -95,9 +100,15 @@ export class OutboxRelay {
     this.schedule(0);
   }
 
-  /** Asks for a round now (after a write), instead of at the next poll. */
-  kick(): void {
+  /**
+   * Asks for a round now (after a write), instead of at the next poll. With the id of the record
+   * just written, the round publishes that record only (a handful of reads and writes by id); the
+   * full round (expired claims, every pending marker) keeps its own, slower pace.
+   */
+  kick(imageId?: string): void {
     if (this.stopped) return;
+    if (imageId === undefined) this.fullRoundDue = true;
+    else this.hinted.add(imageId);
     if (this.running) {
       this.kicked = true;
       return;
@@ -128,32 +139,50 @@ export class OutboxRelay {
         .exec();
       candidates.push(...swept.filter(({ _id }) => !marked.has(_id)));
     }
-    for (const { _id, marker } of candidates) {
-      // One claim per record at a time; the record is read only once the claim is held, so what
-      // another relay published just before is seen as sent.
-      if (!(await this.insertClaim(_id))) continue;
-      const record = await this.model.findById(_id).lean<ImageRecord>().exec();
-      const entries = (record?.outbox ?? [])
-        .map((entry, index) => ({ entry, index }))
-        .filter(({ entry }) => entry.sentAt === null || entry.sentAt === undefined)
-        .map(({ index }) => index);
-      if (!record || entries.length === 0) {
-        await this.claims.deleteOne({ _id });
-        if (marker) await this.markers.clear(marker);
-        continue;
-      }
-      await this.claims.updateOne({ _id }, { $set: { entries } });
-      // Mark before publishing: until the event is out, nothing else writes this record (the next
-      // stage waits for it, and the claim keeps other relays off), so this write races with
-      // nobody. If the process dies before publishing, its claim outlives it and the relay that
-      // takes the claim over publishes the claimed entries.
-      const sentAt = new Date();
-      const marks: Record<string, unknown> = { outboxPending: false };
-      for (const index of entries) marks[`outbox.${index}.sentAt`] = sentAt;
-      await this.model.updateOne({ _id }, { $set: marks });
-      published += await this.publish(record, entries);
+    for (const { _id, marker } of candidates) published += await this.relayRecord(_id, marker);
+    return published;
+  }
+
+  /** Publishes one record's unsent entries under a claim; 0 when another relay holds it or none are left. */
+  private async relayRecord(_id: string, marker?: OutboxPendingMarker): Promise<number> {
+    // One claim per record at a time; the record is read only once the claim is held, so what
+    // another relay published just before is seen as sent.
+    if (!(await this.insertClaim(_id))) return 0;
+    const record = await this.model.findById(_id).lean<ImageRecord>().exec();
+    const entries = (record?.outbox ?? [])
+      .map((entry, index) => ({ entry, index }))
+      .filter(({ entry }) => entry.sentAt === null || entry.sentAt === undefined)
+      .map(({ index }) => index);
+    if (!record || entries.length === 0) {
       await this.claims.deleteOne({ _id });
       if (marker) await this.markers.clear(marker);
+      return 0;
+    }
+    await this.claims.updateOne({ _id }, { $set: { entries } });
+    // Mark before publishing: until the event is out, nothing else writes this record (the next
+    // stage waits for it, and the claim keeps other relays off), so this write races with
+    // nobody. If the process dies before publishing, its claim outlives it and the relay that
+    // takes the claim over publishes the claimed entries.
+    const sentAt = new Date();
+    const marks: Record<string, unknown> = { outboxPending: false };
+    for (const index of entries) marks[`outbox.${index}.sentAt`] = sentAt;
+    await this.model.updateOne({ _id }, { $set: marks });
+    const published = await this.publish(record, entries);
+    await this.claims.deleteOne({ _id });
+    if (marker) await this.markers.clear(marker);
+    return published;
+  }
+
+  /** Publishes the records this process just wrote (kick with an id). */
+  private async relayHinted(): Promise<number> {
+    const ids = [...this.hinted];
+    this.hinted.clear();
+    let published = 0;
+    for (const id of ids) {
+      // The marker is read before the record: a write after that read re-marks it, and this
+      // relay then leaves the newer marker in place for the next round.
+      const marker = await this.markers.get(id);
+      if (marker) published += await this.relayRecord(id, marker);
     }
     return published;
   }
@@ -252,37 +281,45 @@ export class OutboxRelay {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.running = this.round().then((published) => {
+      this.running = this.round().then(() => {
         this.running = undefined;
-        const again = this.kicked;
+        const again = this.kicked || this.hinted.size > 0;
         this.kicked = false;
-        // Idle polls back off (each is a query per relay, and every service runs one); a round
-        // that published something, or a kick after a write, polls again at once.
-        this.idleRounds = published > 0 || again ? 0 : this.idleRounds + 1;
-        const base = this.options.pollIntervalMs ?? 250;
-        const idleDelay = Math.min(
-          base * 2 ** Math.min(this.idleRounds, 10),
-          this.options.maxPollIntervalMs ?? 2_000,
-        );
-        this.schedule(again ? 0 : Math.max(base, idleDelay));
+        this.schedule(again ? 0 : Math.max(0, this.nextFullRoundAt - Date.now()));
       });
     }, delayMs);
   }
 
-  /** Relays until a batch comes back short; resolves with the number of events published. */
-  private async round(): Promise<number> {
-    let published = 0;
+  /**
+   * A full round when one is due (kick without an id, or the poll interval passed), else the
+   * hinted records only. Idle full rounds back off, doubling up to maxPollIntervalMs: each is a
+   * query per relay, and every service runs one.
+   */
+  private async round(): Promise<void> {
     try {
-      // Keep going while full batches come back, so a backlog drains without waiting for polls.
-      for (;;) {
-        const count = await this.relayOnce();
-        published += count;
-        if (this.stopped || count < (this.options.batchSize ?? 50)) break;
+      if (this.fullRoundDue || Date.now() >= this.nextFullRoundAt) {
+        this.fullRoundDue = false;
+        this.hinted.clear(); // their markers are in the full round's list
+        let published = 0;
+        // Keep going while full batches come back, so a backlog drains without waiting for polls.
+        for (;;) {
+          const count = await this.relayOnce();
+          published += count;
+          if (this.stopped || count < (this.options.batchSize ?? 50)) break;
+        }
+        this.idleRounds = published > 0 ? 0 : this.idleRounds + 1;
+        const base = this.options.pollIntervalMs ?? 500;
+        const delay = Math.min(
+          base * 2 ** Math.min(this.idleRounds, 10),
+          this.options.maxPollIntervalMs ?? 5_000,
+        );
+        this.nextFullRoundAt = Date.now() + Math.max(base, delay);
+      } else {
+        await this.relayHinted();
       }
     } catch (error) {
       this.options.onError?.(error);
     }
-    return published;
   }
 }
 

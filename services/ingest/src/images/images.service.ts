@@ -138,7 +138,7 @@ export class ImagesService {
       payload: Buffer.from(payload),
       headers: traceHeaders(),
     });
-    this.deps.relay.kick();
+    this.deps.relay.kick(imageId);
     this.deps.log.info(
       { tenantId: batch.tenantId, batchId: batch._id, imageId, contentType, sizeBytes: raw.sizeBytes },
       'image ingested',
