@@ -167,9 +167,12 @@ export class OutboxRelay {
     const marks: Record<string, unknown> = { outboxPending: false };
     for (const index of entries) marks[`outbox.${index}.sentAt`] = sentAt;
     await this.model.updateOne({ _id }, { $set: marks });
+    // The marker goes before the event does: once it is out, the next stage writes this record
+    // and re-marks it, and a removal racing with that (FerretDB's conditional delete is not
+    // atomic) could take the new mark away. A crash from here on leaves the claim to take over.
+    if (marker) await this.markers.clear(marker);
     const published = await this.publish(record, entries);
     await this.claims.deleteOne({ _id });
-    if (marker) await this.markers.clear(marker);
     return published;
   }
 
@@ -180,9 +183,10 @@ export class OutboxRelay {
     let published = 0;
     for (const id of ids) {
       // The marker is read before the record: a write after that read re-marks it, and this
-      // relay then leaves the newer marker in place for the next round.
+      // relay then leaves the newer marker in place for the next round. Without a marker (another
+      // relay took it) the record is still looked at: its claim decides who publishes.
       const marker = await this.markers.get(id);
-      if (marker) published += await this.relayRecord(id, marker);
+      published += await this.relayRecord(id, marker ?? undefined);
     }
     return published;
   }
