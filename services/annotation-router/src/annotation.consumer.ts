@@ -35,7 +35,7 @@ export function curatedEvent(cleared: complianceV1.ImageCleared, annotationJson:
 export async function handleCleared(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome> {
   const cleared = decodeEvent(message.value, complianceV1.ImageCleared);
   const { image } = cleared;
-  const settled = await settledOutcome(ctx, image.imageId, STAGE);
+  const settled = await settledOutcome(ctx, image, STAGE);
   if (settled) return settled;
 
   const policy = await ctx.policies.get(image.tenantId, image.projectId);
