@@ -7,3 +7,6 @@ export { corpusFiles, corpusPath } from './corpus';
 export { startPrivateInfra } from './private-infra';
 export type { PrivateInfra, PrivateServer } from './private-infra';
 export { freePort } from './ports';
+export { hostileCases } from './hostile/cases';
+export type { HostileCase, IngestVerdict, QualityVerdict } from './hostile/cases';
+export { flipBits, seededRandom, truncate, zeroPng } from './hostile/bytes';
