@@ -10,3 +10,4 @@ export { freePort } from './ports';
 export { hostileCases } from './hostile/cases';
 export type { HostileCase, IngestVerdict, QualityVerdict } from './hostile/cases';
 export { flipBits, seededRandom, truncate, zeroPng } from './hostile/bytes';
+export { writeHostileCorpus } from './hostile/write-corpus';
