@@ -11,3 +11,7 @@ export { hostileCases } from './hostile/cases';
 export type { HostileCase, IngestVerdict, QualityVerdict } from './hostile/cases';
 export { flipBits, seededRandom, truncate, zeroPng } from './hostile/bytes';
 export { writeHostileCorpus } from './hostile/write-corpus';
+export { checkProperty, DEFAULT_FUZZ_SEED, fuzzSettings } from './fuzz/fuzz';
+export type { FuzzSettings } from './fuzz/fuzz';
+export { applyMutations, mutationArbitrary } from './fuzz/mutations';
+export type { Mutation } from './fuzz/mutations';
