@@ -1,5 +1,5 @@
 /** Why an image is refused. Each is a verdict on the bytes, final for the client. */
-export type DecodeRejectionCode = 'corrupt' | 'unsupported_format' | 'too_large';
+export type DecodeRejectionCode = 'corrupt' | 'unsupported_format' | 'too_large' | 'timeout';
 
 /** An image that cannot be decoded; `message` is a sentence that can be shown to the client. */
 export class ImageDecodeError extends Error {
@@ -15,7 +15,8 @@ export class ImageDecodeError extends Error {
 
 /**
  * The ImageDecodeError for an error thrown while decoding: itself when it already is one, too_large
- * for libvips' pixel limit, corrupt for anything else (truncated or invalid data). Note that a
+ * for libvips' pixel limit, timeout for sharp's time limit (`timeout: N% complete`, see
+ * DECODE_TIMEOUT_SECONDS), corrupt for anything else (truncated or invalid data). Note that a
  * failure that is not about the image (a missing decoder binary, a full disk) also comes out as
  * corrupt: callers that want to retry those check `instanceof ImageDecodeError` before mapping.
  */
@@ -24,6 +25,13 @@ export function asDecodeError(error: unknown): ImageDecodeError {
   const detail = firstLine(error);
   if (/pixel limit/i.test(detail)) {
     return new ImageDecodeError('too_large', `the image has more pixels than allowed (${detail})`);
+  }
+  const timedOut = /^timeout: (\d+)% complete/.exec(detail);
+  if (timedOut) {
+    return new ImageDecodeError(
+      'timeout',
+      `the image did not decode within the time limit (${timedOut[1]}% done): a pathological file`,
+    );
   }
   return new ImageDecodeError('corrupt', `the image data does not decode: ${detail}`);
 }

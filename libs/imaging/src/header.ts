@@ -24,6 +24,8 @@ export interface ImageHeader {
 export interface DecodeLimits {
   /** Images with more pixels (declared width × height) are refused as too_large. Default MAX_INPUT_PIXELS. */
   maxPixels?: number;
+  /** Time limit of each pipeline() in whole seconds (sharp's timeout). Default DECODE_TIMEOUT_SECONDS. */
+  timeoutSeconds?: number;
 }
 
 /** A header together with sharp's metadata it was read from, which the HEIC decoders need. */

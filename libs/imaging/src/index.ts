@@ -5,4 +5,4 @@ export { readImageHeader } from './header';
 export type { DecodeLimits, ImageFormat, ImageHeader } from './header';
 export { openImage } from './open';
 export type { DecodedImage } from './open';
-export { decodeOptions, MAX_INPUT_PIXELS, sharp } from './sharp';
+export { DECODE_TIMEOUT_SECONDS, decodeOptions, MAX_INPUT_PIXELS, sharp } from './sharp';

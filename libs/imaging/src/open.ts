@@ -1,7 +1,7 @@
 import type { Sharp } from 'sharp';
 import { heicDecoderName, heicDecoders, type HeicDecoderName } from './heic/decoder';
 import { inspectImage, type DecodeLimits, type ImageHeader } from './header';
-import { decodeOptionsWithin, sharp } from './sharp';
+import { DECODE_TIMEOUT_SECONDS, decodeOptionsWithin, sharp } from './sharp';
 
 export interface DecodedImage {
   header: ImageHeader;
@@ -11,6 +11,8 @@ export interface DecodedImage {
    * keeps it instead), decoding with failOn 'error' and the pixel limit. Call once per output;
    * cheap to call again: HEIC pixels are decoded once and kept, and for the formats sharp decodes
    * itself the pipeline starts from the encoded bytes, so a resize benefits from shrink-on-load.
+   * Time-limited (limits.timeoutSeconds, default DECODE_TIMEOUT_SECONDS): an output that takes
+   * longer fails, and asDecodeError names that failure `timeout`.
    */
   pipeline(): Sharp;
 }
@@ -34,9 +36,18 @@ export async function openImageWith(
   const inspected = await inspectImage(bytes, limits);
   const { header } = inspected;
   const options = decodeOptionsWithin(inspected.maxPixels);
+  const timeout = { seconds: timeoutSeconds(limits) };
   if (header.format !== 'heic') {
-    return { header, pipeline: () => sharp(bytes, { ...options, autoOrient: true }) };
+    return { header, pipeline: () => sharp(bytes, { ...options, autoOrient: true }).timeout(timeout) };
   }
   const decoded = await heicDecoders[chooseHeicDecoder()](bytes, inspected);
-  return { header, pipeline: () => sharp(decoded, options) };
+  return { header, pipeline: () => sharp(decoded, options).timeout(timeout) };
+}
+
+function timeoutSeconds(limits: DecodeLimits | undefined): number {
+  const seconds = limits?.timeoutSeconds ?? DECODE_TIMEOUT_SECONDS;
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new RangeError(`timeoutSeconds must be a positive integer, not ${seconds}`);
+  }
+  return seconds;
 }

@@ -8,6 +8,14 @@ export const MAX_INPUT_PIXELS = 100_000_000;
 sharp.concurrency(1);
 sharp.cache(false);
 
+/**
+ * The longest one image's pixels may take to decode and process through one pipeline (sharp's
+ * `timeout`, checked by libvips as the pixels flow; a header read is not timed, it reads no
+ * pixels). The corpus's largest photos take well under 2 s on the project's 2-core machine under
+ * load; a file that needs more than this is hostile or broken, and is refused as `timeout`.
+ */
+export const DECODE_TIMEOUT_SECONDS = 30;
+
 /** Options for every decode: fail on a decoding error (truncated data), bounded pixel count. */
 export const decodeOptions: SharpOptions = { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS };
 

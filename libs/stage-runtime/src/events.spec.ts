@@ -1,5 +1,5 @@
 import { commonV1, ingestV1, Topics } from '@aperture/contracts';
-import { blobRef, decodeEvent, rejection } from '@aperture/stage-runtime';
+import { blobRef, decodeEvent, rejection, settledOutcome, type StageContext } from '@aperture/stage-runtime';
 
 const image: commonV1.ImageContext = {
   imageId: 'img_1',
@@ -45,6 +45,60 @@ describe('stage events', () => {
       contentType: 'image/png',
       sizeBytes: '12',
       checksum: { algorithm: commonV1.Checksum_Algorithm.ALGORITHM_SHA256, hex: 'ab' },
+    });
+  });
+
+  describe('settledOutcome', () => {
+    const logged: Array<{ level: string; fields: unknown }> = [];
+    const contextWith = (record: unknown) =>
+      ({
+        pipeline: { records: { get: (id: string) => Promise.resolve(id === 'img_1' ? record : null) } },
+        log: {
+          warn: (fields: unknown) => logged.push({ level: 'warn', fields }),
+          error: (fields: unknown) => logged.push({ level: 'error', fields }),
+        },
+      }) as unknown as StageContext;
+    const record = { tenantId: 't1', projectId: 'p1', status: 'processing', stages: {} };
+
+    beforeEach(() => (logged.length = 0));
+
+    it("lets the stage work on its own tenant's image, and answers duplicate once it ran", async () => {
+      expect(await settledOutcome(contextWith(record), image, 'quality')).toBeNull();
+      const done = { ...record, stages: { quality: {} } };
+      expect(await settledOutcome(contextWith(done), image, 'quality')).toBe('duplicate');
+      expect(await settledOutcome(contextWith({ ...record, status: 'rejected' }), image, 'quality')).toBe(
+        'duplicate',
+      );
+      expect(logged).toEqual([]);
+    });
+
+    it('skips an event without a record', async () => {
+      expect(await settledOutcome(contextWith(null), image, 'quality')).toBe('skipped');
+      expect(logged).toEqual([{ level: 'warn', fields: { imageId: 'img_1', stage: 'quality' } }]);
+    });
+
+    it("skips, with an error log, an event whose tenant or project is not the record's", async () => {
+      for (const forged of [
+        { ...image, tenantId: 't2' },
+        { ...image, projectId: 'p2' },
+        { ...image, tenantId: '' },
+      ]) {
+        expect(await settledOutcome(contextWith(record), forged, 'quality')).toBe('skipped');
+      }
+      // Even when the stage already ran: a forged redelivery is not reported as a duplicate.
+      const done = { ...record, stages: { quality: {} } };
+      expect(await settledOutcome(contextWith(done), { ...image, tenantId: 't2' }, 'quality')).toBe(
+        'skipped',
+      );
+      expect(logged).toHaveLength(4);
+      expect(logged[0]).toEqual({
+        level: 'error',
+        fields: expect.objectContaining({
+          reason: 'tenant_mismatch',
+          eventTenantId: 't2',
+          recordTenantId: 't1',
+        }),
+      });
     });
   });
 });

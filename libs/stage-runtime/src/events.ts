@@ -68,17 +68,37 @@ export function blobRef(stored: StoredBlob, contentType: string): commonV1.BlobR
 /**
  * What to answer without doing the work again: 'duplicate' when the stage already ran for the image
  * (a redelivery) or the image is terminal; 'skipped' when no record exists (an event of another
- * database, e.g. a test run on the shared topics: retrying cannot help, so it is logged and left);
+ * database, e.g. a test run on the shared topics: retrying cannot help, so it is logged and left),
+ * or when the event's tenant or project is not the record's (a forged or misrouted event: it would
+ * make the stage judge one tenant's image by another's policy, or publish it under another tenant,
+ * so it is refused with an error log naming both, and the record is left untouched; retrying or
+ * dead-lettering cannot make it right, and the log and the `skipped` outcome metric are the trail);
  * null when the stage has work to do.
  */
 export async function settledOutcome(
   ctx: StageContext,
-  imageId: string,
+  image: Pick<commonV1.ImageContext, 'imageId' | 'tenantId' | 'projectId'>,
   stage: string,
 ): Promise<'duplicate' | 'skipped' | null> {
+  const { imageId } = image;
   const record = await ctx.pipeline.records.get(imageId);
   if (!record) {
     ctx.log.warn({ imageId, stage }, 'no image record for this event; skipped');
+    return 'skipped';
+  }
+  if (record.tenantId !== image.tenantId || record.projectId !== image.projectId) {
+    ctx.log.error(
+      {
+        imageId,
+        stage,
+        reason: 'tenant_mismatch',
+        eventTenantId: image.tenantId,
+        eventProjectId: image.projectId,
+        recordTenantId: record.tenantId,
+        recordProjectId: record.projectId,
+      },
+      "the event's tenant or project is not the image record's; skipped",
+    );
     return 'skipped';
   }
   const done =

@@ -21,7 +21,7 @@ export const STAGE = 'annotation-router';
 export async function handleCleared(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome> {
   const cleared = decodeEvent(message.value, complianceV1.ImageCleared);
   const { image } = cleared;
-  const settled = await settledOutcome(ctx, image.imageId, STAGE);
+  const settled = await settledOutcome(ctx, image, STAGE);
   if (settled) return settled;
 
   const policy = await ctx.policies.get(image.tenantId, image.projectId);

@@ -29,8 +29,9 @@ export async function handleStandardized(
     if (record) await auditDecision(connection, record);
     return outcome;
   };
-  const settled = await settledOutcome(ctx, image.imageId, STAGE);
-  if (settled) return audited(settled);
+  const settled = await settledOutcome(ctx, image, STAGE);
+  // Only a redelivery is audited again; a skipped (unknown or forged) event touches nothing.
+  if (settled) return settled === 'duplicate' ? audited(settled) : settled;
 
   const reject = async (reasons: commonV1.Reason[]) => {
     const result: ComplianceStageResult = { decision: 'rejected', reasons };

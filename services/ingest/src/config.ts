@@ -8,6 +8,14 @@ export const ingestSchema = {
   GRPC_PORT: int({ fallback: 50051, min: 0, max: 65535 }),
   /** The largest upload accepted, in bytes (default 50 MiB). */
   MAX_UPLOAD_BYTES: int({ fallback: 50 * 1024 * 1024, min: 1, max: 4 * 1024 * 1024 * 1024 }),
+  /** The largest JSON request body, in bytes (413 too_large beyond; default 256 KiB). */
+  MAX_JSON_BODY_BYTES: int({ fallback: 256 * 1024, min: 1024, max: 64 * 1024 * 1024 }),
+  /**
+   * Per-tenant rate limit of the API (REST and gRPC alike), per replica: a token bucket refilled
+   * at RATE_LIMIT_PER_SECOND requests per second, holding at most RATE_LIMIT_BURST.
+   */
+  RATE_LIMIT_PER_SECOND: int({ fallback: 50, min: 1, max: 1_000_000 }),
+  RATE_LIMIT_BURST: int({ fallback: 200, min: 1, max: 1_000_000 }),
   /** The secret of the admin routes (header x-admin-token). */
   ADMIN_TOKEN: str({ fallback: DEFAULT_ADMIN_TOKEN, pattern: /^.{8,}$/, describe: 'at least 8 characters' }),
 };

@@ -9,6 +9,7 @@ export type ApiErrorCode =
   | 'conflict'
   | 'too_large'
   | 'unsupported_media_type'
+  | 'rate_limited'
   | 'internal';
 
 export interface ApiErrorDetail {
@@ -24,6 +25,7 @@ const httpStatusOf: Record<ApiErrorCode, number> = {
   conflict: 409,
   too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   internal: 500,
 };
 
@@ -35,6 +37,7 @@ const grpcStatusOf: Record<ApiErrorCode, GrpcStatus> = {
   conflict: GrpcStatus.ALREADY_EXISTS,
   too_large: GrpcStatus.RESOURCE_EXHAUSTED,
   unsupported_media_type: GrpcStatus.INVALID_ARGUMENT,
+  rate_limited: GrpcStatus.RESOURCE_EXHAUSTED,
   internal: GrpcStatus.INTERNAL,
 };
 
@@ -43,6 +46,9 @@ const grpcStatusOf: Record<ApiErrorCode, GrpcStatus> = {
  * into `{"error": {"code", "message"}}` with its HTTP status, the gRPC handlers into a status code.
  */
 export class ApiError extends Error {
+  /** For rate_limited: whole seconds until a retry can succeed (the Retry-After header). */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly code: ApiErrorCode,
     message: string,
@@ -68,8 +74,22 @@ export class ApiError extends Error {
     return new ApiError('unauthenticated', message);
   }
 
+  /**
+   * The id is repeated in the message only when it has the shape of one of our ids: a client that
+   * pasted something else (a key, a token) into the path does not get it echoed back.
+   */
   static notFound(what: string, id: string): ApiError {
-    return new ApiError('not_found', `${what} ${JSON.stringify(id)} not found`);
+    const named = /^(ten|key|prj|bat|img)_[a-z0-9]{1,64}$/.test(id) ? ` ${JSON.stringify(id)}` : '';
+    return new ApiError('not_found', `${what}${named} not found`);
+  }
+
+  static rateLimited(retryAfterSeconds: number): ApiError {
+    const error = new ApiError(
+      'rate_limited',
+      `too many requests for this tenant: retry in ${retryAfterSeconds} s`,
+    );
+    error.retryAfterSeconds = retryAfterSeconds;
+    return error;
   }
 }
 

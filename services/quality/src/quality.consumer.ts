@@ -18,7 +18,7 @@ export const STAGE = 'quality';
 /** image.ingested → assess the raw upload → image.qualified, or image.rejected with reasons. */
 export async function handleIngested(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome> {
   const { image } = decodeEvent(message.value, ingestV1.ImageIngested);
-  const settled = await settledOutcome(ctx, image.imageId, STAGE);
+  const settled = await settledOutcome(ctx, image, STAGE);
   if (settled) return settled;
 
   const policy = await ctx.policies.get(image.tenantId, image.projectId);

@@ -113,6 +113,43 @@ describe('quality stage', () => {
     expect(harness.received(Topics.imageQualified, imageId)).toHaveLength(0);
   });
 
+  it('skips a forged event that names another tenant or project, leaving the record untouched', async () => {
+    await harness.createProject('t2', 'p2');
+    const imageId = `img_q_forged_${Date.now()}`;
+    const image = await harness.createImage(imageId, readFileSync(PHOTO), {
+      tenantId: 't1',
+      projectId: 'p1',
+    });
+    // Another tenant's project, and then the right tenant with one of its other projects.
+    for (const forged of [
+      { ...image, tenantId: 't2', projectId: 'p2' },
+      { ...image, projectId: 'strict' },
+    ]) {
+      await harness.produce(
+        Topics.imageIngested,
+        imageId,
+        ingestV1.ImageIngested.encode({ image: forged }).finish(),
+      );
+    }
+    await harness.settle(imageId);
+    const untouched = await harness.records.get(imageId);
+    expect(untouched?.status).toBe('processing');
+    expect(untouched?.stages['quality']).toBeUndefined();
+    expect(harness.received(Topics.imageQualified, imageId)).toHaveLength(0);
+    expect(harness.received(Topics.imageRejected, imageId)).toHaveLength(0);
+
+    // The genuine event is still processed afterwards.
+    await harness.produce(Topics.imageIngested, imageId, ingestV1.ImageIngested.encode({ image }).finish());
+    await harness.settle(imageId);
+    // (A duplicate of the first test's photo, so it is judged and rejected as one.)
+    expect(await harness.records.get(imageId)).toMatchObject({
+      status: 'rejected',
+      reasons: [{ code: 'duplicate' }],
+      stages: { quality: { format: 'jpeg' } },
+    });
+    expect(harness.received(Topics.imageRejected, imageId)).toHaveLength(1);
+  });
+
   it('answers Assess with the default policy, or with a project and its duplicates without recording', async () => {
     const bytes = readFileSync(corpusPath('cameras/jpg/gps/DSCN0040.jpg'));
     expect(await assess({ content: bytes })).toMatchObject({ accepted: true, reasons: [] });

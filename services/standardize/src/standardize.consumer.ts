@@ -24,7 +24,7 @@ export const STAGE = 'standardize';
 export async function handleQualified(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome> {
   const event = decodeEvent(message.value, qualityV1.ImageQualified);
   const { image } = event;
-  const settled = await settledOutcome(ctx, image.imageId, STAGE);
+  const settled = await settledOutcome(ctx, image, STAGE);
   if (settled) return settled;
 
   const policy = await ctx.policies.get(image.tenantId, image.projectId);

@@ -1,4 +1,4 @@
-import { S3BlobStore } from '@aperture/blob-store';
+import { createBlobStore, S3BlobStore } from '@aperture/blob-store';
 import { DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
@@ -176,18 +176,22 @@ describe('standardize stage', () => {
 // S3-compatible server of the global setup, in a bucket of this run.
 describe('standardize stage on the S3 blob store', () => {
   let harness: StageHarness;
+  const s3Env = { BLOB_STORE: 's3', S3_BUCKET: `aperture-it-std-${Date.now().toString(36)}` };
+  /** The stage's store is wrapped (instrumentBlobStore): the bucket is read through one of our own. */
+  let store: S3BlobStore | undefined;
 
   beforeAll(async () => {
-    harness = await startStageHarness(standardizeStage, [Topics.imageStandardized, Topics.imageRejected], {
-      BLOB_STORE: 's3',
-      S3_BUCKET: `aperture-it-std-${Date.now().toString(36)}`,
-    });
+    harness = await startStageHarness(
+      standardizeStage,
+      [Topics.imageStandardized, Topics.imageRejected],
+      s3Env,
+    );
+    store = createBlobStore({ ...process.env, ...s3Env }) as S3BlobStore;
     await harness.createProject('t1', 'p1', { standardize: { maxLongSide: 320, format: 'webp' } });
   });
   afterAll(async () => {
     // The run's objects and bucket go, then the stage.
-    const store = harness?.ctx.blobs as S3BlobStore | undefined;
-    if (store) {
+    if (store && harness) {
       const listed = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket }));
       for (const object of listed.Contents ?? []) await store.delete(object.Key!);
       await store.client.send(new DeleteBucketCommand({ Bucket: store.bucket }));
@@ -196,7 +200,7 @@ describe('standardize stage on the S3 blob store', () => {
   });
 
   it('writes the derivative and thumbnail through the S3 store, content-addressed', async () => {
-    expect(harness.ctx.blobs).toBeInstanceOf(S3BlobStore);
+    expect(store).toBeInstanceOf(S3BlobStore);
     const imageId = `img_s3_${Date.now()}`;
     const raw = readFileSync(corpusPath('cameras/jpg/gps/DSCN0021.jpg'));
     const image = await harness.createImage(imageId, raw, { tenantId: 't1', projectId: 'p1' });
@@ -210,10 +214,11 @@ describe('standardize stage on the S3 blob store', () => {
     const result = (await harness.records.get(imageId))!.stages[
       'standardize'
     ] as standardizeV1.StandardizeResult;
-    const derivative = await harness.ctx.blobs.get(result.derivative!.key);
+    // Read from the bucket itself, not through the stage.
+    const derivative = await store!.get(result.derivative!.key);
     expect(result.derivative!.key).toBe(addressed('derived', sha256(derivative)));
     expect(await sharp(derivative).metadata()).toMatchObject({ format: 'webp', width: 320, height: 240 });
-    expect(await harness.ctx.blobs.exists(result.thumbnail!.key)).toBe(true);
+    expect(await store!.exists(result.thumbnail!.key)).toBe(true);
     expect(harness.received(Topics.imageStandardized, imageId)).toHaveLength(1);
   });
 });

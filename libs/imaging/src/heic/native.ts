@@ -100,8 +100,8 @@ function decodeTimeoutMs(pixels: number): number {
 
 /**
  * Runs a libheif tool; its stdout. A failure that says something about the image (libheif's own
- * error, a crash on this input) is an ImageDecodeError; one that does not (the tool missing, the
- * time limit) is a plain Error, for the caller to retry or report.
+ * error, a crash on this input, the time limit) is an ImageDecodeError; one that does not (the
+ * tool missing) is a plain Error, for the caller to retry or report.
  */
 async function run(command: string, args: string[], timeoutMs: number): Promise<string> {
   try {
@@ -118,7 +118,12 @@ async function run(command: string, args: string[], timeoutMs: number): Promise<
       throw new Error(`${command} is not installed (not found on PATH)`, { cause: error });
     }
     if (failure.killed) {
-      throw new Error(`${command} did not finish within ${timeoutMs / 1000} s`, { cause: error });
+      // The limit is generous (see decodeTimeoutMs): a decode that outlasts it is a pathological
+      // file, refused like one that outlasts sharp's time limit.
+      throw new ImageDecodeError(
+        'timeout',
+        `the HEIC decoder did not finish within ${timeoutMs / 1000} s: a pathological file`,
+      );
     }
     if (failure.signal) {
       throw new ImageDecodeError('corrupt', `the HEIC decoder crashed on this image (${failure.signal})`);

@@ -44,7 +44,8 @@ export class ImagesService {
    * Stores one upload: the bytes stream into the blob store (content-addressed under raw/, at most
    * MAX_UPLOAD_BYTES, the type sniffed from the first bytes), then the record and its ImageIngested
    * event are written in one document write, and the outbox relay is kicked. Refusals: too_large,
-   * unsupported_media_type, batch_closed (if the batch closed meanwhile).
+   * unsupported_media_type, invalid_request (an empty file), batch_closed (if the batch closed
+   * meanwhile).
    */
   async upload(batch: BatchRecord, filename: string | undefined, source: Readable): Promise<ImageView> {
     const name = cleanFilename(filename);
@@ -75,6 +76,9 @@ export class ImagesService {
         prefix: 'raw',
         maxBytes: MAX_UPLOAD_BYTES,
         inspectHead: (head) => {
+          if (head.length === 0) {
+            throw ApiError.invalid(`${JSON.stringify(filename)} is empty (0 bytes): send the image's bytes`);
+          }
           const sniffed = sniffImageType(head);
           if (!sniffed.accepted) {
             throw new ApiError(

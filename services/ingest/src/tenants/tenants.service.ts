@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Model } from 'mongoose';
 import { generateApiKey, hashApiKey, looksLikeApiKey, secretsEqual } from '../domain/api-keys';
 import { newId } from '../domain/ids';
+import { TokenBuckets } from '../domain/rate-limit';
 import { ApiError } from '../errors';
 import { apiKeyModel, type ApiKeyRecord, tenantModel, type TenantRecord } from '../models';
 import { INGEST_DEPS, type IngestDeps } from '../tokens';
@@ -32,13 +33,19 @@ export interface ApiKeyView {
 export class TenantsService {
   private readonly tenants: Model<TenantRecord>;
   private readonly keys: Model<ApiKeyRecord>;
+  /** Per-tenant request budget of this replica. */
+  private readonly rates: TokenBuckets;
 
   constructor(@Inject(INGEST_DEPS) private readonly deps: IngestDeps) {
     this.tenants = tenantModel(deps.connection);
     this.keys = apiKeyModel(deps.connection);
+    this.rates = new TokenBuckets({
+      perSecond: deps.config.RATE_LIMIT_PER_SECOND,
+      burst: deps.config.RATE_LIMIT_BURST,
+    });
   }
 
-  /** True when `token` is the configured admin token. */
+  /** True when `token` is the configured admin token (constant time: see secretsEqual). */
   isAdmin(token: string | undefined): boolean {
     return secretsEqual(token, this.deps.config.ADMIN_TOKEN);
   }
@@ -81,7 +88,16 @@ export class TenantsService {
     }
   }
 
-  /** The tenant a key belongs to; unauthenticated for a missing, unknown or revoked key. */
+  /**
+   * The tenant a key belongs to; unauthenticated for a missing, unknown or revoked key, and
+   * rate_limited (with the seconds to wait) when the tenant has used up its request budget.
+   *
+   * Constant time with respect to the secret: the key is never compared with a stored key
+   * character by character. It is hashed (SHA-256) and the full 64-hex-digit hash is looked up by
+   * equality in the database's index. What a timing attacker could learn is how far a guessed hash
+   * matches a stored one, and without a preimage of SHA-256 that says nothing about any key's
+   * characters. (The stored 12-character display prefix is never used for the lookup.)
+   */
   async authenticate(apiKey: unknown): Promise<TenantPrincipal> {
     if (apiKey === undefined || apiKey === '') throw ApiError.unauthenticated('missing x-api-key header');
     if (!looksLikeApiKey(apiKey)) throw ApiError.unauthenticated('invalid API key');
@@ -90,6 +106,8 @@ export class TenantsService {
       .lean<ApiKeyRecord>()
       .exec();
     if (!key || key.revokedAt) throw ApiError.unauthenticated('invalid or revoked API key');
+    const decision = this.rates.take(key.tenantId);
+    if (!decision.allowed) throw ApiError.rateLimited(decision.retryAfterSeconds);
     return { tenantId: key.tenantId, keyId: key._id };
   }
 }
