@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -6,7 +7,8 @@ import { promisify } from 'node:util';
 import { freePort } from './ports';
 
 const run = promisify(execFile);
-const repoRoot = path.resolve(__dirname, '../../..');
+// libs/testing/src, or dist/libs/testing/src when a compiled runner uses it (scripts/chaos).
+const repoRoot = findRepoRoot();
 const infraScript = path.join(repoRoot, 'scripts/infra');
 
 export type PrivateServer = 'kafka' | 'ferretdb';
@@ -100,4 +102,11 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+function findRepoRoot(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'nx.json'))) return dir;
+  }
+  return path.resolve(__dirname, '../../..');
 }
