@@ -2,7 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Topics } from '@aperture/contracts';
 import { createKafka } from '@aperture/messaging';
-import { corpusPath, freePort, type PrivateInfra, startPrivateInfra, waitFor } from '@aperture/testing';
+import {
+  corpusPath,
+  freePort,
+  type PrivateInfra,
+  seededRandom,
+  startPrivateInfra,
+  waitFor,
+} from '@aperture/testing';
 import mongoose from 'mongoose';
 import { CAMERA_PHOTOS, withJpegComment } from '../photos';
 import { type ServiceProcess, startService, stopService, waitReady } from '../processes';
@@ -395,16 +402,10 @@ function checkBlobs(blobDir: string, images: ImageDoc[]): { missing: string[]; o
   };
 }
 
-/** A small seeded generator (mulberry32): the same seed, the same chaos. */
+/** The testing lib's seeded generator as fractions in [0, 1): the same seed, the same chaos. */
 export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
+  return () => next() / 4294967296;
 }
 
 function shuffled<T>(items: T[], random: () => number): T[] {
