@@ -35,3 +35,19 @@ export type {
 } from './records/annotation-policy';
 export { ProjectPolicies, projectRecordModel, projectRecordSchema } from './records/project-record';
 export type { ProjectRecord } from './records/project-record';
+export {
+  compliancePresets,
+  defaultCompliancePolicy,
+  peopleRules,
+  presetRegions,
+  redactionMethods,
+  regionRuleFor,
+} from './records/compliance-policy';
+export type {
+  CompliancePolicy,
+  CompliancePreset,
+  PeopleRule,
+  RedactionMethod,
+  RedactionPolicy,
+  RegionRule,
+} from './records/compliance-policy';

@@ -123,7 +123,7 @@ export const names =
     return undefined;
   };
 
-function fieldsOf(value: unknown, known: readonly string[], where: string): string | undefined {
+export function fieldsOf(value: unknown, known: readonly string[], where: string): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return `${where} must be an object`;
   const unknown = Object.keys(value).find((key) => !known.includes(key));

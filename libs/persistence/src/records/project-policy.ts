@@ -12,6 +12,15 @@ import {
   routingRule,
   type Rule,
 } from './annotation-policy';
+import {
+  allowedNamesRule,
+  type CompliancePolicy,
+  completeCompliance,
+  compliancePresets,
+  defaultCompliancePolicy,
+  redactionRule,
+  regionsRule,
+} from './compliance-policy';
 
 /**
  * A project's policy: per-stage settings, validated on write, with documented defaults. Later
@@ -20,7 +29,7 @@ import {
 export interface ProjectPolicy {
   quality: QualityPolicy;
   standardize: StandardizePolicy;
-  compliance: { requireConsent: boolean };
+  compliance: CompliancePolicy;
   annotation: AnnotationPolicy;
   dataset: DatasetPolicy;
 }
@@ -125,7 +134,7 @@ export const defaultPolicy: ProjectPolicy = {
     keepMetadata: ['copyright'],
     thumbnailSize: 256,
   },
-  compliance: { requireConsent: false },
+  compliance: defaultCompliancePolicy,
   annotation: defaultAnnotationPolicy,
   dataset: defaultDatasetPolicy,
 };
@@ -215,7 +224,14 @@ const rules: { [S in keyof ProjectPolicy]: { [F in keyof ProjectPolicy[S]]: Rule
     keepMetadata: listOf(...standardizeMetadataFields),
     thumbnailSize: intIn(0, 4096),
   },
-  compliance: { requireConsent: bool },
+  compliance: {
+    requireConsent: bool,
+    preset: oneOf(...compliancePresets),
+    regions: regionsRule,
+    redaction: redactionRule,
+    allowedNames: allowedNamesRule,
+    rawRetentionDays: intIn(0, 36_500),
+  },
   annotation: {
     required: bool,
     taskType: oneOf(...annotationTaskTypes),
@@ -270,6 +286,12 @@ export function resolvePolicy(input: unknown): { policy: ProjectPolicy; errors: 
     }
   }
   const resolved = policy as unknown as ProjectPolicy;
+  const complianceInput = (input as Record<string, unknown>)['compliance'];
+  if (!errors.some((error) => error.field.startsWith('compliance')))
+    resolved.compliance = completeCompliance(
+      resolved.compliance,
+      typeof complianceInput === 'object' && complianceInput !== null && 'regions' in complianceInput,
+    );
   resolved.annotation.attributes = normaliseAttributes(resolved.annotation.attributes);
   if (!errors.some((error) => error.field.startsWith('standardize')))
     errors.push(...standardizeConflicts(resolved.standardize));

@@ -49,7 +49,11 @@ export class ProjectPolicies {
     return {
       quality: { ...defaultPolicy.quality, ...project.policy.quality },
       standardize: { ...defaultPolicy.standardize, ...project.policy.standardize },
-      compliance: { ...defaultPolicy.compliance, ...project.policy.compliance },
+      compliance: {
+        ...defaultPolicy.compliance,
+        ...project.policy.compliance,
+        redaction: { ...defaultPolicy.compliance.redaction, ...project.policy.compliance?.redaction },
+      },
       annotation: { ...defaultPolicy.annotation, ...project.policy.annotation },
       dataset: {
         ...defaultPolicy.dataset,
