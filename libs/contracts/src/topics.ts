@@ -16,6 +16,8 @@ export const Topics = {
   imageCurated: 'aperture.image.curated.v1',
   /** quality or compliance → everyone who follows a batch: aperture.common.v1.ImageRejected */
   imageRejected: 'aperture.image.rejected.v1',
+  /** compliance → downstream consumers, who delete their copies: aperture.compliance.v1.ImageErased */
+  imageErased: 'aperture.image.erased.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

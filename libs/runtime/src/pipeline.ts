@@ -129,7 +129,9 @@ const OUTCOME_OF_TOPIC: Record<string, { stage: string; outcome: string }> = {
   [Topics.imageCurated]: { stage: 'annotation-router', outcome: 'curated' },
 };
 
-function countPublished(metrics: ServiceMetrics, topic: string, message: { value: Buffer }): void {
+function countPublished(metrics: ServiceMetrics, topic: string, message: { value: Buffer | null }): void {
+  // A tombstone (an erased image's key on the compacted curated topic) is no outcome.
+  if (message.value === null) return;
   const passed = OUTCOME_OF_TOPIC[topic];
   if (passed) {
     metrics.images.inc(passed);

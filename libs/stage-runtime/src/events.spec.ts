@@ -21,7 +21,7 @@ describe('stage events', () => {
       reasons: [{ code: 'corrupt', message: 'truncated' }],
       event: { topic: Topics.imageRejected, key: 'img_1' },
     });
-    const event = commonV1.ImageRejected.decode(completion.event!.payload);
+    const event = commonV1.ImageRejected.decode(completion.event!.payload!);
     expect(event).toMatchObject({
       image: { imageId: 'img_1' },
       stage: 'quality',

@@ -2,7 +2,7 @@ import type { StoredBlob } from '@aperture/blob-store';
 import { trace } from '@opentelemetry/api';
 import { commonV1, Topics } from '@aperture/contracts';
 import { type HandlerOutcome, traceHeaders } from '@aperture/messaging';
-import { type PendingEvent, type StageCompletion } from '@aperture/persistence';
+import { isSettledStatus, type PendingEvent, type StageCompletion } from '@aperture/persistence';
 import type { StageContext } from './run-stage';
 
 /**
@@ -101,8 +101,7 @@ export async function settledOutcome(
     );
     return 'skipped';
   }
-  const done =
-    record.stages[stage] !== undefined || record.status === 'curated' || record.status === 'rejected';
+  const done = record.stages[stage] !== undefined || isSettledStatus(record.status);
   return done ? 'duplicate' : null;
 }
 

@@ -51,6 +51,11 @@ export interface StageOptions {
   };
   /** The stage's own HTTP routes (controllers, filters), served beside health and readiness. */
   http?: (ctx: StageContext) => DynamicModule;
+  /**
+   * The stage's own resources and background work (workers, timers), started after HTTP and gRPC
+   * and before the consumer; the function it returns stops them (before the connections close).
+   */
+  start?: (ctx: StageContext) => Promise<() => Promise<void>>;
   /** Registers the stage's own models, so their indexes are synced before consuming. */
   registerModels?: (connection: Connection) => void;
   /** Handles one input message; throws only for transient failures (retried, then dead-lettered). */
@@ -137,6 +142,8 @@ export async function startStage(
       ],
     });
     closers.push(() => grpc.stop());
+
+    if (options.start) closers.push(await options.start(ctx));
 
     const groupId = overrides.groupId ?? config.KAFKA_GROUP_ID;
     const { stageMessages, stageDuration } = pipeline.metrics;

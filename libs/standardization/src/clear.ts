@@ -1,6 +1,23 @@
 import { decodeOptions, sharp } from '@aperture/imaging';
+import type { StandardizeMetadataField } from '@aperture/persistence';
 import type { Metadata } from 'sharp';
 import { exifHasGps } from './gps';
+import { readSourceMetadata, xmpPacket } from './metadata';
+
+/** Raw interleaved 8-bit pixels, changed in place by a transform (redaction). */
+export interface PixelBuffer {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+export interface ClearOptions {
+  /** Whitelisted fields the derivative carries that the cleared image keeps (as XMP); none by default. */
+  keep?: readonly StandardizeMetadataField[];
+  /** Changes the pixels before they are encoded again, in place (redaction). */
+  transformPixels?: (pixels: PixelBuffer) => void | Promise<void>;
+}
 
 export interface Cleared {
   bytes: Buffer;
@@ -30,17 +47,32 @@ const kinds = (metadata: Metadata): string[] =>
 
 /**
  * Re-encodes the standardized derivative without any metadata (sharp writes none unless asked)
- * and checks the result: no EXIF, XMP, IPTC or ICC may survive, or it throws. GPS is looked for in
- * the EXIF of the original upload too, since standardization already dropped the derivative's.
+ * but the `keep` fields, after `transformPixels` when given, and checks the result: no EXIF, IPTC
+ * or ICC may survive, nor XMP beyond the kept fields, or it throws. GPS is looked for in the EXIF
+ * of the original upload too, since standardization already dropped the derivative's.
  */
-export async function clearMetadata(derivative: Buffer, original: Buffer, quality: number): Promise<Cleared> {
+export async function clearMetadata(
+  derivative: Buffer,
+  original: Buffer,
+  quality: number,
+  options: ClearOptions = {},
+): Promise<Cleared> {
   const header = { ...decodeOptions, limitInputPixels: false } as const;
-  const [source, upload] = await Promise.all([
+  const [source, upload, kept] = await Promise.all([
     sharp(derivative, header).metadata(),
     sharp(original, header).metadata(),
+    options.keep?.length ? readSourceMetadata(derivative, options.keep) : undefined,
   ]);
   const format = source.format === 'png' || source.format === 'webp' ? source.format : 'jpeg';
   let pipeline = sharp(derivative, decodeOptions);
+  if (options.transformPixels) {
+    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+    const pixels = { data, width: info.width, height: info.height, channels: info.channels };
+    await options.transformPixels(pixels);
+    pipeline = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  }
+  const xmp = kept ? xmpPacket(kept.fields) : undefined;
+  if (xmp) pipeline = pipeline.withXmp(xmp);
   pipeline =
     format === 'jpeg'
       ? pipeline.jpeg({ quality })
@@ -49,7 +81,7 @@ export async function clearMetadata(derivative: Buffer, original: Buffer, qualit
         : pipeline.png({ compressionLevel: 9 });
   const bytes = await pipeline.toBuffer();
 
-  const left = kinds(await sharp(bytes).metadata());
+  const left = kinds(await sharp(bytes).metadata()).filter((kind) => !(kind === 'xmp' && xmp));
   if (left.length > 0) throw new Error(`metadata survived clearing: ${left.join(', ')}`);
   const removedMetadata = [...new Set([...kinds(upload), ...kinds(source)])].sort();
   return { bytes, format, ...encodings[format], removedMetadata, hadGps: removedMetadata.includes('gps') };

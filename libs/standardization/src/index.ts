@@ -5,4 +5,6 @@ export type { SourceMetadata } from './metadata';
 export { encodings, specMessage, standardizeImage, StandardizeRefused } from './standardize';
 export type { Operation, Standardized, StandardizeSpec } from './standardize';
 export { clearMetadata } from './clear';
-export type { Cleared } from './clear';
+export type { ClearOptions, Cleared, PixelBuffer } from './clear';
+export { findMetadataLeaks } from './leaks';
+export type { MetadataLeak } from './leaks';

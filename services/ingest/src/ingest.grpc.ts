@@ -25,6 +25,7 @@ const imageStatuses: Record<ImageView['status'], ingestV1.ImageStatus> = {
   pending_annotation: ingestV1.ImageStatus.IMAGE_STATUS_PENDING_ANNOTATION,
   curated: ingestV1.ImageStatus.IMAGE_STATUS_CURATED,
   rejected: ingestV1.ImageStatus.IMAGE_STATUS_REJECTED,
+  erased: ingestV1.ImageStatus.IMAGE_STATUS_ERASED,
 };
 
 export function toGrpcBatch(batch: BatchView): ingestV1.Batch {
@@ -38,6 +39,7 @@ export function toGrpcBatch(batch: BatchView): ingestV1.Batch {
       pendingAnnotation: batch.counts.pendingAnnotation,
       curated: batch.counts.curated,
       rejected: batch.counts.rejected,
+      erased: batch.counts.erased,
       rejectedByReason: Object.entries(batch.counts.rejectedByReason).map(([code, count]) => ({
         code,
         count,

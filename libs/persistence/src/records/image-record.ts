@@ -1,7 +1,26 @@
 import { type Connection, type Model, Schema } from 'mongoose';
 
-/** Where an image stands. curated and rejected are terminal; an image reaches exactly one of them. */
-export type ImageStatus = 'processing' | 'pending_annotation' | 'curated' | 'rejected';
+/**
+ * Where an image stands. curated and rejected are terminal; an image reaches exactly one of them.
+ * erased follows an erasure request (from any status): the record is then a tombstone.
+ */
+export type ImageStatus = 'processing' | 'pending_annotation' | 'curated' | 'rejected' | 'erased';
+
+/** Whether no stage may act on the image any more. */
+export const isSettledStatus = (status: ImageStatus): boolean =>
+  status === 'curated' || status === 'rejected' || status === 'erased';
+
+/** What a tombstone keeps of an erased image: what the audit needs, no pixels and no personal data. */
+export interface ErasureMark {
+  erasureId: string;
+  /** "request" or "consent_revoked". */
+  reason: string;
+  erasedAt: Date;
+  /** The status the image had when it was erased. */
+  previousStatus: ImageStatus;
+  /** Every blob the image had; deleted after the tombstone is written (and again on a resume). */
+  blobKeys: string[];
+}
 
 export interface StoredReason {
   code: string;
@@ -20,7 +39,8 @@ export interface OutboxEntry {
   id: string;
   topic: string;
   key: string;
-  payload: Buffer;
+  /** null for a Kafka tombstone (a compacted topic's deletion of the key). */
+  payload: Buffer | null;
   /** Kafka headers, W3C trace context included, captured when the event was written. */
   headers: Record<string, string>;
   createdAt: Date;
@@ -48,6 +68,13 @@ export interface ImageRecord {
   /** How many entries the outbox holds (it only grows). */
   outboxCount: number;
 
+  /** When the image reached curated or rejected (retention counts from here). */
+  settledAt?: Date | null;
+  /** When retention deleted the raw upload (the record keeps its checksum). */
+  rawDeletedAt?: Date | null;
+  /** Set on a tombstone. */
+  erasure?: ErasureMark | null;
+
   /** Incremented by every write; the relay marks entries sent only if nothing wrote in between. */
   version: number;
 }
@@ -57,7 +84,7 @@ const outboxEntrySchema = new Schema<OutboxEntry>(
     id: { type: String, required: true },
     topic: { type: String, required: true },
     key: { type: String, required: true },
-    payload: { type: Buffer, required: true },
+    payload: { type: Buffer, default: null },
     headers: { type: Schema.Types.Mixed, default: {} },
     createdAt: { type: Date, required: true },
     sentAt: { type: Date, default: null },
@@ -86,8 +113,11 @@ export const imageRecordSchema = new Schema<ImageRecord>(
     status: {
       type: String,
       required: true,
-      enum: ['processing', 'pending_annotation', 'curated', 'rejected'],
+      enum: ['processing', 'pending_annotation', 'curated', 'rejected', 'erased'],
     },
+    settledAt: { type: Date, default: null },
+    rawDeletedAt: { type: Date, default: null },
+    erasure: { type: Schema.Types.Mixed, default: null },
     stage: { type: String, required: true },
     reasons: { type: [{ code: String, message: String, _id: false }], default: [] },
     stages: { type: Schema.Types.Mixed, default: {} },

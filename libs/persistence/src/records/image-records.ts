@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { OutboxPendingMarkers } from './outbox-pending';
 import {
+  type ErasureMark,
   type ImageRecord,
+  isSettledStatus,
   imageRecordModel,
   type ImageStatus,
   type OutboxEntry,
@@ -13,7 +15,8 @@ import {
 export interface PendingEvent {
   topic: string;
   key: string;
-  payload: Buffer;
+  /** null: a tombstone for the key on a compacted topic. */
+  payload: Buffer | null;
   /** Kafka headers (W3C trace context) of the span that decided the event. */
   headers?: Record<string, string>;
 }
@@ -95,8 +98,7 @@ export class ImageRecords {
       .lean<Pick<ImageRecord, 'stages' | 'status'>>()
       .exec();
     if (!current) throw new ImageRecordNotFoundError(imageId);
-    const settled =
-      current.stages?.[stage] !== undefined || current.status === 'curated' || current.status === 'rejected';
+    const settled = current.stages?.[stage] !== undefined || isSettledStatus(current.status);
     if (settled) return 'duplicate';
     const set: Record<string, unknown> = {
       [`stages.${stage}`]: completion.result,
@@ -104,6 +106,7 @@ export class ImageRecords {
       stage,
       reasons: completion.reasons ?? [],
     };
+    if (isSettledStatus(completion.status)) set['settledAt'] = new Date();
     if (completion.event) set['outboxPending'] = true;
     const update = await this.model.updateOne(
       { _id: imageId },
@@ -116,6 +119,45 @@ export class ImageRecords {
     if (update.matchedCount !== 1) throw new ImageRecordNotFoundError(imageId);
     if (completion.event) await this.pending.mark(imageId);
     return 'done';
+  }
+
+  /**
+   * Replaces an image's record by its tombstone, with the events announcing the erasure, in one
+   * write: every stage result, the file name and the declarations go; ids, the raw checksum (the
+   * audit's input), the previous status and the erasure mark stay. 'duplicate' if it is one already.
+   */
+  async tombstone(imageId: string, mark: ErasureMark, events: PendingEvent[]): Promise<'done' | 'duplicate'> {
+    const current = await this.model
+      .findById(imageId, { status: 1 })
+      .lean<Pick<ImageRecord, 'status'>>()
+      .exec();
+    if (!current) throw new ImageRecordNotFoundError(imageId);
+    if (current.status === 'erased') return 'duplicate';
+    const update = await this.model.updateOne(
+      { _id: imageId },
+      {
+        $set: {
+          status: 'erased',
+          stage: 'erasure',
+          reasons: [],
+          stages: {},
+          filename: '',
+          'declarations.region': '',
+          erasure: mark,
+          ...(events.length > 0 && { outboxPending: true }),
+        },
+        ...(events.length > 0 && { $push: { outbox: { $each: events.map(outboxEntry) } } }),
+        $inc: { version: 1, outboxCount: events.length },
+      },
+    );
+    if (update.matchedCount !== 1) throw new ImageRecordNotFoundError(imageId);
+    if (events.length > 0) await this.pending.mark(imageId);
+    return 'done';
+  }
+
+  /** Notes that retention deleted the raw upload (or let go of a blob other records still hold). */
+  async markRawDeleted(imageId: string, at: Date): Promise<void> {
+    await this.model.updateOne({ _id: imageId }, { $set: { rawDeletedAt: at }, $inc: { version: 1 } });
   }
 
   /** How many records have events not yet published, as the relays see them (their pending markers). */

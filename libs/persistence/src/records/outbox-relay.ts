@@ -27,7 +27,7 @@ export interface OutboxPublisher {
   send(record: {
     topic: string;
     acks?: number;
-    messages: Array<{ key: string; value: Buffer; headers: Record<string, string> }>;
+    messages: Array<{ key: string; value: Buffer | null; headers: Record<string, string> }>;
   }): Promise<unknown>;
 }
 
@@ -331,8 +331,9 @@ function eventId(imageId: string, index: number): string {
   return `${imageId}/${index}`;
 }
 
-/** A payload as stored: lean reads return BSON Binary, not Buffer. */
-function payloadBytes(payload: unknown): Buffer {
+/** A payload as stored: lean reads return BSON Binary, not Buffer; null is a tombstone. */
+function payloadBytes(payload: unknown): Buffer | null {
+  if (payload === null || payload === undefined) return null;
   if (Buffer.isBuffer(payload)) return payload;
   if (payload instanceof Uint8Array) return Buffer.from(payload);
   const binary = payload as { buffer?: Uint8Array; position?: number };

@@ -9,6 +9,8 @@ export interface BatchCounts {
   pendingAnnotation: number;
   curated: number;
   rejected: number;
+  /** Erased after upload: counted here, no longer under the status they had. */
+  erased: number;
   rejectedByReason: Record<string, number>;
 }
 
@@ -37,6 +39,7 @@ export function batchCounts(
     pendingAnnotation: byStatus.pending_annotation ?? 0,
     curated: byStatus.curated ?? 0,
     rejected: byStatus.rejected ?? 0,
+    erased: byStatus.erased ?? 0,
     rejectedByReason,
   };
 }

@@ -8,6 +8,7 @@ export const IMAGE_STATUSES: readonly ImageStatus[] = [
   'pending_annotation',
   'curated',
   'rejected',
+  'erased',
 ];
 
 export interface ImageListQuery {

@@ -142,6 +142,8 @@ export class BatchCountsDoc {
   @ApiProperty() pendingAnnotation!: number;
   @ApiProperty() curated!: number;
   @ApiProperty() rejected!: number;
+  @ApiProperty({ description: 'images erased after upload (by request or a revoked consent)' })
+  erased!: number;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { too_small: 2 } })
   rejectedByReason!: Record<string, number>;
 }
