@@ -32,7 +32,7 @@ export interface StageHarness {
   createImage(
     imageId: string,
     bytes: Buffer,
-    owner: { tenantId: string; projectId: string; consentIds?: string[] },
+    owner: { tenantId: string; projectId: string; consentIds?: string[]; region?: string; batchId?: string },
   ): Promise<commonV1.ImageContext>;
   produce(topic: string, key: string, payload: Uint8Array): Promise<void>;
   /**
@@ -40,8 +40,10 @@ export interface StageHarness {
    * is published, and every message on the output topics has reached `received`.
    */
   settle(imageId: string): Promise<void>;
-  /** The payloads read from an output topic under one key, in order. */
+  /** The payloads read from an output topic under one key, in order (a tombstone as an empty buffer). */
   received(topic: string, key: string): Buffer[];
+  /** How many tombstones (null values) an output topic carried for a key. */
+  tombstones(topic: string, key: string): number;
   close(): Promise<void>;
 }
 
@@ -67,13 +69,18 @@ export async function startStageHarness(
   await startAtEnd(admin, groupId, [options.inputTopic]);
   // topic/partition → the next offset the collector will read (it starts at the current end)
   const nextOffset = await startAtEnd(admin, collectorGroup, outputTopics);
-  const seen: Array<{ topic: string; key: string; value: Buffer }> = [];
+  const seen: Array<{ topic: string; key: string; value: Buffer; tombstone: boolean }> = [];
   const collector: Consumer = kafka.consumer({ groupId: collectorGroup });
   await collector.connect();
   await collector.subscribe({ topics: outputTopics, fromBeginning: false });
   await collector.run({
     eachMessage: ({ topic, partition, message }) => {
-      seen.push({ topic, key: message.key?.toString() ?? '', value: message.value ?? Buffer.alloc(0) });
+      seen.push({
+        topic,
+        key: message.key?.toString() ?? '',
+        value: message.value ?? Buffer.alloc(0),
+        tombstone: message.value === null,
+      });
       nextOffset.set(`${topic}/${partition}`, BigInt(message.offset) + 1n);
       return Promise.resolve();
     },
@@ -118,7 +125,7 @@ export async function startStageHarness(
         _id: imageId,
         tenantId: owner.tenantId,
         projectId: owner.projectId,
-        batchId: 'batch-it',
+        batchId: owner.batchId ?? 'batch-it',
         filename: `${imageId}.jpg`,
         raw: {
           key: stored.key,
@@ -126,7 +133,7 @@ export async function startStageHarness(
           sizeBytes: stored.sizeBytes,
           sha256: stored.sha256,
         },
-        declarations: { region: 'EU', consentIds: owner.consentIds ?? [] },
+        declarations: { region: owner.region ?? 'EU', consentIds: owner.consentIds ?? [] },
         receivedAt: new Date(),
       };
       await records.create(record, {
@@ -173,6 +180,7 @@ export async function startStageHarness(
       }
     },
     received: (topic, key) => seen.filter((m) => m.topic === topic && m.key === key).map((m) => m.value),
+    tombstones: (topic, key) => seen.filter((m) => m.topic === topic && m.key === key && m.tombstone).length,
     close: async () => {
       await connection.dropDatabase().catch(() => undefined);
       await stage.stop();

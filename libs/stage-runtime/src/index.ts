@@ -12,3 +12,5 @@ export {
 export { decodeOptions, MAX_INPUT_PIXELS, sharp } from '@aperture/imaging';
 export { startStageHarness } from './harness';
 export type { StageHarness } from './harness';
+export { StageApiError, StageApiErrorFilter, tenantOfApiKey } from './api';
+export type { StageApiErrorCode } from './api';

@@ -718,11 +718,11 @@ async function clearedEvent(
   return complianceV1.ImageCleared.encode({
     image: { ...image, declarations: { region, consentIds: [] } },
     quality: qualityV1.QualityResult.fromPartial({ format: 'jpeg', width: 640, height: 480, frames: 1 }),
-    compliance: {
+    compliance: complianceV1.ComplianceResult.fromPartial({
       consentIds: [],
       removedMetadata: ['exif'],
       hadGps: true,
       cleared: blobRef(stored, 'image/jpeg'),
-    },
+    }),
   }).finish();
 }

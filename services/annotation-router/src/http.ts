@@ -1,16 +1,11 @@
-import { createHash } from 'node:crypto';
-import type { StageContext } from '@aperture/stage-runtime';
+import { type StageContext, StageApiErrorFilter, tenantOfApiKey } from '@aperture/stage-runtime';
 import {
-  type ArgumentsHost,
   Body,
-  Catch,
   Controller,
   type DynamicModule,
-  type ExceptionFilter,
   Get,
   Headers,
   HttpCode,
-  HttpException,
   Inject,
   Module,
   Param,
@@ -35,27 +30,10 @@ interface Reply {
   json(body: unknown): void;
   type(contentType: string): Reply;
   send(body: Buffer): void;
-  headersSent?: boolean;
-  end(): void;
 }
 
-/**
- * The tenant of an API key, checked exactly as ingest does: the header x-api-key, looked up by its
- * SHA-256 in ingest's `api_keys` collection (read directly: this service declares no model on it, so
- * its index migration never touches ingest's indexes); a missing, unknown or revoked key is a 401.
- */
-export async function tenantOf(ctx: StageContext, apiKey: unknown): Promise<string> {
-  if (apiKey === undefined || apiKey === '')
-    throw new AnnotationError('unauthenticated', 'missing x-api-key header');
-  if (typeof apiKey !== 'string' || !/^[\x21-\x7e]{8,200}$/.test(apiKey))
-    throw new AnnotationError('unauthenticated', 'invalid API key');
-  const hash = createHash('sha256').update(apiKey, 'utf8').digest('hex');
-  const key = await ctx.pipeline.connection
-    .collection<{ tenantId: string; revokedAt: Date | null }>('api_keys')
-    .findOne({ hash });
-  if (!key || key.revokedAt) throw new AnnotationError('unauthenticated', 'invalid or revoked API key');
-  return key.tenantId;
-}
+/** The tenant of the request's API key (401 when missing, unknown or revoked). */
+export const tenantOf = (ctx: StageContext, apiKey: unknown): Promise<string> => tenantOfApiKey(ctx, apiKey);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -304,55 +282,6 @@ class TasksController {
   }
 }
 
-/** Errors as `{"error": {"code", "message", "details"?}}`, like ingest's API. */
-@Catch()
-class ErrorFilter implements ExceptionFilter {
-  constructor(private readonly ctx: StageContext) {}
-
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<Reply>();
-    let status = 500;
-    let body: { error: { code: string; message: string; details?: unknown } } = {
-      error: { code: 'internal', message: 'internal error' },
-    };
-    if (exception instanceof AnnotationError) {
-      status = exception.httpStatus;
-      body = {
-        error: {
-          code: exception.code,
-          message: exception.message,
-          ...(exception.details && { details: exception.details }),
-        },
-      };
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      const response = exception.getResponse();
-      if (isObject(response) && isObject(response['error'])) body = response as typeof body;
-      else
-        body = {
-          error: {
-            code:
-              status === 404
-                ? 'not_found'
-                : status === 400
-                  ? 'invalid_request'
-                  : status >= 500
-                    ? 'internal'
-                    : 'invalid_request',
-            message: exception.message,
-          },
-        };
-    } else if (isObject(exception) && typeof exception['status'] === 'number' && exception['status'] < 500) {
-      status = exception['status'];
-      body = { error: { code: 'invalid_request', message: 'bad request' } };
-    } else {
-      this.ctx.log.error({ err: exception }, 'request failed');
-    }
-    if (reply.headersSent) return reply.end();
-    reply.status(status).json(body);
-  }
-}
-
 @Module({})
 export class AnnotationHttpModule {
   static register(ctx: StageContext, queue = new TaskQueue(ctx)): DynamicModule {
@@ -362,7 +291,7 @@ export class AnnotationHttpModule {
       providers: [
         { provide: QUEUE, useValue: queue },
         { provide: CONTEXT, useValue: ctx },
-        { provide: APP_FILTER, useValue: new ErrorFilter(ctx) },
+        { provide: APP_FILTER, useValue: new StageApiErrorFilter(ctx) },
       ],
     };
   }

@@ -1,5 +1,6 @@
 import { type commonV1, complianceV1, standardizeV1, Topics } from '@aperture/contracts';
 import type { ConsumedMessage, HandlerOutcome } from '@aperture/messaging';
+import { type ProjectPolicy, regionRuleFor } from '@aperture/persistence';
 import {
   blobRef,
   completeStage,
@@ -10,39 +11,84 @@ import {
   settledOutcome,
   type StageContext,
 } from '@aperture/stage-runtime';
-import { auditDecision, type ComplianceStageResult, consentKey, consentModel } from './compliance.models';
-import { clearMetadata } from '@aperture/standardization';
+import { clearMetadata, findMetadataLeaks } from '@aperture/standardization';
+import { sharp } from '@aperture/imaging';
+import type { AuditInput } from '@aperture/audit';
+import { consentKey, consentModel } from './consents/consent.store';
+import { complianceDeps, type FaceBox } from './deps';
 import { checkConsents } from './domain/consent';
+import { decidePeople } from './domain/people';
 
 export const STAGE = 'compliance';
 
-/** image.standardized → consent check and metadata stripped → image.cleared, or image.rejected. */
+/** What the compliance stage stores under stages.compliance (and the audit log records). */
+export type ComplianceStageResult =
+  | ({ decision: 'cleared'; rule: string } & complianceV1.ComplianceResult)
+  | {
+      decision: 'rejected';
+      rule: string;
+      reasons: Array<{ code: string; message: string }>;
+      faces?: complianceV1.DetectedRegion[];
+      detector?: string;
+    };
+
+/**
+ * image.standardized → image.cleared or image.rejected: consents checked; the derivative and its
+ * thumbnail checked for identifying metadata left by standardize (metadata_leak); faces detected
+ * and treated as the image's region rule says (kept under consent, redacted, or refused); the
+ * cleared derivative and thumbnail written with only the region's metadata. Every decision is
+ * appended to the tenant's audit chain once, whatever the number of deliveries.
+ */
 export async function handleStandardized(
   message: ConsumedMessage,
   ctx: StageContext,
 ): Promise<HandlerOutcome> {
   const event = decodeEvent(message.value, standardizeV1.ImageStandardized);
   const { image } = event;
-  const { connection } = ctx.pipeline;
+  const deps = complianceDeps(ctx);
+  const inputs: AuditInput[] = [{ name: 'raw', sha256: image.raw?.checksum?.hex ?? '' }];
   const audited = async (outcome: HandlerOutcome) => {
     const record = await ctx.pipeline.records.get(image.imageId);
-    if (record) await auditDecision(connection, record);
+    const decision = record?.stages[STAGE] as ComplianceStageResult | undefined;
+    if (record && decision) {
+      const derivative = event.standardize?.derivative?.checksum?.hex;
+      await deps.audit.append(
+        {
+          tenantId: record.tenantId,
+          stage: STAGE,
+          rule: decision.rule,
+          outcome:
+            decision.decision === 'rejected'
+              ? `rejected:${decision.reasons.map((reason) => reason.code).join(',')}`
+              : 'cleared',
+          actor: 'service:compliance',
+          imageId: record._id,
+          inputs: derivative ? [...inputs, { name: 'derivative', sha256: derivative }] : inputs,
+          detail: auditDetail(decision),
+        },
+        `decision/${record._id}`,
+      );
+    }
     return outcome;
   };
   const settled = await settledOutcome(ctx, image, STAGE);
-  // Only a redelivery is audited again; a skipped (unknown or forged) event touches nothing.
+  // Only a redelivery is audited again (a no-op if logged); a skipped (unknown or forged) event touches nothing.
   if (settled) return settled === 'duplicate' ? audited(settled) : settled;
 
-  const reject = async (reasons: commonV1.Reason[]) => {
-    const result: ComplianceStageResult = { decision: 'rejected', reasons };
+  const reject = async (
+    rule: string,
+    reasons: commonV1.Reason[],
+    extra: Partial<ComplianceStageResult> = {},
+  ) => {
+    const result = { decision: 'rejected', rule, reasons, ...extra } as ComplianceStageResult;
     return audited(await completeStage(ctx, image.imageId, STAGE, rejection(image, STAGE, reasons, result)));
   };
 
   const policy = await ctx.policies.get(image.tenantId, image.projectId);
-  if (!policy) return reject([projectNotFound(image)]);
+  if (!policy) return reject('project', [projectNotFound(image)]);
 
   const declaredIds = image.declarations?.consentIds ?? [];
-  const registered = await consentModel(connection)
+  const registered = await consentModel(ctx.pipeline.connection)
     .find({ _id: { $in: declaredIds.map((id) => consentKey(image.tenantId, id)) }, tenantId: image.tenantId })
     .lean()
     .exec();
@@ -52,42 +98,170 @@ export async function handleStandardized(
     registered,
     now: new Date(),
   });
-  if (!verdict.ok) return reject(verdict.reasons);
+  if (!verdict.ok)
+    return reject(
+      policy.compliance.requireConsent ? 'consent required' : 'declared consents',
+      verdict.reasons,
+    );
 
-  const derivativeKey = event.standardize?.derivative?.key;
+  const standardize = event.standardize;
+  const derivativeKey = standardize?.derivative?.key;
   if (!derivativeKey || !image.raw?.key)
     throw new Error(`image ${image.imageId} has no derivative or raw blob`);
-  const [derivative, original] = await Promise.all([
+  const thumbnailKey = standardize.thumbnail?.key;
+  const [derivative, original, thumbnail] = await Promise.all([
     ctx.blobs.get(derivativeKey),
     ctx.blobs.get(image.raw.key),
+    thumbnailKey ? ctx.blobs.get(thumbnailKey) : undefined,
   ]);
-  const cleared = await clearMetadata(derivative, original, policy.standardize.quality);
-  const stored = await ctx.blobs.put(
-    `cleared/${image.imageId}.${cleared.extension}`,
-    cleared.bytes,
-    cleared.contentType,
-  );
 
+  // Defence in depth: standardize should have left none of this; if it did, nothing leaves here.
+  const leaks = [
+    ...(await findMetadataLeaks(derivative, policy.compliance.allowedNames)),
+    ...(thumbnail
+      ? (await findMetadataLeaks(thumbnail, policy.compliance.allowedNames)).map((leak) => ({
+          ...leak,
+          where: `thumbnail ${leak.where}`,
+        }))
+      : []),
+  ];
+  if (leaks.length > 0)
+    return reject(
+      'metadata: no GPS, serial numbers, owner or artist names outside the allowed names, maker notes or XMP history',
+      [
+        {
+          code: 'metadata_leak',
+          message: `the standardized image still carries identifying metadata: ${leaks.map((leak) => `${leak.kind} (${leak.where})`).join(', ')}`,
+        },
+      ],
+    );
+
+  const { redaction } = policy.compliance;
+  const found = await complianceDeps(ctx).people.findFaces(derivative, redaction.minScore);
+  const { region: ruleRegion, rule } = regionRuleFor(policy.compliance, image.declarations?.region ?? '');
+  const decision = decidePeople({
+    rule,
+    ruleRegion,
+    declaredRegion: image.declarations?.region ?? '',
+    faceCount: found.faces.length,
+    consents: verdict.consents,
+  });
+  const redact = decision.outcome === 'redacted';
+  const faces = found.faces.map((face) => detectedRegion(face, redact));
+  if (decision.outcome === 'rejected')
+    return reject(decision.rule, [decision.reason], { faces, detector: found.detector });
+
+  const cleared = await clearedImages(ctx, policy, {
+    imageId: image.imageId,
+    derivative,
+    original,
+    thumbnail,
+    keep: rule.keepMetadata,
+    faces: redact ? found.faces : [],
+    derivativeWidth: standardize.width,
+  });
   const compliance: complianceV1.ComplianceResult = {
     consentIds: verdict.consentIds,
     removedMetadata: cleared.removedMetadata,
     hadGps: cleared.hadGps,
-    cleared: blobRef(stored, cleared.contentType),
+    cleared: cleared.derivative,
+    faces,
+    plates: [],
+    detector: found.detector,
+    region: ruleRegion,
+    peopleOutcome: decision.outcome,
+    redactionMethod: redact ? redaction.method : '',
+    ...(cleared.thumbnail && { clearedThumbnail: cleared.thumbnail }),
   };
-  const result: ComplianceStageResult = { decision: 'cleared', ...compliance };
+  const result: ComplianceStageResult = { decision: 'cleared', rule: decision.rule, ...compliance };
   const outcome = await completeStage(ctx, image.imageId, STAGE, {
     result,
     status: 'processing',
     event: pendingEvent(
       Topics.imageCleared,
       image.imageId,
-      complianceV1.ImageCleared.encode({
-        image,
-        quality: event.quality,
-        standardize: event.standardize,
-        compliance,
-      }).finish(),
+      complianceV1.ImageCleared.encode({ image, quality: event.quality, standardize, compliance }).finish(),
     ),
   });
   return audited(outcome);
+}
+
+function detectedRegion(face: FaceBox, redacted: boolean): complianceV1.DetectedRegion {
+  return { x: face.x, y: face.y, width: face.width, height: face.height, score: face.score, redacted };
+}
+
+/** The cleared derivative and thumbnail: faces redacted when asked, only `keep` metadata left. */
+async function clearedImages(
+  ctx: StageContext,
+  policy: ProjectPolicy,
+  input: {
+    imageId: string;
+    derivative: Buffer;
+    original: Buffer;
+    thumbnail: Buffer | undefined;
+    keep: ProjectPolicy['compliance']['regions'][string]['keepMetadata'];
+    faces: FaceBox[];
+    derivativeWidth: number;
+  },
+) {
+  const { people } = complianceDeps(ctx);
+  const { method, marginRatio } = policy.compliance.redaction;
+  const quality = policy.standardize.quality;
+  const redactAt = (scale: number) =>
+    input.faces.length === 0
+      ? undefined
+      : (pixels: Parameters<typeof people.redact>[0]) =>
+          people.redact(
+            pixels,
+            input.faces.map((face) => ({
+              ...face,
+              x: face.x * scale,
+              y: face.y * scale,
+              width: face.width * scale,
+              height: face.height * scale,
+            })),
+            { method, marginRatio },
+          );
+  const derivative = await clearMetadata(input.derivative, input.original, quality, {
+    keep: input.keep,
+    transformPixels: redactAt(1),
+  });
+  const stored = await ctx.blobs.put(
+    `cleared/${input.imageId}.${derivative.extension}`,
+    derivative.bytes,
+    derivative.contentType,
+  );
+  let thumbnail: complianceV1.ComplianceResult['clearedThumbnail'];
+  if (input.thumbnail) {
+    // The thumbnail is the derivative scaled down: the same boxes, scaled by the width ratio.
+    const { width } = await sharp(input.thumbnail).metadata();
+    const scale = input.derivativeWidth > 0 && width ? width / input.derivativeWidth : 1;
+    const clearedThumbnail = await clearMetadata(input.thumbnail, input.original, quality, {
+      transformPixels: redactAt(scale),
+    });
+    const storedThumbnail = await ctx.blobs.put(
+      `cleared/${input.imageId}.thumb.${clearedThumbnail.extension}`,
+      clearedThumbnail.bytes,
+      clearedThumbnail.contentType,
+    );
+    thumbnail = blobRef(storedThumbnail, clearedThumbnail.contentType);
+  }
+  return {
+    derivative: blobRef(stored, derivative.contentType),
+    thumbnail,
+    removedMetadata: derivative.removedMetadata,
+    hadGps: derivative.hadGps,
+  };
+}
+
+function auditDetail(decision: ComplianceStageResult): string {
+  if (decision.decision === 'rejected')
+    return decision.reasons.map((reason) => `${reason.code}: ${reason.message}`).join('; ');
+  const faces = decision.faces.length;
+  return [
+    `${faces} face(s) ${decision.peopleOutcome === 'redacted' ? `redacted (${decision.redactionMethod})` : decision.peopleOutcome === 'allowed' ? 'kept under consent' : 'none'}`,
+    `detector ${decision.detector}`,
+    `removed ${decision.removedMetadata.join(', ') || 'nothing'}`,
+    `consents ${decision.consentIds.join(', ') || 'none'}`,
+  ].join('; ');
 }

@@ -1,89 +1,82 @@
-import { randomBytes } from 'node:crypto';
 import type { complianceV1 } from '@aperture/contracts';
-import { DuplicateKeyError } from '@aperture/persistence';
 import { grpcError } from '@aperture/runtime';
 import type { StageContext } from '@aperture/stage-runtime';
-import { status } from '@grpc/grpc-js';
-import { auditModel, type ConsentDoc, consentKey, consentModel } from './compliance.models';
-import { validateConsent } from './domain/consent';
+import { type sendUnaryData, status } from '@grpc/grpc-js';
+import { InvalidPageToken } from './audit/audit-log';
+import { ConsentsService } from './consents/consents.service';
+import { complianceDeps } from './deps';
+import { toErasure } from './erasure/erasure';
+import { ComplianceError } from './errors';
+import { toAuditEntry } from './views';
 
-const toConsent = (doc: ConsentDoc): complianceV1.Consent => ({
-  consentId: doc.consentId,
-  tenantId: doc.tenantId,
-  subjectRef: doc.subjectRef,
-  scopes: doc.scopes,
-  purpose: doc.purpose,
-  regions: doc.regions,
-  grantedAt: doc.grantedAt.toISOString(),
-  expiresAt: doc.expiresAt?.toISOString() ?? '',
-  revoked: doc.revoked,
-  evidenceRef: doc.evidenceRef,
-});
-
-/** ComplianceService: consent registration and the tenant's audit trail. */
+/** ComplianceService: consents, erasure and the tenant's audit trail (internal callers name the tenant). */
 export function complianceGrpc(ctx: StageContext): complianceV1.ComplianceServiceServer {
-  const consents = consentModel(ctx.pipeline.connection);
-  const audit = auditModel(ctx.pipeline.connection);
-  const fail = (error: unknown, what: string) => {
-    if (error instanceof DuplicateKeyError)
-      return grpcError(status.ALREADY_EXISTS, 'consent_id is already registered');
-    ctx.log.error({ err: error }, `${what} failed`);
-    return grpcError(status.UNAVAILABLE, `${what} failed; retry`);
+  const consents = new ConsentsService(ctx);
+  const actor = 'grpc';
+  /** Runs a call; refusals map to their status, anything else is logged and UNAVAILABLE. */
+  function answer<T>(what: string, callback: sendUnaryData<T>, work: () => Promise<T>) {
+    work().then(
+      (value) => callback(null, value),
+      (error: unknown) => {
+        if (error instanceof ComplianceError) return callback(grpcError(error.grpcStatus, error.fullMessage));
+        if (error instanceof InvalidPageToken)
+          return callback(grpcError(status.INVALID_ARGUMENT, error.message));
+        ctx.log.error({ err: error }, `${what} failed`);
+        callback(grpcError(status.UNAVAILABLE, `${what} failed; retry`));
+      },
+    );
+  }
+  const tenant = (tenantId: string) => {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(tenantId))
+      throw new ComplianceError('invalid_request', 'tenant_id is required');
+    return tenantId;
   };
 
   return {
-    registerConsent: (call, callback) => {
-      const now = new Date();
-      const checked = validateConsent(
-        call.request.consent,
-        now,
-        () => `cns_${randomBytes(12).toString('hex')}`,
-      );
-      if ('errors' in checked) return callback(grpcError(status.INVALID_ARGUMENT, checked.errors.join('; ')));
-      const { consent } = checked;
-      const doc: ConsentDoc = {
-        _id: consentKey(consent.tenantId, consent.consentId),
-        ...consent,
-        createdAt: now,
-      };
-      consents
-        .create(doc)
-        .then(() =>
-          audit.create({
-            _id: `consent/${doc._id}`,
-            tenantId: consent.tenantId,
-            imageId: '',
-            action: 'consent_registered',
-            detail: `consent ${consent.consentId} (scopes ${consent.scopes.join(', ')}; purpose ${consent.purpose})`,
-            at: now,
-          }),
-        )
-        .then(
-          () => callback(null, { consent: toConsent(doc) }),
-          (error: unknown) => callback(fail(error, 'RegisterConsent')),
+    registerConsent: (call, callback) =>
+      answer('RegisterConsent', callback, async () => ({
+        consent: await consents.register(call.request.consent, actor),
+      })),
+    getConsent: (call, callback) =>
+      answer('GetConsent', callback, async () => ({
+        consent: await consents.get(tenant(call.request.tenantId), call.request.consentId),
+      })),
+    revokeConsent: (call, callback) =>
+      answer('RevokeConsent', callback, () =>
+        consents.revoke(tenant(call.request.tenantId), call.request.consentId, actor),
+      ),
+    requestErasure: (call, callback) =>
+      answer('RequestErasure', callback, async () => {
+        const { tenantId, imageId, batchId, consentId } = call.request;
+        const erasure = await complianceDeps(ctx).erasures.request({
+          tenantId: tenant(tenantId),
+          ...(imageId && { imageId }),
+          ...(batchId && { batchId }),
+          ...(consentId && { consentId }),
+          actor,
+        });
+        return { erasure: toErasure(erasure) };
+      }),
+    getErasure: (call, callback) =>
+      answer('GetErasure', callback, async () => {
+        const erasure = await complianceDeps(ctx).erasures.get(
+          tenant(call.request.tenantId),
+          call.request.erasureId,
         );
-    },
-    getAuditTrail: (call, callback) => {
-      const { tenantId, imageId } = call.request;
-      if (tenantId === '') return callback(grpcError(status.INVALID_ARGUMENT, 'tenant_id is required'));
-      audit
-        .find({ tenantId, ...(imageId !== '' && { imageId }) })
-        .sort({ at: 1 })
-        .limit(1000)
-        .lean()
-        .exec()
-        .then(
-          (entries) =>
-            callback(null, {
-              entries: entries.map((entry) => ({
-                at: entry.at.toISOString(),
-                imageId: entry.imageId,
-                action: entry.action,
-                detail: entry.detail,
-              })),
-            }),
-          (error: unknown) => callback(fail(error, 'GetAuditTrail')),
-        );
-    },
+        if (!erasure)
+          throw new ComplianceError('not_found', `erasure ${call.request.erasureId} does not exist`);
+        return { erasure: toErasure(erasure) };
+      }),
+    getAuditTrail: (call, callback) =>
+      answer('GetAuditTrail', callback, async () => {
+        const { tenantId, imageId, pageSize, pageToken } = call.request;
+        const page = await complianceDeps(ctx).audit.page(tenant(tenantId), { imageId, pageSize, pageToken });
+        return {
+          entries: page.entries.map(toAuditEntry),
+          nextPageToken: page.nextPageToken,
+          headSeq: String(page.head.seq),
+          headHash: page.head.hash,
+        };
+      }),
   };
 }

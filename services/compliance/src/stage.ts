@@ -1,8 +1,44 @@
 import { complianceV1, Topics } from '@aperture/contracts';
-import type { StageOptions } from '@aperture/stage-runtime';
+import type { StageContext, StageOptions } from '@aperture/stage-runtime';
+import { registerAuditModels } from './audit/audit-log';
 import { handleStandardized } from './compliance.consumer';
 import { complianceGrpc } from './compliance.grpc';
-import { registerComplianceModels } from './compliance.models';
+import { consentModel } from './consents/consent.store';
+import { complianceDeps } from './deps';
+import { erasureModel } from './erasure/erasure';
+import { ComplianceHttpModule } from './http';
+import { sweepRetention } from './retention/retention';
+
+/** How often pending erasures are resumed and raw uploads past retention deleted. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** Erasures left pending by a crash are finished at start; retention and erasure sweeps run every minute. */
+async function startBackgroundWork(ctx: StageContext): Promise<() => Promise<void>> {
+  const deps = complianceDeps(ctx);
+  let sweeping: Promise<void> | undefined;
+  const sweep = () => {
+    sweeping ??= (async () => {
+      try {
+        await deps.erasures.resumePending();
+        const retention = await sweepRetention(ctx, deps.audit, new Date());
+        if (retention.deleted + retention.released > 0) ctx.log.info(retention, 'retention sweep');
+      } catch (error) {
+        ctx.log.warn({ err: error }, 'compliance sweep failed; next one in a minute');
+      } finally {
+        sweeping = undefined;
+      }
+    })();
+    return sweeping;
+  };
+  void sweep();
+  const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await sweeping;
+    await deps.people.close();
+  };
+}
 
 export const complianceStage: StageOptions = {
   service: 'compliance',
@@ -14,6 +50,12 @@ export const complianceStage: StageOptions = {
     definition: complianceV1.ComplianceServiceService,
     implementation: complianceGrpc,
   },
-  registerModels: registerComplianceModels,
+  http: (ctx) => ComplianceHttpModule.register(ctx),
+  start: startBackgroundWork,
+  registerModels: (connection) => {
+    consentModel(connection);
+    erasureModel(connection);
+    registerAuditModels(connection);
+  },
   handle: handleStandardized,
 };

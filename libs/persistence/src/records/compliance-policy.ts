@@ -33,7 +33,7 @@ export interface RedactionPolicy {
   method: RedactionMethod;
   /** Margin added around each detected box, as a fraction of its size (0..1). */
   marginRatio: number;
-  /** Detector score (0..1) from which a detection counts as a face. */
+  /** Detector score (0.2..0.99) from which a detection counts as a face. */
   minScore: number;
 }
 
@@ -160,10 +160,13 @@ export const redactionRule: Rule = (value) => {
   const entry = value as Record<string, unknown>;
   if (entry['method'] !== undefined && !redactionMethods.includes(entry['method'] as RedactionMethod))
     return `method must be one of ${redactionMethods.join(', ')}`;
-  for (const field of ['marginRatio', 'minScore']) {
+  for (const [field, min, max] of [
+    ['marginRatio', 0, 1],
+    ['minScore', 0.2, 0.99],
+  ] as const) {
     const number = entry[field];
-    if (number !== undefined && (typeof number !== 'number' || !(number >= 0 && number <= 1)))
-      return `${field} must be a number from 0 to 1`;
+    if (number !== undefined && (typeof number !== 'number' || !(number >= min && number <= max)))
+      return `${field} must be a number from ${min} to ${max}`;
   }
   return undefined;
 };

@@ -137,11 +137,7 @@ export class AuditLog {
         head = { _id: tenantId, seq: taken.seq, hash: taken.hash };
         continue;
       }
-      await this.heads.updateOne(
-        { _id: tenantId },
-        { $max: { seq } },
-        { upsert: true },
-      );
+      await this.heads.updateOne({ _id: tenantId }, { $max: { seq } }, { upsert: true });
       await this.heads.updateOne({ _id: tenantId, seq }, { $set: { hash: chained.hash } });
       if (keyId) await this.keys.updateOne({ _id: keyId }, { $setOnInsert: { seq } }, { upsert: true });
       return seq;

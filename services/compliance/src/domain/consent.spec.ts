@@ -7,6 +7,8 @@ const consent = (
   overrides: Partial<{ revoked: boolean; expiresAt: Date | null; grantedAt: Date }> = {},
 ) => ({
   consentId,
+  scopes: ['faces'],
+  regions: [],
   grantedAt: new Date('2025-01-01T00:00:00Z'),
   expiresAt: null,
   revoked: false,
@@ -18,6 +20,7 @@ describe('checkConsents', () => {
     expect(checkConsents({ requireConsent: false, declaredIds: [], registered: [], now })).toEqual({
       ok: true,
       consentIds: [],
+      consents: [],
     });
   });
 
@@ -33,12 +36,15 @@ describe('checkConsents', () => {
       registered: [consent('a'), consent('b', { expiresAt: new Date('2026-01-01T00:00:00Z') })],
       now,
     });
-    expect(verdict).toEqual({ ok: true, consentIds: ['a', 'b'] });
+    expect(verdict).toMatchObject({
+      ok: true,
+      consentIds: ['a', 'b'],
+      consents: [{ consentId: 'a' }, { consentId: 'b' }],
+    });
   });
 
   it.each([
     ['unregistered', [], 'x is not registered'],
-    ['revoked', [consent('x', { revoked: true })], 'x is revoked'],
     ['expired', [consent('x', { expiresAt: new Date('2025-05-01T00:00:00Z') })], 'x expired'],
     ['future', [consent('x', { grantedAt: new Date('2025-07-01T00:00:00Z') })], 'x is not granted yet'],
   ])('refuses an %s consent as consent_invalid, required or not', (_name, registered, message) => {
@@ -49,6 +55,17 @@ describe('checkConsents', () => {
       });
     }
   });
+});
+
+it('refuses an image relying on a revoked consent as consent_revoked, whatever else is declared', () => {
+  expect(
+    checkConsents({
+      requireConsent: false,
+      declaredIds: ['a', 'x'],
+      registered: [consent('a'), consent('x', { revoked: true })],
+      now,
+    }),
+  ).toEqual({ ok: false, reasons: [{ code: 'consent_revoked', message: 'consent x was revoked' }] });
 });
 
 describe('validateConsent', () => {

@@ -3,18 +3,21 @@ import type { commonV1, complianceV1 } from '@aperture/contracts';
 /** A registered consent as the compliance check needs it. */
 export interface ConsentStatus {
   consentId: string;
+  scopes: string[];
+  regions: string[];
   grantedAt: Date;
   expiresAt: Date | null;
   revoked: boolean;
 }
 
-export type ConsentVerdict = { ok: true; consentIds: string[] } | { ok: false; reasons: commonV1.Reason[] };
+export type ConsentVerdict =
+  { ok: true; consentIds: string[]; consents: ConsentStatus[] } | { ok: false; reasons: commonV1.Reason[] };
 
 /**
  * Whether an image may be used, as far as consent goes. Every declared consent must be registered
  * for the tenant (`registered` holds only the tenant's), granted, unrevoked and unexpired at `now`,
  * whether or not the project requires consent; a project that requires consent also refuses an
- * image that declares none. Codes: "consent_missing", "consent_invalid".
+ * image that declares none. Codes: "consent_missing", "consent_revoked", "consent_invalid".
  */
 export function checkConsents(input: {
   requireConsent: boolean;
@@ -31,20 +34,25 @@ export function checkConsents(input: {
             { code: 'consent_missing', message: 'the project requires consent and none is declared' },
           ],
         }
-      : { ok: true, consentIds: [] };
+      : { ok: true, consentIds: [], consents: [] };
   }
   const byId = new Map(input.registered.map((consent) => [consent.consentId, consent]));
+  const revoked = declared.filter((id) => byId.get(id)?.revoked);
+  if (revoked.length > 0)
+    return {
+      ok: false,
+      reasons: [{ code: 'consent_revoked', message: `consent ${revoked.join(', ')} was revoked` }],
+    };
   const problems = declared.flatMap((id) => {
     const consent = byId.get(id);
     if (!consent) return [`${id} is not registered`];
-    if (consent.revoked) return [`${id} is revoked`];
     if (consent.grantedAt > input.now) return [`${id} is not granted yet`];
     if (consent.expiresAt && consent.expiresAt <= input.now) return [`${id} expired`];
     return [];
   });
   if (problems.length > 0)
     return { ok: false, reasons: [{ code: 'consent_invalid', message: problems.join('; ') }] };
-  return { ok: true, consentIds: declared };
+  return { ok: true, consentIds: declared, consents: declared.map((id) => byId.get(id)!) };
 }
 
 export interface NewConsent {

@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import type { StageContext } from './run-stage';
+
+export type StageApiErrorCode =
+  'invalid_request' | 'unauthenticated' | 'not_found' | 'conflict' | 'failed_precondition';
+
+const httpStatusOf: Record<StageApiErrorCode, number> = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  not_found: 404,
+  conflict: 409,
+  failed_precondition: 409,
+};
+const grpcStatusOf: Record<StageApiErrorCode, status> = {
+  invalid_request: status.INVALID_ARGUMENT,
+  unauthenticated: status.UNAUTHENTICATED,
+  not_found: status.NOT_FOUND,
+  conflict: status.ALREADY_EXISTS,
+  failed_precondition: status.FAILED_PRECONDITION,
+};
+
+/** A refusal of a stage's API, the same over REST (`{"error": {code, message, details}}`) and gRPC. */
+export class StageApiError extends Error {
+  constructor(
+    readonly code: StageApiErrorCode,
+    message: string,
+    readonly details?: Array<{ field: string; message: string }>,
+  ) {
+    super(message);
+    this.name = 'StageApiError';
+  }
+  get httpStatus(): number {
+    return httpStatusOf[this.code];
+  }
+  get grpcStatus(): status {
+    return grpcStatusOf[this.code];
+  }
+  /** The message with its field details, for transports without structured details (gRPC). */
+  get fullMessage(): string {
+    return this.details?.length
+      ? `${this.message}: ${this.details.map((detail) => `${detail.field} ${detail.message}`).join('; ')}`
+      : this.message;
+  }
+}
+
+/**
+ * The tenant of an API key, checked exactly as ingest does: the header x-api-key, looked up by its
+ * SHA-256 in ingest's `api_keys` collection (read directly: a stage declares no model on it, so its
+ * index migration never touches ingest's indexes); a missing, unknown or revoked key is a 401.
+ */
+export async function tenantOfApiKey(ctx: StageContext, apiKey: unknown): Promise<string> {
+  if (apiKey === undefined || apiKey === '')
+    throw new StageApiError('unauthenticated', 'missing x-api-key header');
+  if (typeof apiKey !== 'string' || !/^[\x21-\x7e]{8,200}$/.test(apiKey))
+    throw new StageApiError('unauthenticated', 'invalid API key');
+  const hash = createHash('sha256').update(apiKey, 'utf8').digest('hex');
+  const key = await ctx.pipeline.connection
+    .collection<{ tenantId: string; revokedAt: Date | null }>('api_keys')
+    .findOne({ hash });
+  if (!key || key.revokedAt) throw new StageApiError('unauthenticated', 'invalid or revoked API key');
+  return key.tenantId;
+}
+
+interface Reply {
+  status(code: number): Reply;
+  json(body: unknown): void;
+  headersSent?: boolean;
+  end(): void;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Errors as `{"error": {"code", "message", "details"?}}`, like ingest's API; anything unexpected is a logged 500. */
+@Catch()
+export class StageApiErrorFilter implements ExceptionFilter {
+  constructor(private readonly ctx: StageContext) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<Reply>();
+    let status = 500;
+    let body: { error: { code: string; message: string; details?: unknown } } = {
+      error: { code: 'internal', message: 'internal error' },
+    };
+    if (exception instanceof StageApiError) {
+      status = exception.httpStatus;
+      body = {
+        error: {
+          code: exception.code,
+          message: exception.message,
+          ...(exception.details && { details: exception.details }),
+        },
+      };
+    } else if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const response = exception.getResponse();
+      if (isObject(response) && isObject(response['error'])) body = response as typeof body;
+      else
+        body = {
+          error: {
+            code: status === 404 ? 'not_found' : status >= 500 ? 'internal' : 'invalid_request',
+            message: exception.message,
+          },
+        };
+    } else if (isObject(exception) && typeof exception['status'] === 'number' && exception['status'] < 500) {
+      status = exception['status'];
+      body = { error: { code: 'invalid_request', message: 'bad request' } };
+    } else {
+      this.ctx.log.error({ err: exception }, 'request failed');
+    }
+    if (reply.headersSent) return reply.end();
+    reply.status(status).json(body);
+  }
+}

@@ -1,0 +1,101 @@
+// Test helpers of the compliance integration specs (not part of the service).
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { complianceV1, standardizeV1 } from '@aperture/contracts';
+import { sharp, type StageHarness } from '@aperture/stage-runtime';
+import { credentials } from '@grpc/grpc-js';
+
+/** A real photo with faces: a sample of @vladmandic/face-api (npm, MIT), read in place. */
+export function facePhoto(name = 'sample1.jpg'): Buffer {
+  return readFileSync(join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo', name));
+}
+
+/** A gRPC client of the harness's compliance service, its calls as promises. */
+export function complianceClient(harness: StageHarness) {
+  const client = new complianceV1.ComplianceServiceClient(
+    `127.0.0.1:${harness.stage.grpcPort}`,
+    credentials.createInsecure(),
+  );
+  const call =
+    <Req, Res>(method: (request: Req, callback: (error: Error | null, response: Res) => void) => unknown) =>
+    (request: Req) =>
+      new Promise<Res>((resolve, reject) =>
+        method.call(client, request, (error, response) => (error ? reject(error) : resolve(response))),
+      );
+  return {
+    close: () => client.close(),
+    registerConsent: call<complianceV1.RegisterConsentRequest, complianceV1.RegisterConsentResponse>(
+      client.registerConsent,
+    ),
+    revokeConsent: call<complianceV1.RevokeConsentRequest, complianceV1.RevokeConsentResponse>(
+      client.revokeConsent,
+    ),
+    requestErasure: call<complianceV1.RequestErasureRequest, complianceV1.RequestErasureResponse>(
+      client.requestErasure,
+    ),
+    getAuditTrail: (request: Partial<complianceV1.GetAuditTrailRequest>) =>
+      call<complianceV1.GetAuditTrailRequest, complianceV1.GetAuditTrailResponse>(client.getAuditTrail)(
+        complianceV1.GetAuditTrailRequest.fromPartial(request),
+      ),
+  };
+}
+
+/**
+ * A record, its raw upload and a standardized derivative (by default the raw file as PNG, so pixels
+ * the redaction leaves alone come back byte for byte), and the ImageStandardized event for it.
+ */
+export async function standardizedEvent(
+  harness: StageHarness,
+  imageId: string,
+  raw: Buffer,
+  owner: { tenantId: string; projectId: string; consentIds?: string[]; region?: string; batchId?: string },
+  derivativeBytes?: Buffer,
+): Promise<Uint8Array> {
+  const image = await harness.createImage(imageId, raw, owner);
+  const bytes = derivativeBytes ?? (await sharp(raw).rotate().png().toBuffer());
+  const { width, height, format } = await sharp(bytes).metadata();
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const derivative = await harness.ctx.blobs.put(`derived/${sha256}`, bytes, `image/${format}`);
+  const thumbnailBytes = await sharp(bytes)
+    .resize(256)
+    .toFormat(format as 'png')
+    .toBuffer();
+  const thumbnail = await harness.ctx.blobs.put(`thumbnails/${imageId}`, thumbnailBytes, `image/${format}`);
+  const ref = (stored: { key: string; sizeBytes: number; sha256: string }) => ({
+    key: stored.key,
+    contentType: `image/${format}`,
+    sizeBytes: String(stored.sizeBytes),
+    checksum: { algorithm: 1, hex: stored.sha256 },
+  });
+  const standardize = standardizeV1.StandardizeResult.fromPartial({
+    derivative: ref(derivative),
+    thumbnail: ref(thumbnail),
+    width,
+    height,
+    format,
+    appliedOrientation: 1,
+    sourceColorSpace: 'srgb',
+  });
+  // Stored as standardize would: erasure finds the blobs to delete through the record.
+  await harness.records.model.updateOne({ _id: imageId }, { $set: { 'stages.standardize': standardize } });
+  return standardizeV1.ImageStandardized.encode({ image, standardize }).finish();
+}
+
+/** A tenant API key as ingest stores it (SHA-256 in api_keys), for the REST routes. */
+export async function apiKeyFor(harness: StageHarness, tenantId: string): Promise<string> {
+  const key = `ak_${randomBytes(16).toString('hex')}`;
+  await harness.ctx.pipeline.connection.collection('api_keys').insertOne({
+    _id: `key_${randomBytes(6).toString('hex')}` as never,
+    tenantId,
+    hash: createHash('sha256').update(key, 'utf8').digest('hex'),
+    revokedAt: null,
+  });
+  return key;
+}
+
+/** Raw RGB pixels of encoded bytes. */
+export async function rgb(bytes: Buffer) {
+  const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
