@@ -12,7 +12,10 @@ import {
 } from './boxes';
 
 const covers = (tile: Box, box: Box) =>
-  box.x >= tile.x && box.y >= tile.y && box.x + box.width <= tile.x + tile.width && box.y + box.height <= tile.y + tile.height;
+  box.x >= tile.x &&
+  box.y >= tile.y &&
+  box.x + box.width <= tile.x + tile.width &&
+  box.y + box.height <= tile.y + tile.height;
 
 describe('starts', () => {
   it('lays tiles stride apart with the last one flush with the end', () => {
@@ -24,12 +27,22 @@ describe('starts', () => {
 
 describe('planTiles', () => {
   it('is one whole-image pass for an image the whole pass already sees at full resolution', () => {
-    expect(planTiles(800, 600)).toEqual([{ x: 0, y: 0, width: 800, height: 600, step: 1, outWidth: 800, outHeight: 600 }]);
+    expect(planTiles(800, 600)).toEqual([
+      { x: 0, y: 0, width: 800, height: 600, step: 1, outWidth: 800, outHeight: 600 },
+    ]);
   });
 
   it('bounds the whole-image pass of a 12 MP photo and adds half- and full-resolution grids', () => {
     const tiles = planTiles(4000, 3000);
-    expect(tiles[0]).toEqual({ x: 0, y: 0, width: 4000, height: 3000, step: 3, outWidth: 1024, outHeight: 768 });
+    expect(tiles[0]).toEqual({
+      x: 0,
+      y: 0,
+      width: 4000,
+      height: 3000,
+      step: 3,
+      outWidth: 1024,
+      outHeight: 768,
+    });
     const half = tiles.filter((t) => t.width === 1024 && t.outWidth === 512);
     const full = tiles.filter((t) => t.width === 512 && t.outWidth === 512 && t.step === 1);
     expect(half.length).toBeGreaterThan(1);
@@ -91,13 +104,25 @@ describe('mergeBoxes', () => {
 
 describe('iou, expandBox, roundBox', () => {
   it('computes IoU', () => {
-    expect(iou({ x: 0, y: 0, width: 10, height: 10 }, { x: 5, y: 0, width: 10, height: 10 })).toBeCloseTo(50 / 150);
+    expect(iou({ x: 0, y: 0, width: 10, height: 10 }, { x: 5, y: 0, width: 10, height: 10 })).toBeCloseTo(
+      50 / 150,
+    );
     expect(iou({ x: 0, y: 0, width: 10, height: 10 }, { x: 20, y: 0, width: 10, height: 10 })).toBe(0);
   });
 
   it('grows a box by a ratio of its size, clipped to the image, on whole pixels', () => {
-    expect(expandBox({ x: 10, y: 10, width: 20, height: 40 }, 0.25, 100, 100)).toEqual({ x: 5, y: 0, width: 30, height: 60 });
-    expect(expandBox({ x: 90, y: 90, width: 20, height: 20 }, 0.5, 100, 100)).toEqual({ x: 80, y: 80, width: 20, height: 20 });
+    expect(expandBox({ x: 10, y: 10, width: 20, height: 40 }, 0.25, 100, 100)).toEqual({
+      x: 5,
+      y: 0,
+      width: 30,
+      height: 60,
+    });
+    expect(expandBox({ x: 90, y: 90, width: 20, height: 20 }, 0.5, 100, 100)).toEqual({
+      x: 80,
+      y: 80,
+      width: 20,
+      height: 20,
+    });
   });
 
   it('rounds and clips a detection for reports', () => {

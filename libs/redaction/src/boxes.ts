@@ -169,7 +169,10 @@ export function mergeBoxes<T extends ScoredBox>(
       return inter / union > iouThreshold || inter / Math.min(area(k), area(box)) > containThreshold;
     });
     if (at < 0) kept.push(box);
-    else if (area(box) > area(kept[at]!) && intersection(kept[at]!, box) / area(kept[at]!) > containThreshold) {
+    else if (
+      area(box) > area(kept[at]!) &&
+      intersection(kept[at]!, box) / area(kept[at]!) > containThreshold
+    ) {
       kept[at] = { ...box, score: kept[at]!.score };
     }
   }

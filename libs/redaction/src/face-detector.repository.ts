@@ -66,7 +66,8 @@ interface Pending {
 /** Starts the worker and loads the model (a few hundred ms); reuse one detector per process. */
 export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetector {
   const minScore = options.minScore ?? DEFAULT_MIN_SCORE;
-  if (!(minScore > 0 && minScore < 1)) throw new RangeError(`minScore must be between 0 and 1, not ${minScore}`);
+  if (!(minScore > 0 && minScore < 1))
+    throw new RangeError(`minScore must be between 0 and 1, not ${minScore}`);
   const plan = { ...DEFAULT_TILE_PLAN, ...options.tiles };
 
   const worker = new Worker(join(__dirname, 'face-detector.worker.cjs'));
@@ -166,5 +167,11 @@ export async function decodeUpright(bytes: Buffer): Promise<RawImage & { format:
     .toColourspace('srgb')
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels, format: opened.header.format };
+  return {
+    data,
+    width: info.width,
+    height: info.height,
+    channels: info.channels,
+    format: opened.header.format,
+  };
 }

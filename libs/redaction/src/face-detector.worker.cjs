@@ -96,7 +96,10 @@ parentPort.on('message', (message) => {
       for (const tile of message.tiles) boxes.push(await detectTile(message, tile, options));
       parentPort.postMessage({ id: message.id, boxes });
     } catch (error) {
-      parentPort.postMessage({ id: message.id, error: String(error && error.message ? error.message : error) });
+      parentPort.postMessage({
+        id: message.id,
+        error: String(error && error.message ? error.message : error),
+      });
     }
   });
 });

@@ -71,12 +71,14 @@ describe.each(REDACTION_METHODS)('redactPixels (%s) on a real photo', (method) =
 
     const inside = new Uint8Array(photo.width * photo.height);
     for (const r of regions) {
-      for (let y = r.y; y < r.y + r.height; y++) inside.fill(1, y * photo.width + r.x, y * photo.width + r.x + r.width);
+      for (let y = r.y; y < r.y + r.height; y++)
+        inside.fill(1, y * photo.width + r.x, y * photo.width + r.x + r.width);
     }
     let changedOutside = 0;
     for (let p = 0; p < inside.length; p++) {
       if (inside[p]) continue;
-      for (let c = 0; c < photo.channels; c++) if (data[p * 4 + c] !== photo.data[p * 4 + c]) changedOutside++;
+      for (let c = 0; c < photo.channels; c++)
+        if (data[p * 4 + c] !== photo.data[p * 4 + c]) changedOutside++;
     }
     expect(changedOutside).toBe(0);
 
@@ -91,15 +93,24 @@ describe.each(REDACTION_METHODS)('redactPixels (%s) on a real photo', (method) =
       expect(values.size).toBeLessThan(method === 'fill' ? 2 : 400);
     }
     // Alpha is never changed.
-    for (let p = 3; p < data.length; p += 4) if (data[p] !== photo.data[p]) throw new Error(`alpha changed at ${p}`);
+    for (let p = 3; p < data.length; p += 4)
+      if (data[p] !== photo.data[p]) throw new Error(`alpha changed at ${p}`);
   });
 });
 
 describe('redactPixels', () => {
-  const grey: RawPixels = { data: new Uint8Array(64 * 48).map((_, i) => (i * 37) % 251), width: 64, height: 48, channels: 1 };
+  const grey: RawPixels = {
+    data: new Uint8Array(64 * 48).map((_, i) => (i * 37) % 251),
+    width: 64,
+    height: 48,
+    channels: 1,
+  };
 
   it('redacts grey images and clips margins at the image border', () => {
-    const { data, regions } = redactPixels(grey, [{ x: 50, y: 40, width: 20, height: 20 }], { method: 'fill', fill: [9, 9, 9] });
+    const { data, regions } = redactPixels(grey, [{ x: 50, y: 40, width: 20, height: 20 }], {
+      method: 'fill',
+      fill: [9, 9, 9],
+    });
     expect(regions).toEqual([{ x: 45, y: 35, width: 19, height: 13 }]);
     expect(data[47 * 64 + 63]).toBe(9);
     expect(data[0]).toBe(grey.data[0]);

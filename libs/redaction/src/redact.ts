@@ -50,7 +50,8 @@ export function redactPixels(
 ): { data: Uint8Array; regions: Box[] } {
   const { method, marginRatio, fill } = { ...DEFAULT_REDACTION, ...options };
   if (!REDACTION_METHODS.includes(method)) throw new RangeError(`unknown redaction method ${String(method)}`);
-  if (!(marginRatio >= 0 && marginRatio <= 2)) throw new RangeError(`marginRatio must be 0..2, not ${marginRatio}`);
+  if (!(marginRatio >= 0 && marginRatio <= 2))
+    throw new RangeError(`marginRatio must be 0..2, not ${marginRatio}`);
   const { width, height, channels } = image;
   if (image.data.length !== width * height * channels) {
     throw new RangeError(`pixel buffer of ${image.data.length} bytes is not ${width}x${height}x${channels}`);
@@ -120,7 +121,11 @@ function blockMeans({ data, width, channels, colours, region }: RegionView, bloc
 }
 
 /** `passes` separable box blurs of the given radius, confined to the region (edges clamped). */
-function boxBlur({ data, width, channels, colours, region }: RegionView, radius: number, passes: number): void {
+function boxBlur(
+  { data, width, channels, colours, region }: RegionView,
+  radius: number,
+  passes: number,
+): void {
   if (radius < 1) return;
   const w = region.width;
   const h = region.height;
@@ -128,7 +133,8 @@ function boxBlur({ data, width, channels, colours, region }: RegionView, radius:
   const line = new Float32Array(Math.max(w, h));
   for (let c = 0; c < colours; c++) {
     for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) plane[y * w + x] = data[((region.y + y) * width + region.x + x) * channels + c]!;
+      for (let x = 0; x < w; x++)
+        plane[y * w + x] = data[((region.y + y) * width + region.x + x) * channels + c]!;
     }
     for (let p = 0; p < passes; p++) {
       for (let y = 0; y < h; y++) blurLine(plane, y * w, 1, w, radius, line);
@@ -143,7 +149,14 @@ function boxBlur({ data, width, channels, colours, region }: RegionView, radius:
 }
 
 /** A running-sum box blur along one row or column of `n` values, `stride` apart. */
-function blurLine(plane: Float32Array, start: number, stride: number, n: number, radius: number, line: Float32Array): void {
+function blurLine(
+  plane: Float32Array,
+  start: number,
+  stride: number,
+  n: number,
+  radius: number,
+  line: Float32Array,
+): void {
   const at = (i: number) => plane[start + Math.min(n - 1, Math.max(0, i)) * stride]!;
   let sum = 0;
   for (let i = -radius; i <= radius; i++) sum += at(i);

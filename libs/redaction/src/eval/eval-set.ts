@@ -20,7 +20,7 @@ export interface EvalImage {
 
 /** Scales of the composites: each gives one 12 MP canvas with all six photos at that scale. */
 export const COMPOSITE_SCALES = [0.12, 0.17, 0.22, 0.3] as const;
-const CANVAS = { width: 4000, height: 3000 };
+const CANVAS_12MP = { width: 4000, height: 3000 };
 
 export function faceApiDir(): string {
   return dirname(require.resolve('@vladmandic/face-api/package.json'));
@@ -41,11 +41,14 @@ export async function labelledPhotos(): Promise<EvalImage[]> {
   );
 }
 
-/** One composite per scale: the six photos on a 3 x 2 grid, each at `scale`. */
-export async function composites(scales: readonly number[] = COMPOSITE_SCALES): Promise<EvalImage[]> {
+/** One composite per scale: the six photos on a 3 x 2 grid of a 4000 x 3000 canvas, each at `scale`. */
+export async function composites(
+  scales: readonly number[] = COMPOSITE_SCALES,
+  canvas: { width: number; height: number } = CANVAS_12MP,
+): Promise<EvalImage[]> {
   const photos = await labelledPhotos();
-  const cellWidth = Math.floor(CANVAS.width / 3);
-  const cellHeight = Math.floor(CANVAS.height / 2);
+  const cellWidth = Math.floor(canvas.width / 3);
+  const cellHeight = Math.floor(canvas.height / 2);
   const result: EvalImage[] = [];
   for (const scale of scales) {
     const layers: Array<{ input: Buffer; left: number; top: number }> = [];
@@ -71,7 +74,7 @@ export async function composites(scales: readonly number[] = COMPOSITE_SCALES): 
       }
     }
     const { data, info } = await sharp({
-      create: { ...CANVAS, channels: 3, background: { r: 128, g: 128, b: 128 } },
+      create: { ...canvas, channels: 3, background: { r: 128, g: 128, b: 128 } },
     })
       .composite(layers)
       .raw()

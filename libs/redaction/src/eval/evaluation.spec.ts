@@ -20,10 +20,25 @@ describe('matchDetections', () => {
 describe('evaluate', () => {
   it('reports recall, precision, the >= 24 px figures and the size buckets', () => {
     const report = evaluate([
-      { labels: [face(0, 20), face(100, 30), face(200, 100)], detections: [{ ...face(100, 30), score: 0.9 }] },
-      { labels: [face(0, 50)], detections: [{ ...face(0, 50), score: 0.8 }, { ...face(300, 40), score: 0.7 }] },
+      {
+        labels: [face(0, 20), face(100, 30), face(200, 100)],
+        detections: [{ ...face(100, 30), score: 0.9 }],
+      },
+      {
+        labels: [face(0, 50)],
+        detections: [
+          { ...face(0, 50), score: 0.8 },
+          { ...face(300, 40), score: 0.7 },
+        ],
+      },
     ]);
-    expect(report).toMatchObject({ labels: 4, detections: 3, truePositives: 2, recall: 0.5, precision: 2 / 3 });
+    expect(report).toMatchObject({
+      labels: 4,
+      detections: 3,
+      truePositives: 2,
+      recall: 0.5,
+      precision: 2 / 3,
+    });
     expect(report.atLeast24).toEqual({ labels: 3, found: 2, recall: 2 / 3 });
     expect(report.precisionAtLeast24).toBeCloseTo(2 / 3);
     expect(report.buckets.map((b) => [b.label, b.labels, b.found])).toEqual([
