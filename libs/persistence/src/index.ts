@@ -48,6 +48,8 @@ export {
   peopleRules,
   presetRegions,
   redactionMethods,
+  regionGroups,
+  regionLineage,
   regionRuleFor,
 } from './records/compliance-policy';
 export type {

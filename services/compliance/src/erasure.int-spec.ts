@@ -1,6 +1,6 @@
 import { ChainVerifier, type ChainedEntry } from '@aperture/audit';
 import { commonV1, complianceV1, Topics } from '@aperture/contracts';
-import { startStageHarness, type StageHarness } from '@aperture/stage-runtime';
+import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
 import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { AuditLog } from './audit/audit-log';
@@ -28,8 +28,12 @@ describe('compliance: revocation, erasure, retention, audit', () => {
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
   /** Clears an image through the consumer, then marks it curated as annotation-router would. */
+  let curated = 0;
   const curate = async (imageId: string, owner: Parameters<typeof standardizedEvent>[3]) => {
-    const event = await standardizedEvent(harness, imageId, PHOTO(), owner);
+    // A derivative of its own (content-addressed derivatives of identical images are shared).
+    curated += 1;
+    const derivative = await sharp(PHOTO()).resize(400 + curated).png().toBuffer();
+    const event = await standardizedEvent(harness, imageId, PHOTO(), owner, derivative);
     await harness.produce(Topics.imageStandardized, imageId, event);
     await harness.settle(imageId);
     await harness.records.model.updateOne(

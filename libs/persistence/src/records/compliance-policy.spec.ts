@@ -46,6 +46,12 @@ describe('compliance policy', () => {
     expect(regionRuleFor(policy.compliance, 'US-CA').region).toBe('default');
   });
 
+  it('falls back from a member state to its group', () => {
+    const { policy } = resolvePolicy({ compliance: { regions: { EU: { people: 'allow' } } } });
+    expect(regionRuleFor(policy.compliance, 'DE').region).toBe('EU');
+    expect(regionRuleFor(policy.compliance, 'GB').region).toBe('default');
+  });
+
   it('falls back from a subdivision to its country', () => {
     const { policy } = resolvePolicy({ compliance: { regions: { US: { people: 'reject' } } } });
     expect(regionRuleFor(policy.compliance, 'US-NY')).toMatchObject({

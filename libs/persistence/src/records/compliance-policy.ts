@@ -51,11 +51,7 @@ export interface CompliancePolicy {
   rawRetentionDays: number;
 }
 
-const EU_AND_EEA = [
-  'EU',
-  'EEA',
-  'GB',
-  'CH',
+const EU_MEMBERS = [
   'AT',
   'BE',
   'BG',
@@ -83,10 +79,23 @@ const EU_AND_EEA = [
   'SI',
   'ES',
   'SE',
-  'IS',
-  'LI',
-  'NO',
 ];
+
+/** Region codes that name a group of countries: a rule or a consent for the group covers its members. */
+export const regionGroups: Readonly<Record<string, readonly string[]>> = {
+  EU: EU_MEMBERS,
+  EEA: [...EU_MEMBERS, 'IS', 'LI', 'NO'],
+};
+
+/** The region itself, its country ("US" for "US-IL"), then the groups the country belongs to. */
+export function regionLineage(region: string): string[] {
+  const code = region.trim().toUpperCase();
+  const country = code.split('-')[0] ?? '';
+  const groups = Object.keys(regionGroups).filter((group) => regionGroups[group]!.includes(country));
+  return [...new Set([code, country, ...groups])].filter((entry) => entry !== '');
+}
+
+const GDPR_REGIONS = ['EU', 'EEA', 'GB', 'CH', ...EU_MEMBERS, 'IS', 'LI', 'NO'];
 
 const rule = (people: PeopleRule, withoutConsent: 'redact' | 'reject', keep: SurvivingMetadataField[]) => ({
   people,
@@ -104,7 +113,7 @@ export const presetRegions: Record<CompliancePreset, Record<string, RegionRule>>
   none: { default: rule('redact', 'redact', ['copyright']) },
   gdpr: {
     default: rule('redact', 'redact', ['copyright']),
-    ...Object.fromEntries(EU_AND_EEA.map((code) => [code, rule('allow', 'redact', [])])),
+    ...Object.fromEntries(GDPR_REGIONS.map((code) => [code, rule('allow', 'redact', [])])),
   },
   bipa: {
     default: rule('redact', 'redact', ['copyright']),
@@ -201,15 +210,16 @@ export function completeCompliance(section: CompliancePolicy, explicitRegions: b
   };
 }
 
-/** The rule for an image declared from `region`: the region itself, then its country ("US" for "US-IL"), then "default". */
+/**
+ * The rule for an image declared from `region`: the region itself, then its country ("US" for
+ * "US-IL"), then a group it belongs to ("EU" for "DE"), then "default".
+ */
 export function regionRuleFor(
   policy: Pick<CompliancePolicy, 'regions'>,
   region: string,
 ): { region: string; rule: RegionRule } {
-  const code = region.trim().toUpperCase();
-  const country = code.split('-')[0] ?? '';
-  for (const candidate of [code, country]) {
-    const found = candidate !== '' ? policy.regions[candidate] : undefined;
+  for (const candidate of regionLineage(region)) {
+    const found = policy.regions[candidate];
     if (found) return { region: candidate, rule: found };
   }
   return { region: 'default', rule: policy.regions['default'] ?? presetRegions.none['default']! };

@@ -52,5 +52,7 @@ describe('decidePeople', () => {
     expect(consentCoversRegion({ regions: ['US'] }, 'us-il')).toBe(true);
     expect(consentCoversRegion({ regions: ['US-IL'] }, 'US-TX')).toBe(false);
     expect(consentCoversRegion({ regions: ['EU'] }, '')).toBe(false);
+    expect(consentCoversRegion({ regions: ['EU'] }, 'DE')).toBe(true);
+    expect(consentCoversRegion({ regions: ['EU'] }, 'GB')).toBe(false);
   });
 });

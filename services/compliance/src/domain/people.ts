@@ -1,5 +1,5 @@
 import type { commonV1 } from '@aperture/contracts';
-import type { RegionRule } from '@aperture/persistence';
+import { type RegionRule, regionLineage } from '@aperture/persistence';
 
 /** A consent as the people rule needs it (already checked valid at the decision's time). */
 export interface ValidConsent {
@@ -15,15 +15,14 @@ export type PeopleDecision =
   | { outcome: 'none' | 'allowed' | 'redacted'; rule: string; consentId?: string }
   | { outcome: 'rejected'; rule: string; reason: commonV1.Reason };
 
-/** Whether a consent's regions cover the image's (none listed: everywhere; "US" covers "US-IL"). */
+/**
+ * Whether a consent's regions cover the image's: none listed means everywhere; "US" covers
+ * "US-IL", "EU" covers "DE".
+ */
 export function consentCoversRegion(consent: Pick<ValidConsent, 'regions'>, region: string): boolean {
   if (consent.regions.length === 0) return true;
-  const code = region.trim().toUpperCase();
-  const country = code.split('-')[0];
-  return consent.regions.some((listed) => {
-    const entry = listed.trim().toUpperCase();
-    return entry === code || entry === country;
-  });
+  const covered = regionLineage(region);
+  return consent.regions.some((listed) => covered.includes(listed.trim().toUpperCase()));
 }
 
 /**
