@@ -13,6 +13,8 @@ export const ExitCode = {
   fatal: 1,
   /** The batch did not complete before --timeout. */
   timedOut: 2,
+  /** `audit verify` found the chain altered. */
+  auditBroken: 3,
 } as const;
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:8080';

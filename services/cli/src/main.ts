@@ -5,6 +5,7 @@ import './aliases';
 import { Command, InvalidArgumentError } from 'commander';
 
 import { assessCommand, PolicyFileError } from './assess';
+import { registerAudit } from './audit';
 import { registerDlq } from './dlq';
 import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
 import { PathError } from './files';
@@ -142,6 +143,7 @@ Examples:
   registerExport(program, processIo, (code) => (process.exitCode = code));
   registerReport(program, processIo, (code) => (process.exitCode = code));
   registerDlq(program, (code) => (process.exitCode = code), InvalidArgumentError);
+  registerAudit(program, processIo, (code) => (process.exitCode = code));
 
   return program;
 }
