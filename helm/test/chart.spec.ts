@@ -178,7 +178,7 @@ describe.each(cases)('the chart with %s', (_label, values) => {
     expect(pod.topologySpreadConstraints?.length).toBeGreaterThan(0);
   });
 
-  it('admits outside traffic to ingest only; the others take metrics scrapes and gRPC from the release', () => {
+  it('admits outside traffic to ingest and to the REST APIs of compliance and annotation-router only; the rest take metrics scrapes and gRPC from the release', () => {
     const isReleasePeer = (peer: object) =>
       JSON.stringify(peer) ===
       JSON.stringify({
@@ -199,8 +199,10 @@ describe.each(cases)('the chart with %s', (_label, values) => {
           'grpc',
         ]);
       } else {
-        expect(open).toEqual([]);
-        const [metrics, grpc] = policy.ingress;
+        const restApi = service === 'compliance' || service === 'annotation-router';
+        // Their client REST API (consents, erasure, audit; tasks, export, report) on the http port only.
+        expect(open).toEqual(restApi ? [{ ports: [{ port: 'http', protocol: 'TCP' }] }] : []);
+        const [metrics, grpc] = (policy.ingress as Array<{ from?: object[] }>).filter((rule) => rule.from);
         expect(metrics.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
         expect(metrics.from.length).toBeGreaterThan(0);
         expect((metrics.from as object[]).some(isReleasePeer)).toBe(false);

@@ -67,7 +67,7 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* Every topic of the pipeline, one a line: the six image topics and a dead-letter topic per service. */}}
 {{- define "aperture.topicNames" -}}
-{{- range list "ingested" "qualified" "standardized" "cleared" "curated" "rejected" }}
+{{- range list "ingested" "qualified" "standardized" "cleared" "curated" "rejected" "erased" }}
 {{ printf "aperture.image.%s.v1" . }}
 {{- end }}
 {{- range list "ingest" "quality" "standardize" "compliance" "annotation-router" }}

@@ -29,9 +29,12 @@ export function deadLetterTopic(service: ServiceName): string {
   return `aperture.dlq.${service}.v1`;
 }
 
-/** Topic settings beyond the broker's defaults: the curated topic keeps the latest record per image. */
+/**
+ * Topic settings beyond the broker's defaults: the curated topic keeps the latest record per image,
+ * and an erased image's tombstone for 7 days, so that every consumer sees the erasure.
+ */
 export const topicConfigs: Readonly<Record<string, Record<string, string>>> = {
-  [Topics.imageCurated]: { 'cleanup.policy': 'compact' },
+  [Topics.imageCurated]: { 'cleanup.policy': 'compact', 'delete.retention.ms': '604800000' },
 };
 
 /** Every topic the pipeline needs, with partitions sized for the local 2-core machine. */

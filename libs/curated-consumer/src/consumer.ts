@@ -19,6 +19,13 @@ export interface CuratedConsumerOptions {
 export type CuratedHandler = (image: CuratedImage) => Promise<void>;
 
 /**
+ * What to do when an image was erased (a person's erasure request, a revoked consent): delete your
+ * copies of it. Called for the tombstone (null value) the topic carries for the image's key; a
+ * tombstone has no project, so it comes whatever `projectIds` says.
+ */
+export type ErasedHandler = (imageId: string) => Promise<void>;
+
+/**
  * Reads the curated topic at least once: a handler that finishes commits the message; after a crash
  * the uncommitted ones come again, so make the handler idempotent (key your writes by imageId).
  * A message that is not a curated record is reported to `onInvalid` and skipped.
@@ -38,6 +45,7 @@ export class CuratedConsumer {
   async run(
     handler: CuratedHandler,
     onInvalid: (error: Error, offset: string) => void = () => undefined,
+    onErased: ErasedHandler = () => Promise.resolve(),
   ): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({
@@ -47,7 +55,12 @@ export class CuratedConsumer {
     const projects = new Set(this.options.projectIds ?? []);
     await this.consumer.run({
       eachMessage: async ({ message }) => {
-        if (!message.value) return; // a tombstone: nothing to train on
+        if (!message.value) {
+          // A tombstone: the image was erased, and so must every copy of it be.
+          const imageId = message.key?.toString();
+          if (imageId) await onErased(imageId);
+          return;
+        }
         let image: CuratedImage;
         try {
           image = decodeCurated(message.value);

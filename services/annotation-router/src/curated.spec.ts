@@ -27,6 +27,10 @@ const cleared = complianceV1.ImageCleared.fromPartial({
     consentIds: ['cns_1'],
     removedMetadata: ['exif', 'gps'],
     hadGps: true,
+    faces: [
+      { x: 100, y: 50, width: 40, height: 48, score: 0.93, redacted: true },
+      { x: 300, y: 60, width: 30, height: 36, score: 0.71, redacted: true },
+    ],
     cleared: {
       key: 'cleared/img_curated_1.jpg',
       contentType: 'image/jpeg',
@@ -87,7 +91,10 @@ describe('the curated record', () => {
         region: 'EU',
         removedMetadata: ['exif', 'gps'],
         hadGps: true,
-        redactions: [],
+        redactions: [
+          { kind: 'face', region: { x: 100, y: 50, width: 40, height: 48 } },
+          { kind: 'face', region: { x: 300, y: 60, width: 30, height: 36 } },
+        ],
       },
       curatedAt: '2026-11-24T00:00:00.000Z',
     });

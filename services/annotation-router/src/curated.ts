@@ -90,7 +90,11 @@ export function curatedRecord(
       region: image.declarations?.region ?? '',
       removedMetadata: cleared.compliance?.removedMetadata ?? [],
       hadGps: cleared.compliance?.hadGps ?? false,
-      redactions: [],
+      // What compliance redacted in the output (the detected face boxes; the pixels changed
+      // extend past them by the project's redaction margin).
+      redactions: (cleared.compliance?.faces ?? [])
+        .filter((face) => face.redacted)
+        .map(({ x, y, width, height }) => ({ kind: 'face', region: { x, y, width, height } })),
     },
     annotation: {
       taskType: decision ? (input.taskType ?? policy.annotation.taskType) : '',
