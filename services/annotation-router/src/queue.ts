@@ -200,6 +200,11 @@ export class TaskQueue {
       await this.models.tasks.updateOne({ _id: task._id }, { $set: { state: 'done' } }).exec();
       return null;
     }
+    if (task.kind !== 'gold' && (await this.withdrawn(task.imageId))) {
+      // Stopped (its consent revoked) or erased since the task was queued: no one may see it now.
+      await this.models.tasks.updateOne({ _id: task._id }, { $set: { state: 'done' } }).exec();
+      return null;
+    }
     const policy = await this.ctx.policies.get(task.tenantId, task.projectId);
     const seconds = request.leaseSeconds || policy?.annotation.leaseSeconds || 0;
     const update = {
@@ -527,8 +532,22 @@ export class TaskQueue {
         'failed_precondition',
         'the task is not leased by this annotator (or the lease ran out)',
       );
+    if (task.kind !== 'gold' && (await this.withdrawn(task.imageId)))
+      throw new AnnotationError(
+        'not_found',
+        'the image was withdrawn (rejected or erased) since the task was leased',
+      );
     const bytes = await this.ctx.blobs.get(task.image.key);
     return { bytes, contentType: task.image.contentType };
+  }
+
+  /** Whether an image was rejected or erased (by a consent revocation or an erasure) while queued. */
+  private async withdrawn(imageId: string): Promise<boolean> {
+    const record = await this.ctx.pipeline.records.model
+      .findById(imageId, { status: 1 })
+      .lean<{ status: string }>()
+      .exec();
+    return record?.status === 'rejected' || record?.status === 'erased';
   }
 
   /** Per annotator of a project: gold tasks scored and their mean score. */
