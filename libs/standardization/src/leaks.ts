@@ -26,8 +26,7 @@ const XMP_MEDIA_MANAGEMENT = ['xmpMM', 'xapMM'];
 const names = (value: unknown): string[] => {
   if (typeof value === 'string') return [value.trim()].filter(Boolean);
   if (Array.isArray(value)) return value.flatMap(names);
-  if (value && typeof value === 'object' && 'value' in value)
-    return names((value as { value: unknown }).value);
+  if (value && typeof value === 'object' && 'value' in value) return names(value.value);
   return [];
 };
 

@@ -30,8 +30,8 @@ function chain(length: number): ChainedEntry[] {
 
 /** The compliance API's /v1/audit over a given chain, pages of `pageSize` by seq. */
 function fakeAuditApi(entries: ChainedEntry[], head: { seq: number; hash: string }): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(String(input));
+  return (async (input: string | URL, init?: RequestInit) => {
+    const url = new URL(input);
     expect(url.pathname).toBe('/v1/audit');
     expect((init?.headers as Record<string, string>)['x-api-key']).toBe('ak_test_key');
     const size = Number(url.searchParams.get('pageSize'));

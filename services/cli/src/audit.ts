@@ -34,7 +34,7 @@ export async function verifyAuditChain(client: ApiClient, pageSize: number): Pro
   let verifier: ChainVerifier | undefined;
   let tenantId = '';
   let pageToken = '';
-  let head = { seq: 0, hash: '' };
+  let head: AuditPage['head'] | undefined;
   do {
     const page = await client.getJson<AuditPage>(
       `/v1/audit?pageSize=${pageSize}${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`,
@@ -47,8 +47,8 @@ export async function verifyAuditChain(client: ApiClient, pageSize: number): Pro
     pageToken = page.nextPageToken;
     head = page.head;
   } while (pageToken);
-  const problems = verifier.finish(head);
-  return { tenantId, entries: verifier.checked, head, problems };
+  const problems = verifier.finish(head ?? null);
+  return { tenantId, entries: verifier.checked, head: head ?? { seq: 0, hash: '' }, problems };
 }
 
 export async function auditVerifyCommand(options: AuditVerifyOptions, io: CliIo): Promise<number> {

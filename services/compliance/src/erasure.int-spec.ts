@@ -25,6 +25,7 @@ describe('compliance: revocation, erasure, retention, audit', () => {
       headers: { 'x-api-key': key, ...(body !== undefined && { 'content-type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test reads answers of several shapes
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
   /** Clears an image through the consumer, then marks it curated as annotation-router would. */
@@ -32,7 +33,10 @@ describe('compliance: revocation, erasure, retention, audit', () => {
   const curate = async (imageId: string, owner: Parameters<typeof standardizedEvent>[3]) => {
     // A derivative of its own (content-addressed derivatives of identical images are shared).
     curated += 1;
-    const derivative = await sharp(PHOTO()).resize(400 + curated).png().toBuffer();
+    const derivative = await sharp(PHOTO())
+      .resize(400 + curated)
+      .png()
+      .toBuffer();
     const event = await standardizedEvent(harness, imageId, PHOTO(), owner, derivative);
     await harness.produce(Topics.imageStandardized, imageId, event);
     await harness.settle(imageId);
@@ -93,7 +97,7 @@ describe('compliance: revocation, erasure, retention, audit', () => {
       status: 200,
       body: { consent: { revoked: true }, stopped: 1, erasureId: expect.stringMatching(/^ers_/) },
     });
-    await erasureDone(revoked.body['erasureId']);
+    await erasureDone(revoked.body['erasureId'] as string);
 
     // In flight: rejected, announced; the stage's own message finds it settled and does nothing.
     expect(await harness.records.get(inFlight)).toMatchObject({
@@ -209,7 +213,7 @@ describe('compliance: revocation, erasure, retention, audit', () => {
     // Asked again over REST: done at once, nothing left to delete, no second event.
     const again = await rest('POST', '/v1/erasures', { batchId });
     expect(again.status).toBe(202);
-    await erasureDone(again.body['erasure'].erasureId);
+    await erasureDone(again.body['erasure'].erasureId as string);
     await harness.settle(images[1]!._id);
     expect(harness.tombstones(Topics.imageCurated, images[1]!._id)).toBe(1);
     expect(harness.received(Topics.imageErased, images[1]!._id)).toHaveLength(1);
@@ -281,13 +285,13 @@ describe('compliance: revocation, erasure, retention, audit', () => {
     const readChain = async () => {
       const verifier = new ChainVerifier('t1');
       let pageToken = '';
-      let head = { seq: 0, hash: '' };
+      let head: { seq: number; hash: string } | null;
       do {
         const page = await rest('GET', `/v1/audit?pageSize=3${pageToken ? `&pageToken=${pageToken}` : ''}`);
         expect(page.status).toBe(200);
         verifier.add(page.body['entries'] as ChainedEntry[]);
-        pageToken = page.body['nextPageToken'];
-        head = page.body['head'];
+        pageToken = page.body['nextPageToken'] as string;
+        head = page.body['head'] as { seq: number; hash: string };
       } while (pageToken);
       return { problems: verifier.finish(head), checked: verifier.checked };
     };

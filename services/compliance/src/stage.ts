@@ -13,7 +13,7 @@ import { sweepRetention } from './retention/retention';
 const SWEEP_INTERVAL_MS = 60_000;
 
 /** Erasures left pending by a crash are finished at start; retention and erasure sweeps run every minute. */
-async function startBackgroundWork(ctx: StageContext): Promise<() => Promise<void>> {
+function startBackgroundWork(ctx: StageContext): Promise<() => Promise<void>> {
   const deps = complianceDeps(ctx);
   let sweeping: Promise<void> | undefined;
   const sweep = () => {
@@ -33,11 +33,11 @@ async function startBackgroundWork(ctx: StageContext): Promise<() => Promise<voi
   void sweep();
   const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
   timer.unref();
-  return async () => {
+  return Promise.resolve(async () => {
     clearInterval(timer);
     await sweeping;
     await deps.people.close();
-  };
+  });
 }
 
 export const complianceStage: StageOptions = {

@@ -212,6 +212,7 @@ describe('ingest service', () => {
         pendingAnnotation: 0,
         curated: 0,
         rejected: 0,
+        erased: 0,
         rejectedByReason: {},
       },
     });

@@ -21,23 +21,23 @@ export function complianceClient(harness: StageHarness) {
     <Req, Res>(method: (request: Req, callback: (error: Error | null, response: Res) => void) => unknown) =>
     (request: Req) =>
       new Promise<Res>((resolve, reject) =>
-        method.call(client, request, (error, response) => (error ? reject(error) : resolve(response))),
+        method(request, (error, response) => (error ? reject(error) : resolve(response))),
       );
   return {
     close: () => client.close(),
     registerConsent: call<complianceV1.RegisterConsentRequest, complianceV1.RegisterConsentResponse>(
-      client.registerConsent,
+      (request, callback) => client.registerConsent(request, callback),
     ),
     revokeConsent: call<complianceV1.RevokeConsentRequest, complianceV1.RevokeConsentResponse>(
-      client.revokeConsent,
+      (request, callback) => client.revokeConsent(request, callback),
     ),
     requestErasure: call<complianceV1.RequestErasureRequest, complianceV1.RequestErasureResponse>(
-      client.requestErasure,
+      (request, callback) => client.requestErasure(request, callback),
     ),
     getAuditTrail: (request: Partial<complianceV1.GetAuditTrailRequest>) =>
-      call<complianceV1.GetAuditTrailRequest, complianceV1.GetAuditTrailResponse>(client.getAuditTrail)(
-        complianceV1.GetAuditTrailRequest.fromPartial(request),
-      ),
+      call<complianceV1.GetAuditTrailRequest, complianceV1.GetAuditTrailResponse>((request, callback) =>
+        client.getAuditTrail(request, callback),
+      )(complianceV1.GetAuditTrailRequest.fromPartial(request)),
   };
 }
 
@@ -57,10 +57,7 @@ export async function standardizedEvent(
   const { width, height, format } = await sharp(bytes).metadata();
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const derivative = await harness.ctx.blobs.put(`derived/${sha256}`, bytes, `image/${format}`);
-  const thumbnailBytes = await sharp(bytes)
-    .resize(256)
-    .toFormat(format as 'png')
-    .toBuffer();
+  const thumbnailBytes = await sharp(bytes).resize(256).toFormat(format).toBuffer();
   const thumbnail = await harness.ctx.blobs.put(`thumbnails/${imageId}`, thumbnailBytes, `image/${format}`);
   const ref = (stored: { key: string; sizeBytes: number; sha256: string }) => ({
     key: stored.key,

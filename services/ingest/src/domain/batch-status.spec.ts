@@ -20,6 +20,7 @@ describe('batch state and counts', () => {
       pendingAnnotation: 0,
       curated: 0,
       rejected: 3,
+      erased: 0,
       rejectedByReason: { corrupt: 1, too_small: 3 },
     });
   });
