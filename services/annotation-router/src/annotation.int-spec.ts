@@ -278,6 +278,26 @@ describe('annotation-router stage', () => {
     }
   });
 
+  it('neither leases a task nor serves its image once the image was stopped (consent revoked) or erased', async () => {
+    const imageId = await cleared('labelled');
+    now = new Date('2026-02-01T00:00:00Z');
+    const leased = await queue.lease({
+      tenantId: 't1',
+      projectId: 'labelled',
+      annotatorId: 'early',
+      leaseSeconds: 60,
+    });
+    expect(leased).toMatchObject({ imageId });
+    // What compliance does on a revocation: the record is rejected in one write.
+    await harness.records.model.updateOne(
+      { _id: imageId },
+      { $set: { status: 'rejected', reasons: [{ code: 'consent_revoked', message: 'revoked' }] } },
+    );
+    await expect(queue.image('t1', leased!._id, 'early')).rejects.toMatchObject({ code: 'not_found' });
+    now = new Date('2026-02-01T00:02:00Z'); // the lease ran out: the task would be leasable again
+    expect(await queue.lease({ tenantId: 't1', projectId: 'labelled', annotatorId: 'late' })).toBeNull();
+  });
+
   it('returns a task whose lease ran out to the queue (controllable clock)', async () => {
     const imageId = await cleared('labelled');
     now = new Date('2026-01-01T00:00:00Z');
