@@ -96,7 +96,8 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
       if ('error' in message) p.reject(new Error(`face detection failed: ${message.error}`));
       else p.resolve(message.boxes);
     });
-    worker.on('error', (error) => {
+    worker.on('error', (thrown: unknown) => {
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
       reject(error);
       failAll(error);
     });
