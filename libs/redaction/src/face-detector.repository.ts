@@ -23,12 +23,15 @@ export interface DetectorModel {
   version: string;
 }
 
-/** Raw pixels, row-major, `channels` bytes per pixel (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA). */
+/**
+ * Raw pixels, row-major, `channels` bytes per pixel (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; when
+ * omitted, taken from the buffer's length).
+ */
 export interface RawImage {
   data: Uint8Array;
   width: number;
   height: number;
-  channels: number;
+  channels?: number;
 }
 
 export interface FaceDetection {
@@ -113,6 +116,12 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
   const run = async (image: RawImage): Promise<FaceDetection> => {
     const model = await ready;
     if (failure) throw failure;
+    const channels = image.channels ?? image.data.length / (image.width * image.height);
+    if (![1, 2, 3, 4].includes(channels) || image.data.length !== image.width * image.height * channels) {
+      throw new RangeError(
+        `pixel buffer of ${image.data.length} bytes does not fit ${image.width}x${image.height}`,
+      );
+    }
     const tiles = planTiles(image.width, image.height, plan);
     const id = nextId++;
     // A copy is transferred, so the caller's buffer stays usable (it may be a pooled Buffer).
@@ -120,7 +129,7 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
     const boxes = await new Promise<number[][][]>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       worker.postMessage(
-        { id, pixels, width: image.width, height: image.height, channels: image.channels, tiles, minScore },
+        { id, pixels, width: image.width, height: image.height, channels, tiles, minScore },
         [pixels.buffer],
       );
     });
@@ -161,7 +170,7 @@ type WorkerMessage =
   | { id: number; error: string };
 
 /** The upright first frame's pixels, as the pipeline's other stages see it (auto-oriented, sRGB). */
-export async function decodeUpright(bytes: Buffer): Promise<RawImage & { format: ImageFormat }> {
+export async function decodeUpright(bytes: Buffer): Promise<Required<RawImage> & { format: ImageFormat }> {
   const opened = await openImage(bytes);
   const { data, info } = await opened
     .pipeline()
