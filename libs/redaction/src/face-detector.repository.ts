@@ -2,6 +2,7 @@
 // worker thread per detector (face-detector.worker.cjs), so inference never blocks the caller's
 // event loop; decoding runs in sharp's own threads. The tile plan, the mapping back and the merge
 // are the pure functions of boxes.ts.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -73,7 +74,10 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
     throw new RangeError(`minScore must be between 0 and 1, not ${minScore}`);
   const plan = { ...DEFAULT_TILE_PLAN, ...options.tiles };
 
-  const worker = new Worker(join(__dirname, 'face-detector.worker.cjs'));
+  const script = join(__dirname, 'face-detector.worker.cjs');
+  // The build (nx run redaction:build) copies the worker beside the compiled file; plain tsc does not.
+  if (!existsSync(script)) throw new Error(`the face detector's worker is missing: ${script} (build with nx)`);
+  const worker = new Worker(script);
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let failure: Error | undefined;
