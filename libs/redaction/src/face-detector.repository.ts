@@ -76,7 +76,8 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
 
   const script = join(__dirname, 'face-detector.worker.cjs');
   // The build (nx run redaction:build) copies the worker beside the compiled file; plain tsc does not.
-  if (!existsSync(script)) throw new Error(`the face detector's worker is missing: ${script} (build with nx)`);
+  if (!existsSync(script))
+    throw new Error(`the face detector's worker is missing: ${script} (build with nx)`);
   const worker = new Worker(script);
   const pending = new Map<number, Pending>();
   let nextId = 1;
