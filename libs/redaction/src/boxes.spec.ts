@@ -26,9 +26,22 @@ describe('starts', () => {
 });
 
 describe('planTiles', () => {
-  it('is one whole-image pass for an image the whole pass already sees at full resolution', () => {
-    expect(planTiles(800, 600)).toEqual([
-      { x: 0, y: 0, width: 800, height: 600, step: 1, outWidth: 800, outHeight: 600 },
+  it('is one whole-image pass for an image the detector sees whole at full resolution', () => {
+    expect(planTiles(500, 400)).toEqual([
+      { x: 0, y: 0, width: 500, height: 400, step: 1, outWidth: 500, outHeight: 400 },
+    ]);
+  });
+
+  it('tiles a 1024 px image (a standardized derivative) at full resolution: the whole pass sees it at half', () => {
+    const tiles = planTiles(1024, 768);
+    expect(tiles[0]).toMatchObject({ outWidth: 512, outHeight: 384, step: 2 });
+    expect(tiles.slice(1).map((t) => [t.x, t.y, t.width, t.height, t.outWidth])).toEqual([
+      [0, 0, 512, 512, 512],
+      [384, 0, 512, 512, 512],
+      [512, 0, 512, 512, 512],
+      [0, 256, 512, 512, 512],
+      [384, 256, 512, 512, 512],
+      [512, 256, 512, 512, 512],
     ]);
   });
 
@@ -39,9 +52,9 @@ describe('planTiles', () => {
       y: 0,
       width: 4000,
       height: 3000,
-      step: 3,
-      outWidth: 1024,
-      outHeight: 768,
+      step: 7,
+      outWidth: 512,
+      outHeight: 384,
     });
     const half = tiles.filter((t) => t.width === 1024 && t.outWidth === 512);
     const full = tiles.filter((t) => t.width === 512 && t.outWidth === 512 && t.step === 1);

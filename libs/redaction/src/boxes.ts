@@ -35,7 +35,11 @@ export interface TilePlanOptions {
   scales?: readonly number[];
   /** Overlap of neighbouring tiles, as a fraction of the tile: the largest face a level must see whole. */
   overlap?: number;
-  /** Longest side of the whole-image pass (bounds the memory of that pass on huge inputs). */
+  /**
+   * Longest side of the whole-image pass. SSD-MobileNet v1 resizes every input to 512 x 512
+   * anyway, so more would only cost memory; the skip rule below relies on it being what the
+   * detector really sees.
+   */
   wholeImageSide?: number;
 }
 
@@ -43,12 +47,12 @@ export const DEFAULT_TILE_PLAN: Required<TilePlanOptions> = {
   tileSize: 512,
   scales: [0.5, 1],
   overlap: 0.25,
-  wholeImageSide: 1024,
+  wholeImageSide: 512,
 };
 
 /**
  * The passes over a width x height image: one over the whole image (shrunk so its longest side is
- * at most wholeImageSide), then for each scale a grid of overlapping tiles of tileSize / scale
+ * at most wholeImageSide: a 1024 px image is seen at half resolution), then for each scale a grid of overlapping tiles of tileSize / scale
  * source pixels, each resized to at most tileSize. Tiles at the right and bottom edges are shifted
  * inwards rather than cut short, so every tile has the full size when the image allows it.
  */

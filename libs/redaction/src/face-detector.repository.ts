@@ -2,6 +2,7 @@
 // worker thread per detector (face-detector.worker.cjs), so inference never blocks the caller's
 // event loop; decoding runs in sharp's own threads. The tile plan, the mapping back and the merge
 // are the pure functions of boxes.ts.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -23,12 +24,15 @@ export interface DetectorModel {
   version: string;
 }
 
-/** Raw pixels, row-major, `channels` bytes per pixel (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA). */
+/**
+ * Raw pixels, row-major, `channels` bytes per pixel (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; when
+ * omitted, taken from the buffer's length).
+ */
 export interface RawImage {
   data: Uint8Array;
   width: number;
   height: number;
-  channels: number;
+  channels?: number;
 }
 
 export interface FaceDetection {
@@ -70,7 +74,11 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
     throw new RangeError(`minScore must be between 0 and 1, not ${minScore}`);
   const plan = { ...DEFAULT_TILE_PLAN, ...options.tiles };
 
-  const worker = new Worker(join(__dirname, 'face-detector.worker.cjs'));
+  const script = join(__dirname, 'face-detector.worker.cjs');
+  // The build (nx run redaction:build) copies the worker beside the compiled file; plain tsc does not.
+  if (!existsSync(script))
+    throw new Error(`the face detector's worker is missing: ${script} (build with nx)`);
+  const worker = new Worker(script);
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let failure: Error | undefined;
@@ -96,7 +104,8 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
       if ('error' in message) p.reject(new Error(`face detection failed: ${message.error}`));
       else p.resolve(message.boxes);
     });
-    worker.on('error', (error) => {
+    worker.on('error', (thrown: unknown) => {
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
       reject(error);
       failAll(error);
     });
@@ -112,6 +121,12 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
   const run = async (image: RawImage): Promise<FaceDetection> => {
     const model = await ready;
     if (failure) throw failure;
+    const channels = image.channels ?? image.data.length / (image.width * image.height);
+    if (![1, 2, 3, 4].includes(channels) || image.data.length !== image.width * image.height * channels) {
+      throw new RangeError(
+        `pixel buffer of ${image.data.length} bytes does not fit ${image.width}x${image.height}`,
+      );
+    }
     const tiles = planTiles(image.width, image.height, plan);
     const id = nextId++;
     // A copy is transferred, so the caller's buffer stays usable (it may be a pooled Buffer).
@@ -119,7 +134,7 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
     const boxes = await new Promise<number[][][]>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       worker.postMessage(
-        { id, pixels, width: image.width, height: image.height, channels: image.channels, tiles, minScore },
+        { id, pixels, width: image.width, height: image.height, channels, tiles, minScore },
         [pixels.buffer],
       );
     });
@@ -160,7 +175,7 @@ type WorkerMessage =
   | { id: number; error: string };
 
 /** The upright first frame's pixels, as the pipeline's other stages see it (auto-oriented, sRGB). */
-export async function decodeUpright(bytes: Buffer): Promise<RawImage & { format: ImageFormat }> {
+export async function decodeUpright(bytes: Buffer): Promise<Required<RawImage> & { format: ImageFormat }> {
   const opened = await openImage(bytes);
   const { data, info } = await opened
     .pipeline()

@@ -77,6 +77,9 @@ describe('createFaceDetector', () => {
 
   it('refuses a bad threshold, and work after close', async () => {
     expect(() => createFaceDetector({ minScore: 1.5 })).toThrow(/minScore/);
+    await expect(detector.detect({ data: new Uint8Array(10), width: 3, height: 3 })).rejects.toThrow(
+      /does not fit 3x3/,
+    );
     const other = createFaceDetector();
     await other.close();
     await expect(other.detect(photos[0]!.input)).rejects.toThrow(/closed/);

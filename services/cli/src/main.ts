@@ -10,6 +10,7 @@ import { registerDlq } from './dlq';
 import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
 import { PathError } from './files';
 import { registerExport } from './export/command';
+import { registerRedact } from './redact';
 import { registerReport } from './report/command';
 import { registerStandardize } from './standardize';
 
@@ -140,6 +141,7 @@ Examples:
       }
     });
   registerStandardize(program, (code) => (process.exitCode = code));
+  registerRedact(program, (code) => (process.exitCode = code));
   registerExport(program, processIo, (code) => (process.exitCode = code));
   registerReport(program, processIo, (code) => (process.exitCode = code));
   registerDlq(program, (code) => (process.exitCode = code), InvalidArgumentError);
