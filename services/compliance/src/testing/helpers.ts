@@ -41,8 +41,12 @@ export function complianceClient(harness: StageHarness) {
   };
 }
 
+/** What standardize would make of a photo with the default spec (upright, at most 1024 px), as PNG. */
+export const derivativeOf = (raw: Buffer): Promise<Buffer> =>
+  sharp(raw).rotate().resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).png().toBuffer();
+
 /**
- * A record, its raw upload and a standardized derivative (by default the raw file as PNG, so pixels
+ * A record, its raw upload and a standardized derivative (by default `derivativeOf` the raw file, PNG, so pixels
  * the redaction leaves alone come back byte for byte), and the ImageStandardized event for it.
  */
 export async function standardizedEvent(
@@ -53,7 +57,7 @@ export async function standardizedEvent(
   derivativeBytes?: Buffer,
 ): Promise<Uint8Array> {
   const image = await harness.createImage(imageId, raw, owner);
-  const bytes = derivativeBytes ?? (await sharp(raw).rotate().png().toBuffer());
+  const bytes = derivativeBytes ?? (await derivativeOf(raw));
   const { width, height, format } = await sharp(bytes).metadata();
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const derivative = await harness.ctx.blobs.put(`derived/${sha256}`, bytes, `image/${format}`);
