@@ -162,10 +162,12 @@ async function measurePipeline(images: Buffer[], concurrency: number): Promise<P
     consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
     await consumer.run({
       eachMessage: ({ topic, message }) => {
+        // A tombstone (an erased image on the compacted curated topic) is no outcome.
+        if (!message.value) return Promise.resolve();
         const image =
           topic === Topics.imageCurated
-            ? curatedV1.ImageCurated.decode(message.value!).image
-            : commonV1.ImageRejected.decode(message.value!).image;
+            ? curatedV1.ImageCurated.decode(message.value).image
+            : commonV1.ImageRejected.decode(message.value).image;
         if (image?.batchId === batchId && !finishedAt.has(image.imageId))
           finishedAt.set(image.imageId, Date.now());
         return Promise.resolve();
