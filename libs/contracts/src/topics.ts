@@ -21,12 +21,7 @@ export const Topics = {
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
 export type ServiceName =
-  | 'ingest'
-  | 'quality'
-  | 'standardize'
-  | 'compliance'
-  | 'annotation-router'
-  | 'campaigns';
+  'ingest' | 'quality' | 'standardize' | 'compliance' | 'annotation-router' | 'campaigns';
 
 /** Where a service puts the messages it cannot process after its retries. */
 export function deadLetterTopic(service: ServiceName): string {

@@ -3,7 +3,14 @@ export type { MongoConnectionOptions } from './connection';
 export { DuplicateKeyError, isDuplicateKeyError, translateWriteError } from './errors';
 export { duplicateKeyErrorPlugin } from './plugins';
 export { imageRecordModel, imageRecordSchema } from './records/image-record';
-export type { ImageRecord, ImageStatus, OutboxEntry, RawBlob, StoredReason } from './records/image-record';
+export type {
+  CampaignUploadRecord,
+  ImageRecord,
+  ImageStatus,
+  OutboxEntry,
+  RawBlob,
+  StoredReason,
+} from './records/image-record';
 export { ImageRecordNotFoundError, ImageRecords } from './records/image-records';
 export type { NewImageRecord, PendingEvent, StageCompletion } from './records/image-records';
 export { OUTBOX_EVENT_ID_HEADER, OutboxRelay } from './records/outbox-relay';

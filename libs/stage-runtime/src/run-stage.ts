@@ -51,6 +51,8 @@ export interface StageOptions {
   };
   /** The stage's own HTTP routes (controllers, filters), served beside health and readiness. */
   http?: (ctx: StageContext) => DynamicModule;
+  /** Keep each request's raw body (`request.rawBody`), e.g. to check a webhook's signature. */
+  rawBody?: boolean;
   /** Registers the stage's own models, so their indexes are synced before consuming. */
   registerModels?: (connection: Connection) => void;
   /** Handles one input message; throws only for transient failures (retried, then dead-lettered). */
@@ -121,6 +123,7 @@ export async function startStage(
     const app = await NestFactory.create(StageHttpModule.register(pipeline, options.http?.(ctx)), {
       logger: new NestLogger(log),
       abortOnError: false,
+      rawBody: options.rawBody ?? false,
     });
     closers.push(() => app.close());
     await app.listen(config.HTTP_PORT);
