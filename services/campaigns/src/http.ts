@@ -224,7 +224,7 @@ class ErrorFilter implements ExceptionFilter {
       status = exception['status'];
       error = {
         code: status === 413 ? 'too_large' : 'invalid_request',
-        message: String(exception['message'] ?? 'bad request'),
+        message: typeof exception['message'] === 'string' ? exception['message'] : 'bad request',
       };
     } else {
       this.ctx.log.error({ err: exception }, 'request failed');
