@@ -71,7 +71,8 @@ export function campaignsGrpc(ctx: StageContext, store: CampaignStore): campaign
       const fail = (error: unknown) => {
         if (stopped) return;
         stop();
-        call.destroy(toStatus(ctx, error));
+        // grpc-js ends a server stream with the status of an emitted error.
+        call.emit('error', toStatus(ctx, error));
       };
       tenantOf(call)
         .then((tenantId) => tick(tenantId))
