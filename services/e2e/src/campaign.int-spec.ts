@@ -235,7 +235,10 @@ describe('a collection campaign with two collectors, through the whole pipeline'
       for (const file of files) {
         if (accepted === needed) break;
         const answer = await upload(batchId, apiKey, collector.token, shot(file), category);
-        expect(answer.status).toBe(201);
+        expect({ status: answer.status, error: answer.body.error }).toEqual({
+          status: 201,
+          error: undefined,
+        });
         const image = answer.body.images[0]!;
         expect(image.campaign).toMatchObject({
           campaignId,

@@ -5,7 +5,7 @@ import { imageRecordModel, type ImageRecord, type NewImageRecord } from '@apertu
 import { Inject, Injectable } from '@nestjs/common';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Model } from 'mongoose';
-import { PassThrough, type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { type CampaignUploadRecord } from '@aperture/persistence';
 import { BatchesService } from '../batches/batches.service';
 import { newId } from '../domain/ids';
@@ -183,8 +183,14 @@ export class ImagesService {
     const kept: Buffer[] = [];
     let input = source;
     if (options.syncVerdict) {
-      const tee = new PassThrough();
-      tee.on('data', (chunk: Buffer) => kept.push(chunk));
+      // A Transform, not a 'data' listener: a listener would switch the stream to flowing mode
+      // and the blob store would miss the bytes.
+      const tee = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          kept.push(chunk);
+          done(null, chunk);
+        },
+      });
       source.on('error', (error) => tee.destroy(error));
       input = source.pipe(tee);
     }
