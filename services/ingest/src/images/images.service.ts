@@ -224,6 +224,8 @@ export class ImagesService {
       throw error;
     }
     if (contentType === undefined) throw new Error('the blob store did not inspect the upload');
+    // The verdict is asked for as soon as the bytes are in, in parallel with the record's write.
+    const verdict = options.syncVerdict ? this.verdict(batch, Buffer.concat(kept)) : undefined;
     // The batch may have been closed while the bytes arrived.
     await this.batches.requireOpen(batch.tenantId, batch._id);
 
@@ -282,7 +284,7 @@ export class ImagesService {
       'image ingested',
     );
     const view = toImageView(created);
-    if (options.syncVerdict) view.verdict = await this.verdict(batch, Buffer.concat(kept));
+    if (verdict) view.verdict = await verdict;
     return view;
   }
 
