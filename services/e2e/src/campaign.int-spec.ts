@@ -1,4 +1,6 @@
+import { ingestV1 } from '@aperture/contracts';
 import { testInfraEnv, uniqueName, waitFor, corpusPath } from '@aperture/testing';
+import * as grpc from '@grpc/grpc-js';
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -56,6 +58,7 @@ describe('a collection campaign with two collectors, through the whole pipeline'
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aperture-e2e-campaign-'));
   const running: ServiceProcess[] = [];
   const urls: Record<string, string> = {};
+  let ingestGrpc = '';
   const adminToken = 'e2e-admin-token';
 
   beforeAll(async () => {
@@ -84,6 +87,7 @@ describe('a collection campaign with two collectors, through the whole pipeline'
       running.push(startService(name, env, workDir, ports[name].http));
       urls[name] = `http://127.0.0.1:${ports[name].http}`;
     }
+    ingestGrpc = `127.0.0.1:${ports.ingest.grpc}`;
     await Promise.all(running.map((service) => waitReady(service)));
   });
 
@@ -298,6 +302,33 @@ describe('a collection campaign with two collectors, through the whole pipeline'
     const surplus = await upload(batchId, apiKey, alice.token, shot(shelfShots[4]!), 'shelf');
     expect(surplus.status).toBe(409);
     expect(surplus.body.error?.code).toBe('campaign_cell_full');
+
+    // The capture app's gRPC upload: the same refusal, its code named; and a synchronous verdict.
+    const client = new ingestV1.IngestServiceClient(ingestGrpc, grpc.credentials.createInsecure());
+    const grpcUpload = (metadata: Partial<ingestV1.UploadImageMetadata>, token: string) =>
+      new Promise<{ error?: grpc.ServiceError; response?: ingestV1.UploadImageResponse }>((resolve) => {
+        const headers = new grpc.Metadata();
+        headers.set('x-api-key', apiKey);
+        if (token) headers.set('x-collector-token', token);
+        const call = client.uploadImage(headers, (error, response) =>
+          resolve(error ? { error } : { response }),
+        );
+        call.write({
+          part: {
+            $case: 'metadata',
+            value: ingestV1.UploadImageMetadata.fromPartial({ batchId, filename: 'app.jpg', ...metadata }),
+          },
+        });
+        call.write({ part: { $case: 'chunk', value: fs.readFileSync(shot(fridgeShots[2]!)) } });
+        call.end();
+      });
+    const refused = await grpcUpload({ campaignId, category: 'fridge', syncVerdict: true }, bob.token);
+    expect(refused.error?.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(refused.error?.details).toMatch(/^campaign_cell_full: /);
+    const plain = await grpcUpload({ syncVerdict: true }, '');
+    expect(plain.response?.verdict?.result?.width).toBeGreaterThan(0);
+    expect(typeof plain.response?.verdict?.accepted).toBe('boolean');
+    client.close();
 
     // Per-collector statistics, and the human-readable status.
     const stats = JSON.parse(await cli('campaign', 'collectors', campaignId, ...connection)) as {
