@@ -23,6 +23,28 @@ export async function handleCurated(
   const upload = image.campaign;
   if (!upload?.campaignId) return 'skipped';
   if (await store.isCounted(image.imageId)) return 'duplicate';
+  // The event must be the record's: same tenant, same campaign and collector, and curated (the
+  // annotation-router writes the status and this event in one update). A forged or misrouted event
+  // is left uncounted, with a log line, like the stages' tenant check.
+  const record = await ctx.pipeline.records.get(image.imageId);
+  if (
+    !record ||
+    record.tenantId !== image.tenantId ||
+    record.status !== 'curated' ||
+    record.campaign?.campaignId !== upload.campaignId ||
+    record.campaign.collectorId !== upload.collectorId
+  ) {
+    ctx.log.error(
+      {
+        imageId: image.imageId,
+        campaignId: upload.campaignId,
+        reason: 'record_mismatch',
+        recordStatus: record?.status,
+      },
+      "a curated campaign event that is not its image record's; not counted",
+    );
+    return 'skipped';
+  }
   const campaign = await store.models.campaigns
     .findOne({ _id: upload.campaignId, tenantId: image.tenantId })
     .lean<CampaignDoc>()

@@ -168,8 +168,14 @@ describe('campaigns service', () => {
       collectorId: alice.id,
     });
 
-    // Uploaded but rejected: counts for nothing. Its curated-topic silence is the point.
-    await campaignImage(campaignId, alice.id, 'shelf', { curated: false, reasons: ['blurry'] });
+    // Uploaded but rejected: counts for nothing, even if a (forged) curated event names it.
+    const rejected = await campaignImage(campaignId, alice.id, 'shelf', {
+      curated: false,
+      reasons: ['blurry'],
+    });
+    await publishCurated(rejected, 120);
+    await harness.settle(rejected.imageId);
+    expect(await curatedIn(campaignId, 'c1')).toBe(0);
     const curated = await campaignImage(campaignId, alice.id, 'shelf', { curated: true });
     await harness.settle(curated.imageId);
     expect(await curatedIn(campaignId, 'c1')).toBe(1);
