@@ -18,6 +18,10 @@ export async function handleCurated(
   ctx: StageContext,
   store: CampaignStore,
 ): Promise<HandlerOutcome> {
+  // A tombstone (null value) on the compacted curated topic is an erased image's record going
+  // away, not a new curated image: nothing to count. (Its count stays: it was collected and
+  // curated; the per-cell progress is of what was delivered.)
+  if (!message.value) return 'skipped';
   const curated = decodeEvent(message.value, curatedV1.ImageCurated);
   const { image } = curated;
   const upload = image.campaign;
