@@ -111,7 +111,7 @@ describe('deploy/compose.yaml', () => {
   };
   const composeDir = path.join(repoRoot, 'deploy');
 
-  it('runs Kafka, MongoDB, MinIO with its bucket, an OTel collector, the topics step and the five services', () => {
+  it('runs Kafka, MongoDB, MinIO with its bucket, an OTel collector, the topics step and the six services', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
       ['kafka', 'topics', 'mongodb', 'minio', 'minio-bucket', 'otel-collector', ...SERVICES].sort(),
     );

@@ -9,7 +9,14 @@ import YAML from 'yaml';
 export const repoRoot = path.resolve(__dirname, '../..');
 export const chartDir = path.join(repoRoot, 'helm/aperture');
 export const productionValues = path.join(repoRoot, 'helm/values-production.yaml');
-export const SERVICES = ['ingest', 'quality', 'standardize', 'compliance', 'annotation-router'] as const;
+export const SERVICES = [
+  'ingest',
+  'quality',
+  'standardize',
+  'compliance',
+  'annotation-router',
+  'campaigns',
+] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** HELM, KUBECONFORM, KUBE_SCHEMAS, KUBE_VERSION, as `scripts/chart-tools env` prints them. */

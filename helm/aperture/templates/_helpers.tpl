@@ -55,13 +55,14 @@ app.kubernetes.io/component: {{ .name }}
 {{- printf "%s-config" (include "aperture.fullname" .) -}}
 {{- end -}}
 
-{{/* The topic each service consumes (libs/contracts/src/topics.ts); ingest consumes none. */}}
+{{/* The topic each service consumes (libs/contracts/src/topics.ts); ingest consumes none. campaigns counts curated images. */}}
 {{- define "aperture.inputTopic" -}}
 {{- $topics := dict
   "quality" "aperture.image.ingested.v1"
   "standardize" "aperture.image.qualified.v1"
   "compliance" "aperture.image.standardized.v1"
-  "annotation-router" "aperture.image.cleared.v1" -}}
+  "annotation-router" "aperture.image.cleared.v1"
+  "campaigns" "aperture.image.curated.v1" -}}
 {{- get $topics . -}}
 {{- end -}}
 
@@ -70,7 +71,7 @@ app.kubernetes.io/component: {{ .name }}
 {{- range list "ingested" "qualified" "standardized" "cleared" "curated" "rejected" "erased" }}
 {{ printf "aperture.image.%s.v1" . }}
 {{- end }}
-{{- range list "ingest" "quality" "standardize" "compliance" "annotation-router" }}
+{{- range list "ingest" "quality" "standardize" "compliance" "annotation-router" "campaigns" }}
 {{ printf "aperture.dlq.%s.v1" . }}
 {{- end }}
 {{- end -}}

@@ -22,7 +22,8 @@ export const Topics = {
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
-export type ServiceName = 'ingest' | 'quality' | 'standardize' | 'compliance' | 'annotation-router';
+export type ServiceName =
+  'ingest' | 'quality' | 'standardize' | 'compliance' | 'annotation-router' | 'campaigns';
 
 /** Where a service puts the messages it cannot process after its retries. */
 export function deadLetterTopic(service: ServiceName): string {
@@ -41,7 +42,14 @@ export const topicConfigs: Readonly<Record<string, Record<string, string>>> = {
 export function pipelineTopics(
   partitions = 3,
 ): Array<{ name: string; partitions: number; config?: Record<string, string> }> {
-  const services: ServiceName[] = ['ingest', 'quality', 'standardize', 'compliance', 'annotation-router'];
+  const services: ServiceName[] = [
+    'ingest',
+    'quality',
+    'standardize',
+    'compliance',
+    'annotation-router',
+    'campaigns',
+  ];
   return [...Object.values(Topics), ...services.map(deadLetterTopic)].map((name) => ({
     name,
     partitions,

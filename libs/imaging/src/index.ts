@@ -6,3 +6,5 @@ export type { DecodeLimits, ImageFormat, ImageHeader } from './header';
 export { openImage } from './open';
 export type { DecodedImage } from './open';
 export { DECODE_TIMEOUT_SECONDS, decodeOptions, MAX_INPUT_PIXELS, sharp } from './sharp';
+export { readCamera } from './camera.repository';
+export type { CameraFacts } from './camera.repository';

@@ -4,6 +4,7 @@ export { DuplicateKeyError, isDuplicateKeyError, translateWriteError } from './e
 export { duplicateKeyErrorPlugin } from './plugins';
 export { imageRecordModel, imageRecordSchema, isSettledStatus } from './records/image-record';
 export type {
+  CampaignUploadRecord,
   ErasureMark,
   ImageRecord,
   ImageStatus,

@@ -56,6 +56,8 @@ export interface StageOptions {
    * and before the consumer; the function it returns stops them (before the connections close).
    */
   start?: (ctx: StageContext) => Promise<() => Promise<void>>;
+  /** Keep each request's raw body (`request.rawBody`), e.g. to check a webhook's signature. */
+  rawBody?: boolean;
   /** Registers the stage's own models, so their indexes are synced before consuming. */
   registerModels?: (connection: Connection) => void;
   /** Handles one input message; throws only for transient failures (retried, then dead-lettered). */
@@ -126,6 +128,7 @@ export async function startStage(
     const app = await NestFactory.create(StageHttpModule.register(pipeline, options.http?.(ctx)), {
       logger: new NestLogger(log),
       abortOnError: false,
+      rawBody: options.rawBody ?? false,
     });
     closers.push(() => app.close());
     await app.listen(config.HTTP_PORT);

@@ -1,6 +1,6 @@
 import type { ImageRecord } from '@aperture/persistence';
 import type { StageContext } from '@aperture/stage-runtime';
-import { readCamera } from './camera.repository';
+import { readCamera } from '@aperture/imaging';
 import { buildReport, type DatasetReport, type ReportImage } from './domain/report';
 import { AnnotationError } from './errors';
 

@@ -60,6 +60,8 @@ export interface UploadSource {
   path: string;
   /** The filename sent in the multipart part (default: the path's basename). */
   filename?: string;
+  /** Text fields sent before the file (a campaign upload: campaignId, category, setting, tags). */
+  fields?: Readonly<Record<string, string>>;
 }
 
 /** What the upload orchestration needs from the API (a fake implements it in tests). */
@@ -125,6 +127,8 @@ export interface ApiClientOptions {
   /** Jitter source in [0, 1): the backoff is between half and all of the nominal delay. */
   random?: () => number;
   onRetry?: (event: RetryEvent) => void;
+  /** Sent with every request besides x-api-key (a collector's x-collector-token). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 interface RequestSpec {
@@ -173,6 +177,8 @@ export class ApiClient implements IngestApi {
         // A file-backed Blob: fetch streams it from disk in chunks, it is never read whole.
         const blob = await openAsBlob(file.path, { type: contentTypeOf(filename) });
         const form = new FormData();
+        // Fields first: ingest applies a text field to the files that follow it.
+        for (const [name, value] of Object.entries(file.fields ?? {})) form.append(name, value);
         form.append('file', blob, filename);
         return form;
       },
@@ -190,6 +196,11 @@ export class ApiClient implements IngestApi {
 
   getBatch(batchId: string): Promise<Batch> {
     return this.request<Batch>({ method: 'GET', path: `/v1/batches/${encodeURIComponent(batchId)}` });
+  }
+
+  /** POST a JSON body (retried only on the transient answers, like every call). */
+  postJson<T>(path: string, json: unknown = {}): Promise<T> {
+    return this.request<T>({ method: 'POST', path, json });
   }
 
   /** GET a JSON resource of the API (with retries, like every call). */
@@ -218,7 +229,11 @@ export class ApiClient implements IngestApi {
     spec: RequestSpec,
     attempt: number,
   ): Promise<{ ok: true; value: T } | { ok: false; error: ApiError; retryAfterMs?: number }> {
-    const headers: Record<string, string> = { 'x-api-key': this.options.apiKey, accept: 'application/json' };
+    const headers: Record<string, string> = {
+      ...this.options.headers,
+      'x-api-key': this.options.apiKey,
+      accept: 'application/json',
+    };
     let body: string | FormData | undefined;
     if (spec.json !== undefined) {
       headers['content-type'] = 'application/json';

@@ -46,6 +46,38 @@ export interface UploadCommandOptions extends ConnectionOptions {
   follow?: boolean;
   /** Seconds to wait for completion. */
   timeout?: number;
+  /** A campaign upload: the campaign, the declared cell attributes, the collector's token. */
+  campaign?: string;
+  category?: string;
+  setting?: string;
+  tags?: string;
+  collectorToken?: string;
+}
+
+/** The multipart fields and header of a campaign upload; undefined for an ordinary one. */
+export function campaignUpload(
+  options: Pick<UploadCommandOptions, 'campaign' | 'category' | 'setting' | 'tags' | 'collectorToken'>,
+  env: CliIo['env'],
+): { fields: Record<string, string>; headers: Record<string, string> } | undefined {
+  if (!options.campaign) {
+    if (options.category || options.setting || options.tags)
+      throw new UsageError('--category, --setting and --tags describe a campaign upload: add --campaign ID');
+    return undefined;
+  }
+  const token = options.collectorToken ?? env.APERTURE_COLLECTOR_TOKEN;
+  if (!token)
+    throw new UsageError(
+      'a campaign upload needs the collector token: --collector-token or APERTURE_COLLECTOR_TOKEN',
+    );
+  return {
+    fields: {
+      campaignId: options.campaign,
+      ...(options.category && { category: options.category }),
+      ...(options.setting && { setting: options.setting }),
+      ...(options.tags && { tags: options.tags }),
+    },
+    headers: { 'x-collector-token': token },
+  };
 }
 
 export interface BatchCommandOptions extends ConnectionOptions {
@@ -86,6 +118,7 @@ export async function uploadCommand(
   let batchId: string | undefined;
   try {
     const connection = resolveConnection(options, io.env);
+    const campaign = campaignUpload(options, io.env);
     if (paths.length === 0) throw new UsageError('no PATH given: name the files or folders to upload');
     const files = await collectFiles(paths);
     if (files.length === 0) throw new UsageError(`no files to upload in ${paths.join(', ')}`);
@@ -93,13 +126,20 @@ export async function uploadCommand(
     const progress: UploadProgress = io.stderrIsTTY
       ? new BarProgress(io.stderr as NodeJS.WritableStream)
       : new LineProgress(io.stderr, clock);
-    const client = makeClient(connection, io, clock, (event) => progress.note(describeRetry(event)));
+    const client = makeClient(
+      connection,
+      io,
+      clock,
+      (event) => progress.note(describeRetry(event)),
+      campaign?.headers,
+    );
     const result = await uploadBatch(
       {
         projectId: options.project,
         files,
         ...(options.region !== undefined && { region: options.region }),
         ...(options.consent && { consentIds: options.consent }),
+        ...(campaign && { fields: campaign.fields }),
         ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
         follow: options.follow !== false,
         ...(options.timeout !== undefined && { timeoutMs: options.timeout * 1000 }),
@@ -147,9 +187,11 @@ function makeClient(
   io: CliIo,
   clock: Clock,
   onRetry: (event: RetryEvent) => void,
+  headers?: Record<string, string>,
 ): ApiClient {
   return new ApiClient({
     ...connection,
+    ...(headers && { headers }),
     sleep: (ms) => clock.sleep(ms),
     onRetry,
     ...(io.fetch && { fetch: io.fetch }),

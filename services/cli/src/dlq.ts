@@ -6,7 +6,13 @@ import { createKafka, type DeadLetteredMessage, redriveDeadLetters } from '@aper
 import type { Command, InvalidArgumentError } from 'commander';
 import type { TextStream } from './progress';
 
-const STAGES: readonly ServiceName[] = ['quality', 'standardize', 'compliance', 'annotation-router'];
+const STAGES: readonly ServiceName[] = [
+  'quality',
+  'standardize',
+  'compliance',
+  'annotation-router',
+  'campaigns',
+];
 
 export interface DlqCommandOptions {
   service: ServiceName;

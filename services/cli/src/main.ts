@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 
 import { assessCommand, PolicyFileError } from './assess';
 import { registerAudit } from './audit';
+import { registerCampaign } from './campaign';
 import { registerDlq } from './dlq';
 import { batchCommand, DEFAULT_API_URL, uploadCommand, type CliIo } from './commands';
 import { PathError } from './files';
@@ -77,6 +78,11 @@ export function buildProgram(): Command {
     .option('--timeout <seconds>', 'how long to wait for the batch to complete', positiveSeconds, 600)
     .option('--no-follow', 'return once the batch is closed, without waiting for curation')
     .option('--json', 'print one JSON object with the summary on stdout (progress stays on stderr)')
+    .option('--campaign <id>', 'upload to this collection campaign (of the same project)')
+    .option('--category <class>', "campaign: the images' category (a class of the label schema)")
+    .option('--setting <where>', 'campaign: indoor or outdoor')
+    .option('--tags <list>', 'campaign: comma-separated tags')
+    .option('--collector-token <token>', 'campaign: the collector token (default $APERTURE_COLLECTOR_TOKEN)')
     .addHelpText(
       'after',
       `${connectionHelp}
@@ -88,7 +94,8 @@ complete before --timeout.
 Examples:
   aperture upload --project prj_123 ./photos
   aperture upload -p prj_123 --region eu --consent c1 --consent c2 a.jpg b.png
-  aperture upload -p prj_123 --json --timeout 120 ./photos | jq .curated`,
+  aperture upload -p prj_123 --json --timeout 120 ./photos | jq .curated
+  aperture upload -p prj_123 --campaign cmp_1 --category shelf --collector-token ctk_... ./shots`,
     )
     .action(async (paths: string[], options: Parameters<typeof uploadCommand>[1]) => {
       process.exitCode = await uploadCommand(paths, options, processIo());
@@ -144,6 +151,7 @@ Examples:
   registerRedact(program, (code) => (process.exitCode = code));
   registerExport(program, processIo, (code) => (process.exitCode = code));
   registerReport(program, processIo, (code) => (process.exitCode = code));
+  registerCampaign(program, processIo, (code) => (process.exitCode = code));
   registerDlq(program, (code) => (process.exitCode = code), InvalidArgumentError);
   registerAudit(program, processIo, (code) => (process.exitCode = code));
 

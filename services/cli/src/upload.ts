@@ -60,6 +60,8 @@ export interface UploadOptions {
   timeoutMs?: number;
   /** Time between two polls (default 1 s). */
   pollIntervalMs?: number;
+  /** Multipart text fields sent with every file (a campaign upload's campaignId, category, ...). */
+  fields?: Readonly<Record<string, string>>;
 }
 
 export interface UploadDeps {
@@ -138,7 +140,11 @@ export async function uploadBatch(options: UploadOptions, deps: UploadDeps): Pro
       const file = files[next++];
       if (!file) return;
       try {
-        await client.uploadImage(batchId, { path: file.path, filename: file.filename });
+        await client.uploadImage(batchId, {
+          path: file.path,
+          filename: file.filename,
+          ...(options.fields && { fields: options.fields }),
+        });
         accepted++;
         progress.fileDone(file);
       } catch (error) {

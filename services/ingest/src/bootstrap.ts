@@ -15,6 +15,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
+import { grpcCampaignGate } from './clients/campaigns.client';
+import { grpcQualityAssessor } from './clients/quality.client';
 import { DEFAULT_ADMIN_TOKEN, type IngestConfig, loadIngestConfig } from './config';
 import { validationDetails } from './domain/validation';
 import { ApiError } from './errors';
@@ -86,6 +88,9 @@ export async function startIngest(
     registerModels: registerIngestModels,
   });
   let app: INestApplication | undefined;
+  // gRPC channels connect lazily: neither service has to be up for ingest to start.
+  const campaigns = grpcCampaignGate(config.CAMPAIGNS_GRPC_ADDRESS);
+  const quality = grpcQualityAssessor(config.QUALITY_GRPC_ADDRESS);
   try {
     // The same environment as every stage reads (BLOB_STORE=s3 included), so they find its blobs.
     const blobs = instrumentBlobStore(createBlobStore(env), pipeline.metrics);
@@ -96,6 +101,8 @@ export async function startIngest(
       relay: pipeline.relay,
       blobs,
       log,
+      campaigns,
+      quality,
     };
     app = await createIngestApp(deps, pipeline);
     await app.listen(config.HTTP_PORT);
@@ -126,11 +133,15 @@ export async function startIngest(
         await pipeline.relay.stop();
         await grpcServer.stop();
         await started.close();
+        campaigns.close();
+        quality.close();
         await pipeline.close();
       },
     };
   } catch (error) {
     await app?.close().catch(() => undefined);
+    campaigns.close();
+    quality.close();
     await pipeline.close().catch(() => undefined);
     throw error;
   }

@@ -16,6 +16,18 @@ export const ingestSchema = {
    */
   RATE_LIMIT_PER_SECOND: int({ fallback: 50, min: 1, max: 1_000_000 }),
   RATE_LIMIT_BURST: int({ fallback: 200, min: 1, max: 1_000_000 }),
+  /** The campaigns service's gRPC address: asked before a campaign upload is stored. */
+  CAMPAIGNS_GRPC_ADDRESS: str({
+    fallback: '127.0.0.1:50056',
+    pattern: /^[\w.-]+:\d{1,5}$/,
+    describe: 'host:port',
+  }),
+  /** The quality stage's gRPC address: its Assess gives the synchronous verdict (?verdict=sync). */
+  QUALITY_GRPC_ADDRESS: str({
+    fallback: '127.0.0.1:50052',
+    pattern: /^[\w.-]+:\d{1,5}$/,
+    describe: 'host:port',
+  }),
   /** The secret of the admin routes (header x-admin-token). */
   ADMIN_TOKEN: str({ fallback: DEFAULT_ADMIN_TOKEN, pattern: /^.{8,}$/, describe: 'at least 8 characters' }),
 };

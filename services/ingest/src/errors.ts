@@ -10,6 +10,13 @@ export type ApiErrorCode =
   | 'too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'campaign_not_found'
+  | 'campaign_closed'
+  | 'campaign_cell_full'
+  | 'campaign_no_cell'
+  | 'collector_not_verified'
+  | 'collector_cap_reached'
+  | 'unavailable'
   | 'internal';
 
 export interface ApiErrorDetail {
@@ -26,6 +33,13 @@ const httpStatusOf: Record<ApiErrorCode, number> = {
   too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  campaign_not_found: 404,
+  campaign_closed: 409,
+  campaign_cell_full: 409,
+  campaign_no_cell: 409,
+  collector_not_verified: 403,
+  collector_cap_reached: 409,
+  unavailable: 503,
   internal: 500,
 };
 
@@ -38,6 +52,13 @@ const grpcStatusOf: Record<ApiErrorCode, GrpcStatus> = {
   too_large: GrpcStatus.RESOURCE_EXHAUSTED,
   unsupported_media_type: GrpcStatus.INVALID_ARGUMENT,
   rate_limited: GrpcStatus.RESOURCE_EXHAUSTED,
+  campaign_not_found: GrpcStatus.NOT_FOUND,
+  campaign_closed: GrpcStatus.FAILED_PRECONDITION,
+  campaign_cell_full: GrpcStatus.FAILED_PRECONDITION,
+  campaign_no_cell: GrpcStatus.FAILED_PRECONDITION,
+  collector_not_verified: GrpcStatus.PERMISSION_DENIED,
+  collector_cap_reached: GrpcStatus.FAILED_PRECONDITION,
+  unavailable: GrpcStatus.UNAVAILABLE,
   internal: GrpcStatus.INTERNAL,
 };
 

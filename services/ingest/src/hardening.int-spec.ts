@@ -442,7 +442,12 @@ describe('ingest hardening', () => {
           ),
           await codeOf((cb) => {
             const call = client.uploadImage(metadata, cb);
-            call.write({ part: { $case: 'metadata', value: { batchId: b.batchId, filename: 'x.jpg' } } });
+            call.write({
+              part: {
+                $case: 'metadata',
+                value: ingestV1.UploadImageMetadata.fromPartial({ batchId: b.batchId, filename: 'x.jpg' }),
+              },
+            });
             call.write({ part: { $case: 'chunk', value: readFileSync(SMALL) } });
             call.end();
           }),

@@ -1,4 +1,4 @@
-import { commonV1, ingestV1 } from '@aperture/contracts';
+import { commonV1, ingestV1, qualityV1 } from '@aperture/contracts';
 import { grpcError } from '@aperture/runtime';
 import type { Logger } from '@aperture/telemetry';
 import * as grpc from '@grpc/grpc-js';
@@ -10,7 +10,7 @@ import { ApiError } from './errors';
 import { ImagesService } from './images/images.service';
 import { type TenantPrincipal, TenantsService } from './tenants/tenants.service';
 import { INGEST_DEPS, type IngestDeps } from './tokens';
-import type { BatchView, ImageView } from './views';
+import type { BatchView, ImageView, VerdictView } from './views';
 
 export const INGEST_GRPC_SERVICE_NAME = 'aperture.ingest.v1.IngestService';
 
@@ -70,6 +70,15 @@ export function toGrpcImage(image: ImageView): ingestV1.Image {
     stageResultsJson: Object.fromEntries(
       Object.entries(image.stages).map(([stage, result]) => [stage, JSON.stringify(result)]),
     ),
+  };
+}
+
+/** The synchronous verdict as quality's AssessResponse. */
+export function toGrpcVerdict(verdict: VerdictView): qualityV1.AssessResponse {
+  return {
+    accepted: verdict.accepted,
+    reasons: verdict.reasons,
+    ...(verdict.result !== undefined && { result: qualityV1.QualityResult.fromJSON(verdict.result) }),
   };
 }
 
@@ -170,10 +179,22 @@ export class IngestGrpcService {
           principal.tenantId,
           required(metadata.batchId, 'batch_id'),
         );
+        const collectorToken = call.metadata.get('x-collector-token')[0]?.toString() ?? '';
         const image = await context.with(callContext, () =>
-          this.images.upload(batch, metadata.filename, bytes),
+          this.images.upload(batch, metadata.filename, bytes, {
+            ...(metadata.campaignId.trim() !== '' && {
+              campaign: {
+                campaignId: metadata.campaignId.trim(),
+                collectorToken,
+                category: metadata.category.trim(),
+                setting: metadata.setting.trim(),
+                tags: metadata.tags.map((tag) => tag.trim()).filter((tag) => tag !== ''),
+              },
+            }),
+            syncVerdict: metadata.syncVerdict,
+          }),
         );
-        return { image: toGrpcImage(image) };
+        return { image: toGrpcImage(image), ...(image.verdict && { verdict: toGrpcVerdict(image.verdict) }) };
       };
       work().then(
         (response) => answer(null, response),
@@ -214,6 +235,9 @@ export class IngestGrpcService {
   }
 
   private toStatus(error: unknown): grpc.ServiceError {
+    // A campaign refusal names its code, so a capture app can tell "cell full" from "not verified".
+    if (error instanceof ApiError && /^(campaign|collector)_/.test(error.code))
+      return grpcError(error.grpcStatus, `${error.code}: ${error.message}`);
     if (error instanceof ApiError) return grpcError(error.grpcStatus, error.message);
     this.log.error({ err: error }, 'gRPC call failed');
     return grpcError(grpc.status.INTERNAL, 'internal error');

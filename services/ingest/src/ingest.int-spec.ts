@@ -538,7 +538,15 @@ describe('ingest service', () => {
         const call = client.uploadImage(metadata(apiKey), (error, response) =>
           error ? reject(error) : resolve(response),
         );
-        call.write({ part: { $case: 'metadata', value: { batchId: batch, filename: 'from-the-app.jpeg' } } });
+        call.write({
+          part: {
+            $case: 'metadata',
+            value: ingestV1.UploadImageMetadata.fromPartial({
+              batchId: batch,
+              filename: 'from-the-app.jpeg',
+            }),
+          },
+        });
         const bytes = readFileSync(path);
         for (let offset = 0; offset < bytes.length; offset += chunkSize) {
           call.write({ part: { $case: 'chunk', value: bytes.subarray(offset, offset + chunkSize) } });

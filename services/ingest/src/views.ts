@@ -1,4 +1,5 @@
 import type {
+  CampaignUploadRecord,
   ImageRecord,
   ImageStatus,
   ProjectPolicy,
@@ -32,6 +33,20 @@ export interface ImageView {
   raw: RawBlob;
   receivedAt: string;
   stages: Record<string, unknown>;
+  /** Set for an upload to a collection campaign: the campaign, its collector, the declared attributes. */
+  campaign?: CampaignUploadRecord;
+  /** Set when the upload asked for the quality verdict synchronously (?verdict=sync). */
+  verdict?: VerdictView;
+}
+
+/** The quality stage's verdict on an upload, as its Assess gave it (what the stage will decide). */
+export interface VerdictView {
+  accepted: boolean;
+  reasons: StoredReason[];
+  /** The measured scores (qualityV1.QualityResult as JSON); absent when the image did not decode. */
+  result?: unknown;
+  /** Set instead when quality did not answer in time: the image still goes through the pipeline. */
+  error?: string;
 }
 
 export interface ProjectView {
@@ -75,6 +90,15 @@ export function toImageView(record: ImageRecord): ImageView {
     },
     receivedAt: new Date(record.receivedAt).toISOString(),
     stages: record.stages ?? {},
+    ...(record.campaign && {
+      campaign: {
+        campaignId: record.campaign.campaignId,
+        collectorId: record.campaign.collectorId,
+        category: record.campaign.category,
+        setting: record.campaign.setting,
+        tags: [...record.campaign.tags],
+      },
+    }),
   };
 }
 

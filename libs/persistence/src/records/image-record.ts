@@ -47,6 +47,15 @@ export interface OutboxEntry {
   sentAt: Date | null;
 }
 
+/** Who collected an image for a collection campaign, and what they declared about it. */
+export interface CampaignUploadRecord {
+  campaignId: string;
+  collectorId: string;
+  category: string;
+  setting: string;
+  tags: string[];
+}
+
 export interface ImageRecord {
   _id: string;
   tenantId: string;
@@ -56,6 +65,8 @@ export interface ImageRecord {
   raw: RawBlob;
   declarations: { region: string; consentIds: string[] };
   receivedAt: Date;
+  /** Set for an upload to a collection campaign (services/campaigns). */
+  campaign?: CampaignUploadRecord;
   status: ImageStatus;
   /** The stage that decided a terminal status, or the last one done. */
   stage: string;
@@ -110,6 +121,19 @@ export const imageRecordSchema = new Schema<ImageRecord>(
       consentIds: { type: [String], default: [] },
     },
     receivedAt: { type: Date, required: true },
+    campaign: {
+      type: new Schema<CampaignUploadRecord>(
+        {
+          campaignId: { type: String, required: true },
+          collectorId: { type: String, required: true },
+          category: { type: String, default: '' },
+          setting: { type: String, default: '' },
+          tags: { type: [String], default: [] },
+        },
+        { _id: false },
+      ),
+      required: false,
+    },
     status: {
       type: String,
       required: true,
@@ -131,6 +155,11 @@ export const imageRecordSchema = new Schema<ImageRecord>(
 );
 imageRecordSchema.index({ tenantId: 1, batchId: 1, status: 1 }, { name: 'tenant_batch_status' });
 imageRecordSchema.index({ outboxPending: 1 }, { name: 'outbox_pending' });
+// Per-collector statistics of a campaign (services/campaigns); absent on other uploads.
+imageRecordSchema.index(
+  { 'campaign.campaignId': 1, 'campaign.collectorId': 1, status: 1 },
+  { name: 'campaign_collector_status' },
+);
 
 export const imageRecordModelName = 'ImageRecord';
 

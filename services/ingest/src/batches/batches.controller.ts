@@ -16,7 +16,7 @@ import { context } from '@opentelemetry/api';
 import { parseImageListQuery } from '../domain/pagination';
 import { ApiKeyGuard, Principal } from '../http/auth';
 import { BatchDoc, CreateBatchDto, ErrorBodyDoc, ImageListDoc, UploadedImagesDoc } from '../http/dto';
-import { ImagesService } from '../images/images.service';
+import { type CampaignDeclaration, ImagesService } from '../images/images.service';
 import { forEachUploadedFile } from '../images/multipart';
 import { ApiError } from '../errors';
 import type { TenantPrincipal } from '../tenants/tenants.service';
@@ -26,6 +26,43 @@ import { BatchesService } from './batches.service';
 
 /** Files one multipart request may carry. */
 const MAX_FILES_PER_REQUEST = 100;
+
+/**
+ * A campaign upload's declarations, from the multipart text fields sent before the file
+ * (campaignId, category, setting, tags as a comma-separated list) and the collector's own token.
+ */
+export function campaignDeclaration(
+  fields: Readonly<Record<string, string>>,
+  collectorToken: string | undefined,
+): CampaignDeclaration | undefined {
+  const campaignId = (fields['campaignId'] ?? '').trim();
+  if (campaignId === '') {
+    if (fields['category'] || fields['setting'] || fields['tags'])
+      throw ApiError.invalid('category, setting and tags are campaign fields: send campaignId before them', [
+        { field: 'campaignId', message: 'is required with campaign attributes' },
+      ]);
+    return undefined;
+  }
+  return {
+    campaignId,
+    collectorToken: collectorToken ?? '',
+    category: (fields['category'] ?? '').trim(),
+    setting: (fields['setting'] ?? '').trim(),
+    tags: (fields['tags'] ?? '')
+      .split(',')
+      .map((tag) => tag.trim())
+      .filter((tag) => tag !== ''),
+  };
+}
+
+/** ?verdict=sync asks for quality's verdict in the answer; anything else but absent is a 400. */
+export function wantsSyncVerdict(verdict: unknown): boolean {
+  if (verdict === undefined) return false;
+  if (verdict === 'sync') return true;
+  throw ApiError.invalid('verdict must be "sync" (or absent)', [
+    { field: 'verdict', message: 'must be "sync"' },
+  ]);
+}
 
 @ApiTags('batches')
 @ApiSecurity('apiKey')
@@ -68,11 +105,31 @@ export class BatchesController {
     schema: {
       type: 'object',
       required: ['file'],
-      properties: { file: { type: 'array', items: { type: 'string', format: 'binary' } } },
+      properties: {
+        campaignId: {
+          type: 'string',
+          description: 'a campaign upload (send the text fields before the files)',
+        },
+        category: { type: 'string', description: "campaign: a class of the project's label schema" },
+        setting: { type: 'string', enum: ['indoor', 'outdoor'] },
+        tags: { type: 'string', description: 'campaign: comma-separated tags' },
+        file: { type: 'array', items: { type: 'string', format: 'binary' } },
+      },
     },
   })
+  @ApiQuery({
+    name: 'verdict',
+    required: false,
+    enum: ['sync'],
+    description: "quality's verdict in the answer",
+  })
   @ApiResponse({ status: 201, type: UploadedImagesDoc })
-  @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'batch_closed' })
+  @ApiResponse({
+    status: 409,
+    type: ErrorBodyDoc,
+    description: 'batch_closed, campaign_closed, campaign_cell_full, campaign_no_cell, collector_cap_reached',
+  })
+  @ApiResponse({ status: 403, type: ErrorBodyDoc, description: 'collector_not_verified' })
   @ApiResponse({ status: 413, type: ErrorBodyDoc, description: 'too_large' })
   @ApiResponse({
     status: 415,
@@ -83,7 +140,11 @@ export class BatchesController {
     @Principal() principal: TenantPrincipal,
     @Param('id') id: string,
     @Req() request: HttpRequest,
+    @Query('verdict') verdict: unknown,
   ): Promise<{ images: ImageView[] }> {
+    const syncVerdict = wantsSyncVerdict(verdict);
+    const header = request.headers['x-collector-token'];
+    const collectorToken = typeof header === 'string' ? header : undefined;
     const batch = await this.batches.requireOpen(principal.tenantId, id);
     const images: ImageView[] = [];
     // Busboy's events run outside the request's async context; carry it over so each image's span
@@ -92,7 +153,12 @@ export class BatchesController {
     try {
       await forEachUploadedFile(request, { maxFiles: MAX_FILES_PER_REQUEST }, async (file) => {
         images.push(
-          await context.with(requestContext, () => this.images.upload(batch, file.filename, file.stream)),
+          await context.with(requestContext, () =>
+            this.images.upload(batch, file.filename, file.stream, {
+              campaign: campaignDeclaration(file.fields, collectorToken),
+              syncVerdict,
+            }),
+          ),
         );
       });
     } catch (error) {

@@ -1,21 +1,49 @@
 import { BlobTooLargeError } from '@aperture/blob-store';
-import { ingestV1, Topics } from '@aperture/contracts';
+import { ingestV1, qualityV1, Topics } from '@aperture/contracts';
 import { traceHeaders } from '@aperture/messaging';
 import { imageRecordModel, type ImageRecord, type NewImageRecord } from '@aperture/persistence';
 import { Inject, Injectable } from '@nestjs/common';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Model } from 'mongoose';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
+import { type CampaignUploadRecord } from '@aperture/persistence';
 import { BatchesService } from '../batches/batches.service';
 import { newId } from '../domain/ids';
 import { type ImageListQuery, toPage } from '../domain/pagination';
 import { ACCEPTED_FORMATS, sniffImageType } from '../domain/sniff';
-import { ApiError } from '../errors';
+import { ApiError, type ApiErrorCode } from '../errors';
 import type { BatchRecord } from '../models';
 import { INGEST_DEPS, type IngestDeps } from '../tokens';
-import { type ImageView, toImageView } from '../views';
+import { type ImageView, toImageView, type VerdictView } from '../views';
 
 const tracer = trace.getTracer('aperture-ingest');
+
+/** What a campaign upload declares (REST multipart fields / gRPC metadata) and who sends it. */
+export interface CampaignDeclaration {
+  campaignId: string;
+  /** The collector's own credential (header x-collector-token). */
+  collectorToken: string;
+  category: string;
+  setting: string;
+  tags: string[];
+}
+
+export interface UploadOptions {
+  campaign?: CampaignDeclaration;
+  /** Answer with the quality verdict on the same bytes (quality's Assess). */
+  syncVerdict?: boolean;
+}
+
+const refusalCodes = new Set<ApiErrorCode>([
+  'campaign_not_found',
+  'campaign_closed',
+  'campaign_cell_full',
+  'campaign_no_cell',
+  'collector_not_verified',
+  'collector_cap_reached',
+  'unauthenticated',
+  'invalid_request',
+]);
 
 /** A client's file name, kept for people only: no directories, no control characters, bounded. */
 export function cleanFilename(name: string | undefined): string {
@@ -47,14 +75,19 @@ export class ImagesService {
    * unsupported_media_type, invalid_request (an empty file), batch_closed (if the batch closed
    * meanwhile).
    */
-  async upload(batch: BatchRecord, filename: string | undefined, source: Readable): Promise<ImageView> {
+  async upload(
+    batch: BatchRecord,
+    filename: string | undefined,
+    source: Readable,
+    options: UploadOptions = {},
+  ): Promise<ImageView> {
     const name = cleanFilename(filename);
     return tracer.startActiveSpan(
       'ingest image',
       { attributes: { 'aperture.tenant_id': batch.tenantId, 'aperture.batch_id': batch._id } },
       async (span) => {
         try {
-          const view = await this.store(batch, name, source);
+          const view = await this.store(batch, name, source, options);
           span.setAttribute('aperture.image_id', view.imageId);
           return view;
         } catch (error) {
@@ -67,12 +100,104 @@ export class ImagesService {
     );
   }
 
-  private async store(batch: BatchRecord, filename: string, source: Readable): Promise<ImageView> {
+  /**
+   * Asks the campaigns service whether this collector may upload these declared attributes now;
+   * a refusal is an ApiError with the service's code (campaign_cell_full, collector_not_verified,
+   * campaign_closed, ...). Asked before any byte is stored, so a refused upload leaves nothing.
+   */
+  private async campaignUpload(
+    batch: BatchRecord,
+    declared: CampaignDeclaration,
+  ): Promise<CampaignUploadRecord> {
+    let answer;
+    try {
+      answer = await this.deps.campaigns.check({
+        tenantId: batch.tenantId,
+        projectId: batch.projectId,
+        campaignId: declared.campaignId,
+        collectorToken: declared.collectorToken,
+        region: batch.declarations?.region ?? '',
+        category: declared.category,
+        setting: declared.setting,
+        tags: declared.tags,
+      });
+    } catch (error) {
+      this.deps.log.warn(
+        { err: error, campaignId: declared.campaignId },
+        'the campaigns service did not answer',
+      );
+      throw new ApiError('unavailable', 'the campaigns service is unavailable: retry the upload later');
+    }
+    if (!answer.allowed) {
+      const code = refusalCodes.has(answer.code as ApiErrorCode)
+        ? (answer.code as ApiErrorCode)
+        : 'invalid_request';
+      throw new ApiError(
+        code,
+        answer.message,
+        answer.field ? [{ field: answer.field, message: answer.message }] : undefined,
+      );
+    }
+    return {
+      campaignId: declared.campaignId,
+      collectorId: answer.collectorId,
+      category: declared.category,
+      setting: declared.setting.toLowerCase(),
+      tags: declared.tags.map((tag) => tag.toLowerCase()),
+    };
+  }
+
+  /** quality's Assess on the upload's bytes; a failure is reported in the verdict, not as a failed upload. */
+  private async verdict(batch: BatchRecord, content: Buffer): Promise<VerdictView> {
+    try {
+      const answer = await this.deps.quality.assess({
+        content,
+        tenantId: batch.tenantId,
+        projectId: batch.projectId,
+      });
+      return {
+        accepted: answer.accepted,
+        reasons: answer.reasons.map(({ code, message }) => ({ code, message })),
+        ...(answer.result && { result: qualityV1.QualityResult.toJSON(answer.result) }),
+      };
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'no synchronous verdict: quality did not answer');
+      return {
+        accepted: false,
+        reasons: [],
+        error: 'the quality service did not answer in time; the image is processed as usual',
+      };
+    }
+  }
+
+  private async store(
+    batch: BatchRecord,
+    filename: string,
+    source: Readable,
+    options: UploadOptions,
+  ): Promise<ImageView> {
     const { MAX_UPLOAD_BYTES } = this.deps.config;
+    const campaign = options.campaign ? await this.campaignUpload(batch, options.campaign) : undefined;
+    // For a synchronous verdict the bytes are also kept in memory (at most MAX_UPLOAD_BYTES: the
+    // blob store stops the upload beyond), because quality's Assess takes them in one message.
+    const kept: Buffer[] = [];
+    let input = source;
+    if (options.syncVerdict) {
+      // A Transform, not a 'data' listener: a listener would switch the stream to flowing mode
+      // and the blob store would miss the bytes.
+      const tee = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          kept.push(chunk);
+          done(null, chunk);
+        },
+      });
+      source.on('error', (error) => tee.destroy(error));
+      input = source.pipe(tee);
+    }
     let contentType: string | undefined;
     let stored;
     try {
-      stored = await this.deps.blobs.putContentAddressed(source, {
+      stored = await this.deps.blobs.putContentAddressed(input, {
         prefix: 'raw',
         maxBytes: MAX_UPLOAD_BYTES,
         inspectHead: (head) => {
@@ -99,6 +224,8 @@ export class ImagesService {
       throw error;
     }
     if (contentType === undefined) throw new Error('the blob store did not inspect the upload');
+    // The verdict is asked for as soon as the bytes are in, in parallel with the record's write.
+    const verdict = options.syncVerdict ? this.verdict(batch, Buffer.concat(kept)) : undefined;
     // The batch may have been closed while the bytes arrived.
     await this.batches.requireOpen(batch.tenantId, batch._id);
 
@@ -118,6 +245,7 @@ export class ImagesService {
       raw,
       declarations,
       receivedAt,
+      ...(campaign && { campaign }),
     };
     const payload = ingestV1.ImageIngested.encode({
       image: {
@@ -134,6 +262,7 @@ export class ImagesService {
         },
         declarations,
         receivedAt: receivedAt.toISOString(),
+        ...(campaign && { campaign }),
       },
     }).finish();
     const created = await this.deps.records.create(record, {
@@ -144,10 +273,19 @@ export class ImagesService {
     });
     this.deps.relay.kick(imageId);
     this.deps.log.info(
-      { tenantId: batch.tenantId, batchId: batch._id, imageId, contentType, sizeBytes: raw.sizeBytes },
+      {
+        tenantId: batch.tenantId,
+        batchId: batch._id,
+        imageId,
+        contentType,
+        sizeBytes: raw.sizeBytes,
+        ...(campaign && { campaignId: campaign.campaignId, collectorId: campaign.collectorId }),
+      },
       'image ingested',
     );
-    return toImageView(created);
+    const view = toImageView(created);
+    if (verdict) view.verdict = await verdict;
+    return view;
   }
 
   /** The tenant's image; another tenant's is "not found". */

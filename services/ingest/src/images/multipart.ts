@@ -6,12 +6,14 @@ import { ApiError } from '../errors';
 export interface UploadedFile {
   filename: string;
   stream: Readable;
+  /** The text fields sent before this file (a field sent after the files applies to none). */
+  fields: Readonly<Record<string, string>>;
 }
 
 /**
  * Streams the files of a multipart/form-data request, one after the other, to `handle`, which must
  * consume the stream. Nothing is buffered beyond the streams' own buffers. Parts must be named
- * "file"; text fields are ignored. After the first failure the remaining parts are read and
+ * "file"; text fields (a campaign upload's campaignId, category, ...) reach each later file. After the first failure the remaining parts are read and
  * discarded (so the client can read the answer), and that failure is thrown once the body is over.
  */
 export function forEachUploadedFile(
@@ -38,6 +40,7 @@ export function forEachUploadedFile(
     let files = 0;
     let queue = Promise.resolve();
     let settled = false;
+    const fields: Record<string, string> = {};
     const fail = (error: unknown) => {
       failure ??= error;
     };
@@ -47,6 +50,9 @@ export function forEachUploadedFile(
       void queue.then(() => (failure === undefined ? resolve(files) : reject(failure as Error)));
     };
 
+    parser.on('field', (name, value) => {
+      fields[name] = value;
+    });
     parser.on('file', (field, stream, info) => {
       if (failure !== undefined) {
         stream.resume();
@@ -62,13 +68,14 @@ export function forEachUploadedFile(
         return;
       }
       files++;
+      const fieldsNow = { ...fields };
       queue = queue.then(async () => {
         if (failure !== undefined) {
           stream.resume();
           return;
         }
         try {
-          await handle({ filename: info.filename ?? '', stream });
+          await handle({ filename: info.filename ?? '', stream, fields: fieldsNow });
         } catch (error) {
           fail(error);
           stream.resume();

@@ -1,0 +1,6 @@
+// Tracing first, before NestJS, kafkajs or grpc-js is loaded; then the service itself.
+import { startTelemetry } from '@aperture/telemetry';
+
+startTelemetry('campaigns');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require('./bootstrap');

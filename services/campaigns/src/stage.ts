@@ -1,0 +1,37 @@
+import { campaignsV1, Topics } from '@aperture/contracts';
+import type { StageContext, StageOptions } from '@aperture/stage-runtime';
+import { handleCurated } from './campaigns.consumer';
+import { campaignsGrpc } from './campaigns.grpc';
+import { CampaignStore } from './campaigns.store';
+import { type Clock, systemClock } from './clock';
+import { CampaignsHttpModule } from './http';
+import { campaignModels } from './models';
+
+/**
+ * The campaigns service as a stage: it consumes the curated-image topic (only curated images
+ * count), serves REST (campaigns, collectors, the KYC webhook, assignments) and gRPC
+ * (CheckUpload for ingest, GetCampaign, WatchCampaign). `clock` is a test seam.
+ */
+export function campaignsStage(clock: Clock = systemClock): StageOptions {
+  const stores = new WeakMap<StageContext, CampaignStore>();
+  const storeOf = (ctx: StageContext) => {
+    let store = stores.get(ctx);
+    if (!store) stores.set(ctx, (store = new CampaignStore(ctx, clock)));
+    return store;
+  };
+  return {
+    service: 'campaigns',
+    inputTopic: Topics.imageCurated,
+    httpPort: 8085,
+    grpc: {
+      port: 50056,
+      name: 'aperture.campaigns.v1.CampaignService',
+      definition: campaignsV1.CampaignServiceService,
+      implementation: (ctx) => campaignsGrpc(ctx, storeOf(ctx)),
+    },
+    http: (ctx) => CampaignsHttpModule.register(ctx, storeOf(ctx)),
+    rawBody: true,
+    registerModels: (connection) => void campaignModels(connection),
+    handle: (message, ctx) => handleCurated(message, ctx, storeOf(ctx)),
+  };
+}
