@@ -7,7 +7,7 @@ import { context } from '@opentelemetry/api';
 import { PassThrough } from 'node:stream';
 import { BatchesService } from './batches/batches.service';
 import { ApiError } from './errors';
-import { ImagesService } from './images/images.service';
+import { imageConsentIds, ImagesService } from './images/images.service';
 import { type TenantPrincipal, TenantsService } from './tenants/tenants.service';
 import { INGEST_DEPS, type IngestDeps } from './tokens';
 import type { BatchView, ImageView, VerdictView } from './views';
@@ -192,6 +192,7 @@ export class IngestGrpcService {
               },
             }),
             syncVerdict: metadata.syncVerdict,
+            consentIds: imageConsentIds(metadata.consentIds),
           }),
         );
         return { image: toGrpcImage(image), ...(image.verdict && { verdict: toGrpcVerdict(image.verdict) }) };

@@ -257,6 +257,8 @@ describe('ingest service', () => {
       .set('x-api-key', tenants.a.apiKey)
       .attach('file', files.jpeg)
       .attach('file', files.png, { filename: 'alpha.png', contentType: 'application/octet-stream' })
+      // An image may declare consents of its own besides the batch's: the files after the field do.
+      .field('consentIds', 'c-photo-3, c-1')
       .attach('file', files.heif);
     expect(response.status).toBe(201);
     expect(response.body.images).toHaveLength(3);
@@ -291,6 +293,18 @@ describe('ingest service', () => {
     });
   });
 
+  it("refuses an image's consent ids that are too long, naming the field", async () => {
+    const response = await api
+      .post(`/v1/batches/${batchId}/images`)
+      .set('x-api-key', tenants.a.apiKey)
+      .field('consentIds', 'x'.repeat(201))
+      .attach('file', files.jpeg);
+    expect(response.status).toBe(400);
+    expect(response.body.error.details).toEqual([
+      { field: 'consentIds', message: 'must list at most 100 consent ids of 1..200 characters' },
+    ]);
+  });
+
   it('announces each upload with ImageIngested on aperture.image.ingested.v1, with trace context', async () => {
     await waitFor('three ImageIngested events', () =>
       imageIds.every((id) => received.some((event) => event.key === id)),
@@ -309,7 +323,7 @@ describe('ingest service', () => {
           sizeBytes: String(readFileSync(path).length),
           checksum: { algorithm: commonV1.Checksum_Algorithm.ALGORITHM_SHA256, hex },
         },
-        declarations: { region: 'EU', consentIds: ['c-1'] },
+        declarations: { region: 'EU', consentIds: index === 2 ? ['c-1', 'c-photo-3'] : ['c-1'] },
       });
       expect(Number.isNaN(Date.parse(event.image.receivedAt))).toBe(false);
       expect(event.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);

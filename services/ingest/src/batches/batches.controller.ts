@@ -16,7 +16,7 @@ import { context } from '@opentelemetry/api';
 import { parseImageListQuery } from '../domain/pagination';
 import { ApiKeyGuard, Principal } from '../http/auth';
 import { BatchDoc, CreateBatchDto, ErrorBodyDoc, ImageListDoc, UploadedImagesDoc } from '../http/dto';
-import { type CampaignDeclaration, ImagesService } from '../images/images.service';
+import { type CampaignDeclaration, imageConsentIds, ImagesService } from '../images/images.service';
 import { forEachUploadedFile } from '../images/multipart';
 import { ApiError } from '../errors';
 import type { TenantPrincipal } from '../tenants/tenants.service';
@@ -113,6 +113,10 @@ export class BatchesController {
         category: { type: 'string', description: "campaign: a class of the project's label schema" },
         setting: { type: 'string', enum: ['indoor', 'outdoor'] },
         tags: { type: 'string', description: 'campaign: comma-separated tags' },
+        consentIds: {
+          type: 'string',
+          description: "consent ids the following files rely on besides the batch's, comma-separated",
+        },
         file: { type: 'array', items: { type: 'string', format: 'binary' } },
       },
     },
@@ -156,6 +160,7 @@ export class BatchesController {
           await context.with(requestContext, () =>
             this.images.upload(batch, file.filename, file.stream, {
               campaign: campaignDeclaration(file.fields, collectorToken),
+              consentIds: imageConsentIds((file.fields['consentIds'] ?? '').split(',')),
               syncVerdict,
             }),
           ),

@@ -18,6 +18,19 @@ import { type ImageView, toImageView, type VerdictView } from '../views';
 
 const tracer = trace.getTracer('aperture-ingest');
 
+/**
+ * An image's own consent ids (REST: the multipart field `consentIds`, comma-separated, sent before
+ * the file; gRPC: `consent_ids`): at most 100, each 1..200 characters; a 400 names the field.
+ */
+export function imageConsentIds(ids: readonly string[]): string[] {
+  const trimmed = ids.map((id) => id.trim()).filter((id) => id !== '');
+  if (trimmed.length > 100 || trimmed.some((id) => id.length > 200))
+    throw ApiError.invalid('invalid consentIds', [
+      { field: 'consentIds', message: 'must list at most 100 consent ids of 1..200 characters' },
+    ]);
+  return trimmed;
+}
+
 /** What a campaign upload declares (REST multipart fields / gRPC metadata) and who sends it. */
 export interface CampaignDeclaration {
   campaignId: string;
@@ -30,6 +43,8 @@ export interface CampaignDeclaration {
 
 export interface UploadOptions {
   campaign?: CampaignDeclaration;
+  /** Consents this image relies on besides its batch's (`imageConsentIds` checks them). */
+  consentIds?: string[];
   /** Answer with the quality verdict on the same bytes (quality's Assess). */
   syncVerdict?: boolean;
 }
@@ -234,7 +249,8 @@ export class ImagesService {
     const raw = { key: stored.key, contentType, sizeBytes: stored.sizeBytes, sha256: stored.sha256 };
     const declarations = {
       region: batch.declarations?.region ?? '',
-      consentIds: [...(batch.declarations?.consentIds ?? [])],
+      // The batch's consents, then the image's own (a batch or an image may declare them).
+      consentIds: [...new Set([...(batch.declarations?.consentIds ?? []), ...(options.consentIds ?? [])])],
     };
     const record: NewImageRecord = {
       _id: imageId,
