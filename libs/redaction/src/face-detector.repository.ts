@@ -54,7 +54,8 @@ export interface FaceDetectorOptions {
 
 export interface FaceDetector {
   /** Encoded image bytes (any format @aperture/imaging opens) or raw upright pixels. */
-  detect(input: Buffer | RawImage): Promise<FaceDetection>;
+  /** `tiles` overrides the detector's tile plan for this call (fewer levels: faster, no small faces). */
+  detect(input: Buffer | RawImage, options?: { tiles?: TilePlanOptions }): Promise<FaceDetection>;
   /** The model, once the worker has loaded it. */
   model(): Promise<DetectorModel>;
   close(): Promise<void>;
@@ -118,7 +119,7 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
   // A load failure is reported by detect() and model(); nobody may be listening yet.
   ready.catch(() => undefined);
 
-  const run = async (image: RawImage): Promise<FaceDetection> => {
+  const run = async (image: RawImage, tilePlan: TilePlanOptions): Promise<FaceDetection> => {
     const model = await ready;
     if (failure) throw failure;
     const channels = image.channels ?? image.data.length / (image.width * image.height);
@@ -127,7 +128,7 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
         `pixel buffer of ${image.data.length} bytes does not fit ${image.width}x${image.height}`,
       );
     }
-    const tiles = planTiles(image.width, image.height, plan);
+    const tiles = planTiles(image.width, image.height, tilePlan);
     const id = nextId++;
     // A copy is transferred, so the caller's buffer stays usable (it may be a pooled Buffer).
     const pixels = Uint8Array.from(image.data);
@@ -154,9 +155,9 @@ export function createFaceDetector(options: FaceDetectorOptions = {}): FaceDetec
   };
 
   return {
-    async detect(input) {
+    async detect(input, options = {}) {
       if (closed) throw new Error('the face detector is closed');
-      return run(Buffer.isBuffer(input) ? await decodeUpright(input) : input);
+      return run(Buffer.isBuffer(input) ? await decodeUpright(input) : input, { ...plan, ...options.tiles });
     },
     model: () => ready,
     async close() {

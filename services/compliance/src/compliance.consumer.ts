@@ -137,7 +137,12 @@ export async function handleStandardized(
     );
 
   const { redaction } = policy.compliance;
-  const found = await complianceDeps(ctx).people.findFaces(derivative, redaction.minScore);
+  const found = await complianceDeps(ctx).people.findFaces(derivative, {
+    minScore: redaction.minScore,
+    minFaceSize: redaction.minFaceSize,
+    width: standardize.width,
+    height: standardize.height,
+  });
   const { region: ruleRegion, rule } = regionRuleFor(policy.compliance, image.declarations?.region ?? '');
   const decision = decidePeople({
     rule,

@@ -16,8 +16,14 @@ export interface FaceBox {
 
 /** The face model and the redaction, behind one adapter (faces.repository.ts). */
 export interface PeopleFinder {
-  /** Faces scoring at least `minScore`, and the model's "name@version". */
-  findFaces(image: Buffer, minScore: number): Promise<{ faces: FaceBox[]; detector: string }>;
+  /**
+   * Faces scoring at least `minScore`, down to `minFaceSize` px (which sets how many tile levels
+   * run: tiles.ts), and the model's "name@version".
+   */
+  findFaces(
+    image: Buffer,
+    options: { minScore: number; minFaceSize: number; width: number; height: number },
+  ): Promise<{ faces: FaceBox[]; detector: string }>;
   /** Redacts each box and a margin around it, in place and irreversibly. */
   redact(
     pixels: PixelBuffer,

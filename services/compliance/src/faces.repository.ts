@@ -2,6 +2,7 @@
 // The detector (a worker thread holding the model) starts on the first image and is reused.
 import { createFaceDetector, type FaceDetector, redactPixels } from '@aperture/redaction';
 import type { FaceBox, PeopleFinder } from './deps';
+import { tileScalesFor } from './domain/tiles';
 
 /**
  * One detector serves every project, so it runs at the lowest threshold a policy may ask for
@@ -12,9 +13,11 @@ const DETECTOR_FLOOR = 0.2;
 export function createPeopleFinder(): PeopleFinder {
   let detector: FaceDetector | undefined;
   return {
-    async findFaces(image, minScore) {
+    async findFaces(image, { minScore, minFaceSize, width, height }) {
       detector ??= createFaceDetector({ minScore: DETECTOR_FLOOR });
-      const found = await detector.detect(image);
+      const found = await detector.detect(image, {
+        tiles: { scales: tileScalesFor(minFaceSize, width, height) },
+      });
       const faces: FaceBox[] = found.faces
         .filter((face) => face.score >= minScore)
         .map(({ x, y, width, height, score }) => ({ x, y, width, height, score }));

@@ -35,6 +35,11 @@ export interface RedactionPolicy {
   marginRatio: number;
   /** Detector score (0.2..0.99) from which a detection counts as a face. */
   minScore: number;
+  /**
+   * The smallest face (px of the standardized image, 16..4096) the detector must find. 24 (the
+   * default) runs full-resolution tiles; larger values skip tile levels and cost fewer passes.
+   */
+  minFaceSize: number;
 }
 
 export interface CompliancePolicy {
@@ -127,7 +132,7 @@ export const defaultCompliancePolicy: CompliancePolicy = {
   requireConsent: false,
   preset: 'none',
   regions: presetRegions.none,
-  redaction: { method: 'pixelate', marginRatio: 0.25, minScore: 0.5 },
+  redaction: { method: 'pixelate', marginRatio: 0.25, minScore: 0.5, minFaceSize: 24 },
   allowedNames: [],
   rawRetentionDays: 0,
 };
@@ -164,7 +169,7 @@ export const regionsRule: Rule = (value) => {
 };
 
 export const redactionRule: Rule = (value) => {
-  const shape = fieldsOf(value, ['method', 'marginRatio', 'minScore'], 'redaction');
+  const shape = fieldsOf(value, ['method', 'marginRatio', 'minScore', 'minFaceSize'], 'redaction');
   if (shape) return shape;
   const entry = value as Record<string, unknown>;
   if (entry['method'] !== undefined && !redactionMethods.includes(entry['method'] as RedactionMethod))
@@ -177,6 +182,9 @@ export const redactionRule: Rule = (value) => {
     if (number !== undefined && (typeof number !== 'number' || !(number >= min && number <= max)))
       return `${field} must be a number from ${min} to ${max}`;
   }
+  const size = entry['minFaceSize'];
+  if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size < 16 || size > 4096))
+    return 'minFaceSize must be an integer from 16 to 4096 (pixels)';
   return undefined;
 };
 
