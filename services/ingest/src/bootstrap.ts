@@ -15,6 +15,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
+import { consoleDirectory, serveConsole } from './console/static';
 import { DEFAULT_ADMIN_TOKEN, type IngestConfig, loadIngestConfig } from './config';
 import { validationDetails } from './domain/validation';
 import { ApiError } from './errors';
@@ -61,6 +62,9 @@ export async function createIngestApp(
     }),
   );
   serveOpenApi(app);
+  const consoleDir = consoleDirectory(deps.config.CONSOLE_DIR);
+  if (consoleDir) serveConsole(app, consoleDir);
+  else deps.log.info('the web console is not built (npx nx run console-web:build): /console/ is not served');
   return app;
 }
 

@@ -4,13 +4,15 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 export type ApiErrorCode =
   | 'invalid_request'
   | 'unauthenticated'
+  | 'forbidden'
   | 'not_found'
   | 'batch_closed'
   | 'conflict'
   | 'too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
-  | 'internal';
+  | 'internal'
+  | 'unavailable';
 
 export interface ApiErrorDetail {
   field: string;
@@ -20,6 +22,7 @@ export interface ApiErrorDetail {
 const httpStatusOf: Record<ApiErrorCode, number> = {
   invalid_request: 400,
   unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   batch_closed: 409,
   conflict: 409,
@@ -27,11 +30,13 @@ const httpStatusOf: Record<ApiErrorCode, number> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 };
 
 const grpcStatusOf: Record<ApiErrorCode, GrpcStatus> = {
   invalid_request: GrpcStatus.INVALID_ARGUMENT,
   unauthenticated: GrpcStatus.UNAUTHENTICATED,
+  forbidden: GrpcStatus.PERMISSION_DENIED,
   not_found: GrpcStatus.NOT_FOUND,
   batch_closed: GrpcStatus.FAILED_PRECONDITION,
   conflict: GrpcStatus.ALREADY_EXISTS,
@@ -39,6 +44,7 @@ const grpcStatusOf: Record<ApiErrorCode, GrpcStatus> = {
   unsupported_media_type: GrpcStatus.INVALID_ARGUMENT,
   rate_limited: GrpcStatus.RESOURCE_EXHAUSTED,
   internal: GrpcStatus.INTERNAL,
+  unavailable: GrpcStatus.UNAVAILABLE,
 };
 
 /**
