@@ -18,16 +18,20 @@ export function useFetch<T>(
   url: string | null,
   reload = 0,
 ): { data?: T; error?: ApiError; loading: boolean } {
-  const [state, setState] = useState<{ data?: T; error?: ApiError; loading: boolean }>({ loading: true });
+  const [state, setState] = useState<{ url?: string; data?: T; error?: ApiError; loading: boolean }>({
+    loading: true,
+  });
   useEffect(() => {
     if (!url) return;
     let live = true;
-    setState((previous) => ({ ...previous, loading: true }));
+    // Another url is another thing: never show the previous one's answer as this one's.
+    setState((previous) => (previous.url === url ? { ...previous, loading: true } : { url, loading: true }));
     call<T>('GET', url).then(
-      (data) => live && setState({ data, loading: false }),
+      (data) => live && setState({ url, data, loading: false }),
       (error: unknown) =>
         live &&
         setState({
+          url,
           error: error instanceof ApiError ? error : new ApiError(0, 'network', String(error)),
           loading: false,
         }),
@@ -36,7 +40,7 @@ export function useFetch<T>(
       live = false;
     };
   }, [url, reload]);
-  return state;
+  return state.url === url ? state : { loading: true };
 }
 
 /**
@@ -47,6 +51,7 @@ export function useEventStream<T>(url: string | null): { data?: T; live: boolean
   const [state, setState] = useState<{ data?: T; live: boolean; failure?: string }>({ live: false });
   useEffect(() => {
     if (!url) return;
+    setState({ live: false });
     const source = new EventSource(url, { withCredentials: true });
     source.onopen = () => setState((previous) => ({ ...previous, live: true }));
     source.onmessage = (event: MessageEvent<string>) =>

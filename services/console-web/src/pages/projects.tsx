@@ -84,7 +84,10 @@ function PolicyEditor({ projectId, readOnly }: { projectId: string; readOnly: bo
       },
       (failure: unknown) => {
         if (failure instanceof ApiError) {
-          setErrors(failure.details);
+          // The API names a policy field from the request body's root ("policy.quality.maxBlur").
+          setErrors(
+            failure.details.map((error) => ({ ...error, field: error.field.replace(/^policy\./, '') })),
+          );
           setMessage(failure.message);
         } else setMessage(String(failure));
       },
