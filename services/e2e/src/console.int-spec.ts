@@ -224,6 +224,7 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
     );
     await page.waitForSelector('[data-testid=audit] tr');
     expect(await text('[data-testid=audit]')).toContain('cleared');
+    await shot('image');
     const nearCopy = images.find((image) => image.reasons.some((reason) => /duplicate/.test(reason.code)));
     if (nearCopy) {
       await go(`#/images/${nearCopy.imageId}`);

@@ -18,7 +18,9 @@ interface Label {
 /** Task types the light annotator draws; the others go to Label Studio or CVAT (export/import). */
 const DRAWN = ['bbox', 'tracking'];
 const SUPPORTED = ['classification', ...DRAWN];
+/** The canvas box: a task's image is fitted into it, small ones enlarged (up to 4×) so they can be drawn on. */
 const MAX_WIDTH = 900;
+const MAX_HEIGHT = 600;
 const COLOURS = [
   '#e6194b',
   '#3cb44b',
@@ -66,7 +68,7 @@ export function AnnotatePage({ session }: { session: Session }) {
   const [errors, setErrors] = useState<FieldError[]>([]);
   const chosen = projectId || projects.data?.projects[0]?.projectId || '';
   const classes = task?.schema?.classes ?? [];
-  const scale = task ? Math.min(1, MAX_WIDTH / task.width) : 1;
+  const scale = task ? Math.min(4, MAX_WIDTH / task.width, MAX_HEIGHT / task.height) : 1;
 
   const lease = useCallback(() => {
     setMessage('');
