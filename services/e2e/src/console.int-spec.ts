@@ -5,13 +5,13 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import {
-  freePort,
+  PIPELINE_SERVICES,
   repoRoot,
+  restCaller,
   type ServiceProcess,
-  startService,
+  startPipeline,
   stopService,
   tail,
-  waitReady,
 } from './processes';
 
 // The web console in headless Chromium against the five services as processes: sign in, watch a
@@ -26,7 +26,6 @@ const files = [
   'formats/truncated.jpg',
 ].map((file) => path.join(corpus, file));
 const screenshots = path.join(repoRoot, 'coverage', 'e2e', 'console');
-const services = ['ingest', 'quality', 'standardize', 'compliance', 'annotation-router'] as const;
 
 jest.setTimeout(600_000);
 
@@ -49,33 +48,21 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
 
   beforeAll(async () => {
     const { kafkaBrokers, mongoUri } = testInfraEnv();
-    const base = new URL(mongoUri);
-    base.pathname = `/${run}`;
-    const ports = Object.fromEntries(
-      await Promise.all(
-        services.map(async (name) => [name, { http: await freePort(), grpc: await freePort() }] as const),
-      ),
-    ) as Record<(typeof services)[number], { http: number; grpc: number }>;
-    for (const name of services) {
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        KAFKA_BROKERS: kafkaBrokers.join(','),
-        MONGODB_URI: base.toString(),
-        BLOB_STORE_DIR: path.join(workDir, 'blobs'),
-        HTTP_PORT: String(ports[name].http),
-        GRPC_PORT: String(ports[name].grpc),
-        ADMIN_TOKEN: adminToken,
-        KAFKA_GROUP_ID: `${name}-${run}`,
-        LOG_LEVEL: 'info',
-        // Where the console finds its neighbours, and a trace viewer to link to.
+    const started = await startPipeline({
+      run,
+      workDir,
+      adminToken,
+      kafkaBrokers,
+      mongoUri,
+      // Where the console finds its neighbours, and a trace viewer to link to.
+      env: (ports) => ({
         ANNOTATION_ROUTER_URL: `http://127.0.0.1:${ports['annotation-router'].http}`,
         COMPLIANCE_GRPC_ADDRESS: `127.0.0.1:${ports.compliance.grpc}`,
         CONSOLE_TRACE_URL_TEMPLATE: 'http://traces.example/trace/{traceId}',
-      };
-      running.push(startService(name, env, workDir, ports[name].http));
-    }
-    api = `http://127.0.0.1:${ports.ingest.http}`;
-    await Promise.all(running.map((service) => waitReady(service)));
+      }),
+    });
+    running.push(...started.running);
+    api = started.api;
     browser = await launchChromium({ width: 1280, height: 900 });
     page = await browser.context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -86,22 +73,10 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
     await browser?.close();
     const codes = await Promise.all(running.map((service) => stopService(service)));
     // Open event streams must not keep ingest from stopping.
-    expect(codes).toEqual(services.map(() => 0));
+    expect(codes).toEqual(PIPELINE_SERVICES.map(() => 0));
   });
 
-  async function call<T>(method: string, url: string, body?: unknown, key?: string): Promise<T> {
-    const response = await fetch(`${api}${url}`, {
-      method,
-      headers: {
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-        ...(key ? { 'x-api-key': key } : { 'x-admin-token': adminToken }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  const call = restCaller(() => api, adminToken);
 
   const shot = (name: string) =>
     page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
