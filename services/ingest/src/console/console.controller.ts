@@ -142,8 +142,9 @@ export class ConsoleSessionController {
       throw ApiError.invalid('invalid session', [
         { field: 'role', message: `must be one of ${consoleRoles.join(', ')}` },
       ]);
+    // Signing in without a key is unauthenticated, as every other route without one.
     if (typeof input['apiKey'] !== 'string' || input['apiKey'] === '')
-      throw ApiError.invalid('invalid session', [{ field: 'apiKey', message: 'is required' }]);
+      throw ApiError.unauthenticated('missing apiKey: sign in with the tenant API key');
     const principal = await this.tenants.authenticate(input['apiKey']);
     // Secure where the console is served over TLS (directly, or behind a proxy that says so).
     const secure = request.secure === true || request.headers['x-forwarded-proto'] === 'https';
@@ -158,6 +159,7 @@ export class ConsoleSessionController {
   }
 
   @Delete()
+  @UseGuards(ApiKeyGuard)
   @HttpCode(204)
   close(@Res({ passthrough: true }) response: HttpResponse): void {
     response.setHeader('set-cookie', sessionCookie(undefined, false));
@@ -300,10 +302,13 @@ export class ConsoleApiController {
 
   @Get('projects/:projectId/report')
   async report(
+    @Principal() principal: TenantPrincipal,
     @Req() request: Request,
     @Param('projectId') projectId: string,
     @Res() response: HttpResponse,
   ): Promise<void> {
+    // The tenant's project, checked here too: another tenant's is a 404 even with the router down.
+    await this.console.project(principal.tenantId, projectId);
     relay(
       response,
       await this.console.annotation.forward(

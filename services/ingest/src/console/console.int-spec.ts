@@ -121,8 +121,8 @@ describe('ingest: the web console routes', () => {
   });
 
   it('opens a session for a valid key only, naming what is wrong', async () => {
-    const missing = await api.post('/console/session').send({}).expect(400);
-    expect(missing.body.error.details).toEqual([{ field: 'apiKey', message: 'is required' }]);
+    const missing = await api.post('/console/session').send({}).expect(401);
+    expect(missing.body.error.message).toBe('missing apiKey: sign in with the tenant API key');
     const role = await api
       .post('/console/session')
       .send({ apiKey: tenants.a.apiKey, role: 'admin' })
@@ -149,7 +149,11 @@ describe('ingest: the web console routes', () => {
       tenantId: tenants.a.tenantId,
       role: 'annotator',
     });
-    const closed = await api.delete('/console/session').set('cookie', cookie).expect(204);
+    const closed = await api
+      .delete('/console/session')
+      .set('cookie', cookie)
+      .set('x-aperture-console', '1')
+      .expect(204);
     expect(String(closed.headers['set-cookie'])).toMatch(/^aperture_console=; Max-Age=0;/);
   });
 
@@ -166,6 +170,13 @@ describe('ingest: the web console routes', () => {
       .set('x-aperture-console', '1')
       .send({ name: 'q' })
       .expect(201);
+    const annotator = await api
+      .post('/v1/projects')
+      .set('cookie', annotatorCookie)
+      .set('x-aperture-console', '1')
+      .send({ name: 's' })
+      .expect(403);
+    expect(annotator.body.error.message).toBe('an annotator session may only lease and submit tasks');
     // An explicit key is a script, not the page: no CSRF header needed.
     await api.post('/v1/projects').set('x-api-key', tenants.a.apiKey).send({ name: 'r' }).expect(201);
   });
@@ -238,6 +249,7 @@ describe('ingest: the web console routes', () => {
       `/console/api/images/${imageId}`,
       `/console/api/images/${imageId}/raw`,
       `/console/api/images/${imageId}/audit`,
+      `/console/api/projects/${projectId}/report`,
     ])
       expect({ url, status: (await api.get(url).set(other)).status }).toEqual({ url, status: 404 });
     expect((await api.get('/console/api/batches').set(other).expect(200)).body).toEqual({ batches: [] });

@@ -82,6 +82,11 @@ export class ConsoleService implements OnModuleDestroy {
     return rows.map(toProjectView);
   }
 
+  /** The tenant's project (404 for any other). */
+  project(tenantId: string, projectId: string): Promise<ProjectRecord> {
+    return this.projects.require(tenantId, projectId);
+  }
+
   /** The tenant's newest batches (of one project, when given), with their counts. */
   async listBatches(tenantId: string, projectId?: string): Promise<ConsoleBatch[]> {
     const rows = await this.batchRecords

@@ -39,6 +39,13 @@ export class ApiKeyGuard implements CanActivate {
         'forbidden',
         `a console request that changes something needs the header ${CSRF_HEADER}: 1`,
       );
+    // An annotator's screen labels tasks; everything else it may only look at.
+    if (
+      session?.role === 'annotator' &&
+      !isSafeMethod(request.method) &&
+      !request.url?.startsWith('/console/api/tasks/')
+    )
+      throw new ApiError('forbidden', 'an annotator session may only lease and submit tasks');
     request.principal = await this.tenants.authenticate(session ? session.apiKey : header);
     // Whoever holds the key itself (header) is the tenant's client.
     request.consoleRole = session?.role ?? 'client';
