@@ -179,11 +179,14 @@ describe('the whole pipeline, five services as processes, real broker, database 
     await consumer.subscribe({ topics: [Topics.imageCurated, Topics.imageRejected], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic, message }) => {
+        // A tombstone (null value: an erased image's curated record, on the compacted topic) is
+        // no record; decoding it would throw and stall this reader on the shared broker.
+        if (!message.value) return;
         if (topic === Topics.imageCurated) {
-          const record = curatedV1.ImageCurated.decode(message.value!);
+          const record = curatedV1.ImageCurated.decode(message.value);
           if (record.image?.batchId === summary.batchId) records.push(record);
         } else {
-          const rejected = commonV1.ImageRejected.decode(message.value!);
+          const rejected = commonV1.ImageRejected.decode(message.value);
           if (rejected.image?.batchId === summary.batchId) rejectedEvents.push(rejected);
         }
       },
@@ -421,7 +424,8 @@ describe('the whole pipeline, five services as processes, real broker, database 
     await consumer.subscribe({ topics: [Topics.imageCurated], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const record = curatedV1.ImageCurated.decode(message.value!);
+        if (!message.value) return; // a tombstone, as above
+        const record = curatedV1.ImageCurated.decode(message.value);
         if (record.image?.batchId === batchId) records.push(record);
       },
     });
