@@ -51,6 +51,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The web console runs in the browser.
+    files: ['services/console-web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.int-spec.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

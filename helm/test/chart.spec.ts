@@ -219,6 +219,41 @@ describe.each(cases)('the chart with %s', (_label, values) => {
     }
   });
 
+  it("points ingest's web console at compliance (gRPC) and annotation-router (http), and opens only that path", () => {
+    const env = Object.fromEntries(
+      (container('ingest').env as Array<{ name: string; value?: string }>).map((entry) => [
+        entry.name,
+        entry.value,
+      ]),
+    );
+    expect(env['ANNOTATION_ROUTER_URL']).toBe('http://aperture-annotation-router:8084');
+    expect(env['COMPLIANCE_GRPC_ADDRESS']).toBe('aperture-compliance:50054');
+    const component = (service: string) => ({
+      podSelector: {
+        matchLabels: {
+          'app.kubernetes.io/name': 'aperture',
+          'app.kubernetes.io/instance': 'aperture',
+          'app.kubernetes.io/component': service,
+        },
+      },
+    });
+    const router = find(objects, 'NetworkPolicy', name('annotation-router'))['spec'];
+    expect(router.ingress).toContainEqual({
+      ports: [{ port: 'http', protocol: 'TCP' }],
+      from: [component('ingest')],
+    });
+    const ingestEgress = find(objects, 'NetworkPolicy', name('ingest'))['spec'].egress;
+    expect(ingestEgress).toContainEqual({
+      to: [component('annotation-router')],
+      ports: [{ port: 8084, protocol: 'TCP' }],
+    });
+    // No other service gets the http path.
+    for (const service of SERVICES.filter((s) => s !== 'annotation-router'))
+      expect(JSON.stringify(find(objects, 'NetworkPolicy', name(service))['spec'].ingress)).not.toContain(
+        '"app.kubernetes.io/component":"ingest"',
+      );
+  });
+
   it('creates every topic of the contracts in a pre-install/pre-upgrade hook Job, the curated one compacted', () => {
     const job = find(objects, 'Job', 'aperture-topics');
     expect(job.metadata.annotations).toMatchObject({

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 
 /** Debian's chromium (.ci/run installs it when missing); CHROMIUM_PATH overrides. */
 export const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -14,11 +14,10 @@ export interface RenderedPage {
   canvases: number;
 }
 
-/**
- * Opens a local HTML file in headless Chromium (a fresh profile, no network services), waits for
- * its charts and saves a full-page screenshot.
- */
-export async function renderInChromium(htmlFile: string, screenshot: string): Promise<RenderedPage> {
+/** A headless Chromium with a fresh profile; close() also removes the profile. */
+export async function launchChromium(
+  viewport = { width: 1400, height: 1000 },
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'aperture-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
@@ -33,10 +32,25 @@ export async function renderInChromium(htmlFile: string, screenshot: string): Pr
       '--disable-component-update',
       '--disable-sync',
     ],
-    viewport: { width: 1400, height: 1000 },
+    viewport,
   });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Opens a local HTML file in headless Chromium (a fresh profile, no network services), waits for
+ * its charts and saves a full-page screenshot.
+ */
+export async function renderInChromium(htmlFile: string, screenshot: string): Promise<RenderedPage> {
+  const browser = await launchChromium();
   try {
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`file://${htmlFile}`);
@@ -58,7 +72,6 @@ export async function renderInChromium(htmlFile: string, screenshot: string): Pr
     await page.screenshot({ path: screenshot, fullPage: true });
     return rendered;
   } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await browser.close();
   }
 }

@@ -12,15 +12,7 @@ import sharp from 'sharp';
 import { type MetricSample, parseMetrics, seriesOf, sumOf } from './metrics-text';
 import { renderInChromium } from './browser';
 import { checkImageTrace, OtlpCollector } from './otlp-collector';
-import {
-  freePort,
-  repoRoot,
-  type ServiceProcess,
-  startService,
-  stopService,
-  tail,
-  waitReady,
-} from './processes';
+import { repoRoot, restCaller, type ServiceProcess, startPipeline, stopService, tail } from './processes';
 
 const corpus = corpusPath();
 // At least 20 real files: cameras with GPS, all eight orientations, CMYK, 16-bit PNG, HEIC,
@@ -74,30 +66,16 @@ describe('the whole pipeline, five services as processes, real broker, database 
   beforeAll(async () => {
     const { kafkaBrokers, mongoUri } = testInfraEnv();
     const otlp = await collector.start();
-    const base = new URL(mongoUri);
-    base.pathname = `/${run}`;
-    for (const name of services) {
-      const httpPort = await freePort();
-      const grpcPort = await freePort();
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        KAFKA_BROKERS: kafkaBrokers.join(','),
-        MONGODB_URI: base.toString(),
-        BLOB_STORE_DIR: blobDir,
-        HTTP_PORT: String(httpPort),
-        GRPC_PORT: String(grpcPort),
-        ADMIN_TOKEN: adminToken,
-        // A consumer group of this run's own, so other runs' services never take its messages.
-        KAFKA_GROUP_ID: `${name}-${run}`,
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
-        OTEL_BSP_SCHEDULE_DELAY: '200',
-        LOG_LEVEL: 'info',
-      };
-      const service = startService(name, env, workDir, httpPort);
-      running.push(service);
-      if (name === 'ingest') api = `http://127.0.0.1:${httpPort}`;
-    }
-    await Promise.all(running.map((service) => waitReady(service)));
+    const started = await startPipeline({
+      run,
+      workDir,
+      adminToken,
+      kafkaBrokers,
+      mongoUri,
+      env: () => ({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_BSP_SCHEDULE_DELAY: '200' }),
+    });
+    running.push(...started.running);
+    api = started.api;
   });
 
   afterAll(async () => {
@@ -107,19 +85,7 @@ describe('the whole pipeline, five services as processes, real broker, database 
     expect(codes).toEqual(services.map(() => 0));
   });
 
-  async function call<T>(method: string, url: string, body?: unknown, key?: string): Promise<T> {
-    const response = await fetch(`${api}${url}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(key ? { 'x-api-key': key } : { 'x-admin-token': adminToken }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  const call = restCaller(() => api, adminToken);
 
   it('takes a batch through every stage to exactly one terminal state, one curated record each, one trace per image', async () => {
     const metricsBefore = await scrapeAll();

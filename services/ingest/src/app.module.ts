@@ -4,6 +4,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { BatchesController } from './batches/batches.controller';
 import { BatchesService } from './batches/batches.service';
 import { ApiKeyGuard, AdminTokenGuard } from './http/auth';
+import { ConsoleApiController, ConsoleSessionController, EventStreams } from './console/console.controller';
+import { ConsoleService } from './console/console.service';
 import { ImagesController } from './images/images.controller';
 import { ImagesService } from './images/images.service';
 import { IngestGrpcService } from './ingest.grpc';
@@ -25,6 +27,8 @@ export class AppModule {
         ProjectsController,
         BatchesController,
         ImagesController,
+        ConsoleSessionController,
+        ConsoleApiController,
       ],
       providers: [
         { provide: INGEST_DEPS, useValue: deps },
@@ -33,6 +37,8 @@ export class AppModule {
         BatchesService,
         ImagesService,
         IngestGrpcService,
+        ConsoleService,
+        EventStreams,
         ApiKeyGuard,
         AdminTokenGuard,
       ],

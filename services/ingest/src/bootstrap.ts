@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { grpcCampaignGate } from './clients/campaigns.client';
 import { grpcQualityAssessor } from './clients/quality.client';
+import { consoleDirectory, serveConsole } from './console/static';
 import { DEFAULT_ADMIN_TOKEN, type IngestConfig, loadIngestConfig } from './config';
 import { validationDetails } from './domain/validation';
 import { ApiError } from './errors';
@@ -63,6 +64,9 @@ export async function createIngestApp(
     }),
   );
   serveOpenApi(app);
+  const consoleDir = consoleDirectory(deps.config.CONSOLE_DIR);
+  if (consoleDir) serveConsole(app, consoleDir);
+  else deps.log.info('the web console is not built (npx nx run console-web:build): /console/ is not served');
   return app;
 }
 

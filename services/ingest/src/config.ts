@@ -30,6 +30,21 @@ export const ingestSchema = {
   }),
   /** The secret of the admin routes (header x-admin-token). */
   ADMIN_TOKEN: str({ fallback: DEFAULT_ADMIN_TOKEN, pattern: /^.{8,}$/, describe: 'at least 8 characters' }),
+  /**
+   * The web console (services/console-web, served at /console/): the directory of its built files
+   * ('' = dist/services/console-web of this checkout), and the services it reads for its pages.
+   */
+  CONSOLE_DIR: str({ fallback: '' }),
+  /** annotation-router's REST API: tasks, their derivatives and the dataset report. */
+  ANNOTATION_ROUTER_URL: str({
+    fallback: 'http://127.0.0.1:8084',
+    pattern: /^https?:\/\/\S+$/,
+    describe: 'an http:// or https:// URL',
+  }),
+  /** compliance's gRPC address (host:port): the audit trail. */
+  COMPLIANCE_GRPC_ADDRESS: str({ fallback: '127.0.0.1:50054', pattern: /^\S+:\d+$/, describe: 'host:port' }),
+  /** A link to a trace viewer, {traceId} replaced (e.g. http://jaeger:16686/trace/{traceId}); '' = none. */
+  CONSOLE_TRACE_URL_TEMPLATE: str({ fallback: '' }),
 };
 
 export type IngestConfig = ConfigOf<typeof ingestSchema>;

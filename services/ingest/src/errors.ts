@@ -4,6 +4,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 export type ApiErrorCode =
   | 'invalid_request'
   | 'unauthenticated'
+  | 'forbidden'
   | 'not_found'
   | 'batch_closed'
   | 'conflict'
@@ -27,6 +28,7 @@ export interface ApiErrorDetail {
 const httpStatusOf: Record<ApiErrorCode, number> = {
   invalid_request: 400,
   unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   batch_closed: 409,
   conflict: 409,
@@ -46,6 +48,7 @@ const httpStatusOf: Record<ApiErrorCode, number> = {
 const grpcStatusOf: Record<ApiErrorCode, GrpcStatus> = {
   invalid_request: GrpcStatus.INVALID_ARGUMENT,
   unauthenticated: GrpcStatus.UNAUTHENTICATED,
+  forbidden: GrpcStatus.PERMISSION_DENIED,
   not_found: GrpcStatus.NOT_FOUND,
   batch_closed: GrpcStatus.FAILED_PRECONDITION,
   conflict: GrpcStatus.ALREADY_EXISTS,
