@@ -341,7 +341,7 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
     await page.waitForSelector('[data-testid=campaign-cells] tbody tr');
     expect(await text('[data-testid=campaign-cells]')).toMatch(/vehicle\s+0\s+2\s+—/);
     expect(await text('[data-testid=campaign-cells]')).toMatch(/person\s+0\s+1\s+2/);
-    // alice uploads to the open page: a corrupt file (rejected) and a photo (awaits annotation).
+    // alice uploads to the open page: a corrupt file, and a photo this tenant already has (both rejected).
     const { batchId: campaignBatch } = await call<{ batchId: string }>(
       'POST',
       '/v1/batches',
@@ -362,10 +362,11 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
     }
     const row = `[data-testid=campaign-collectors] tr[data-collector="${alice.collector.collectorId}"]`;
     await until(
-      `document.querySelector('${row} [data-reason=corrupt]')?.textContent === 'corrupt 1'`,
+      `document.querySelector('${row} [data-reason=duplicate]')?.textContent === 'duplicate 1' && document.querySelector('${row} [data-reason=corrupt]')?.textContent === 'corrupt 1'`,
       120_000,
     );
-    expect(await text(row)).toMatch(/^alice\s+verified\s+2\s+0\s+1\s+1\s+0 %/);
+    // uploaded 2, curated 0, rejected 2, in flight 0, acceptance 0 %, duplicates 50 %, no agreement yet.
+    expect(await text(row)).toMatch(/^alice\s+verified\s+2\s+0\s+2\s+0\s+0 %\s+50 %\s+—/);
     await shot('campaign');
     // Another tenant's key does not see the campaign, nor lists it.
     const stranger = await call<{ apiKey: string }>('POST', '/v1/tenants', { name: `stranger-${run}` });
