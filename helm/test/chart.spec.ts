@@ -202,12 +202,14 @@ describe.each(cases)('the chart with %s', (_label, values) => {
         const restApi = service === 'compliance' || service === 'annotation-router';
         // Their client REST API (consents, erasure, audit; tasks, export, report) on the http port only.
         expect(open).toEqual(restApi ? [{ ports: [{ port: 'http', protocol: 'TCP' }] }] : []);
-        const [metrics, grpc] = (policy.ingress as Array<{ from?: object[] }>).filter((rule) => rule.from);
-        expect(metrics.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
-        expect(metrics.from.length).toBeGreaterThan(0);
-        expect((metrics.from as object[]).some(isReleasePeer)).toBe(false);
-        expect(grpc.ports).toEqual([{ port: 'grpc', protocol: 'TCP' }]);
-        expect((grpc.from as object[]).every(isReleasePeer)).toBe(true);
+        const [metrics, grpc] = (policy.ingress as Array<{ from?: object[]; ports?: unknown }>).filter(
+          (rule) => rule.from,
+        );
+        expect(metrics?.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+        expect(metrics?.from?.length).toBeGreaterThan(0);
+        expect(metrics?.from?.some(isReleasePeer)).toBe(false);
+        expect(grpc?.ports).toEqual([{ port: 'grpc', protocol: 'TCP' }]);
+        expect(grpc?.from?.every(isReleasePeer)).toBe(true);
       }
       // Every egress rule names its ports: no rule opens every port.
       for (const rule of policy.egress) expect(rule.ports.length).toBeGreaterThan(0);
@@ -219,7 +221,7 @@ describe.each(cases)('the chart with %s', (_label, values) => {
     }
   });
 
-  it("points ingest's web console at compliance (gRPC) and annotation-router (http), and opens only that path", () => {
+  it("points ingest's web console at compliance (gRPC), annotation-router and campaigns (http), and opens only those paths", () => {
     const env = Object.fromEntries(
       (container('ingest').env as Array<{ name: string; value?: string }>).map((entry) => [
         entry.name,
@@ -227,6 +229,7 @@ describe.each(cases)('the chart with %s', (_label, values) => {
       ]),
     );
     expect(env['ANNOTATION_ROUTER_URL']).toBe('http://aperture-annotation-router:8084');
+    expect(env['CAMPAIGNS_URL']).toBe('http://aperture-campaigns:8085');
     expect(env['COMPLIANCE_GRPC_ADDRESS']).toBe('aperture-compliance:50054');
     const component = (service: string) => ({
       podSelector: {
@@ -237,18 +240,19 @@ describe.each(cases)('the chart with %s', (_label, values) => {
         },
       },
     });
-    const router = find(objects, 'NetworkPolicy', name('annotation-router'))['spec'];
-    expect(router.ingress).toContainEqual({
-      ports: [{ port: 'http', protocol: 'TCP' }],
-      from: [component('ingest')],
-    });
     const ingestEgress = find(objects, 'NetworkPolicy', name('ingest'))['spec'].egress;
-    expect(ingestEgress).toContainEqual({
-      to: [component('annotation-router')],
-      ports: [{ port: 8084, protocol: 'TCP' }],
-    });
+    for (const [neighbour, port] of [
+      ['annotation-router', 8084],
+      ['campaigns', 8085],
+    ] as const) {
+      expect(find(objects, 'NetworkPolicy', name(neighbour))['spec'].ingress).toContainEqual({
+        ports: [{ port: 'http', protocol: 'TCP' }],
+        from: [component('ingest')],
+      });
+      expect(ingestEgress).toContainEqual({ to: [component(neighbour)], ports: [{ port, protocol: 'TCP' }] });
+    }
     // No other service gets the http path.
-    for (const service of SERVICES.filter((s) => s !== 'annotation-router'))
+    for (const service of SERVICES.filter((s) => s !== 'annotation-router' && s !== 'campaigns'))
       expect(JSON.stringify(find(objects, 'NetworkPolicy', name(service))['spec'].ingress)).not.toContain(
         '"app.kubernetes.io/component":"ingest"',
       );

@@ -19,6 +19,7 @@ import {
 import { APP_FILTER } from '@nestjs/core';
 import { collectorOfToken, tenantOfEither, tenantOfKey } from './auth';
 import { type CampaignStore, collectorView } from './campaigns.store';
+import { cellLabel } from './domain/cells';
 import { verifySignature } from './domain/signature';
 import { CampaignError } from './errors';
 import type { CampaignDoc } from './models';
@@ -50,8 +51,11 @@ class CampaignsController {
   ) {}
 
   private async view(campaign: CampaignDoc) {
+    const progress = await this.store.progress(campaign);
     return {
-      ...(await this.store.progress(campaign)),
+      ...progress,
+      // A cell's short name ("shelf · EU · night"), so a reader (the web console) need not rebuild it.
+      cells: progress.cells.map((cell) => ({ ...cell, label: cellLabel(cell) })),
       instructions: campaign.instructions,
       perCollectorCap: campaign.perCollectorCap,
       minAcceptance: campaign.minAcceptance,

@@ -154,3 +154,50 @@ export const imageUrl = (imageId: string, kind: 'thumbnail' | 'after' | 'raw') =
 
 export const taskImageUrl = (task: Pick<Task, 'taskId' | 'annotatorId'>) =>
   `/console/api/tasks/${encodeURIComponent(task.taskId)}/image?annotatorId=${encodeURIComponent(task.annotatorId)}`;
+
+/** A quota cell of a campaign (services/campaigns/README.md); '' / [] = any. */
+export interface CampaignCell {
+  cellId: string;
+  category: string;
+  region: string;
+  timeOfDay: string;
+  setting: string;
+  device: string;
+  orientation: string;
+  tags: string[];
+  target: number;
+  /** 0: none (full at its target). */
+  cap: number;
+  curated: number;
+  full: boolean;
+  /** Its dimensions in words, "any image" when it sets none (campaigns' cellLabel). */
+  label: string;
+}
+
+export interface Campaign {
+  campaignId: string;
+  projectId: string;
+  name: string;
+  state: 'open' | 'complete' | 'closed';
+  deadline: string;
+  cells: CampaignCell[];
+  counted: number;
+  surplus: number;
+  target: number;
+  achieved: number;
+}
+
+export interface CollectorStats {
+  collectorId: string;
+  name: string;
+  state: string;
+  uploaded: number;
+  curated: number;
+  rejected: number;
+  inFlight: number;
+  acceptanceRate: number | null;
+  duplicateRate: number | null;
+  rejectionReasons: Record<string, number>;
+  annotatorAgreement: number | null;
+  flagged: boolean;
+}

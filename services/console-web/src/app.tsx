@@ -76,6 +76,6 @@ function Page({ route, session }: { route: Route; session: Session }) {
     case 'report':
       return <ReportPage projectId={route.projectId} />;
     case 'campaigns':
-      return <CampaignsPage />;
+      return <CampaignsPage campaignId={route.campaignId} />;
   }
 }

@@ -47,6 +47,7 @@ describe('routes', () => {
       { page: 'report', projectId: 'prj_1' },
       { page: 'annotate' },
       { page: 'campaigns' },
+      { page: 'campaigns', campaignId: 'cmp_1' },
     ] as const)
       expect(parseRoute(hrefOf(route))).toEqual(route);
     expect(parseRoute('')).toEqual({ page: 'batches' });

@@ -6,7 +6,7 @@ export type Route =
   | { page: 'projects'; projectId?: string }
   | { page: 'annotate' }
   | { page: 'report'; projectId?: string }
-  | { page: 'campaigns' };
+  | { page: 'campaigns'; campaignId?: string };
 
 export function parseRoute(hash: string): Route {
   const [page = '', id] = hash
@@ -22,8 +22,9 @@ export function parseRoute(hash: string): Route {
       return id ? { page: 'projects', projectId: id } : { page: 'projects' };
     case 'report':
       return id ? { page: 'report', projectId: id } : { page: 'report' };
-    case 'annotate':
     case 'campaigns':
+      return id ? { page: 'campaigns', campaignId: id } : { page: 'campaigns' };
+    case 'annotate':
       return { page };
     default:
       return { page: 'batches' };
@@ -40,6 +41,8 @@ export function hrefOf(route: Route): string {
     case 'projects':
     case 'report':
       return route.projectId ? at(route.page, route.projectId) : at(route.page);
+    case 'campaigns':
+      return route.campaignId ? at(route.page, route.campaignId) : at(route.page);
     default:
       return at(route.page);
   }

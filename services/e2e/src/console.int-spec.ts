@@ -5,18 +5,22 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import {
+  freePort,
   PIPELINE_SERVICES,
   repoRoot,
   restCaller,
   type ServiceProcess,
   startPipeline,
+  startService,
   stopService,
   tail,
+  waitReady,
 } from './processes';
 
-// The web console in headless Chromium against the five services as processes: sign in, watch a
-// batch uploaded through the API progress live, read a rejected image's reason, see the policy
-// form refuse a value, annotate one task end to end. Screenshots go to coverage/e2e/console/.
+// The web console in headless Chromium against the five services as processes (and campaigns, a
+// sixth): sign in, watch a batch uploaded through the API progress live, read a rejected image's
+// reason, see the policy form refuse a value, annotate one task end to end, watch a campaign's
+// collector statistics change live. Screenshots go to coverage/e2e/console/.
 const corpus = corpusPath();
 const files = [
   'cameras/jpg/gps/DSCN0010.jpg',
@@ -42,12 +46,15 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
   const running: ServiceProcess[] = [];
   const adminToken = 'console-admin-token';
   let api = '';
+  let campaignsUrl = '';
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     const { kafkaBrokers, mongoUri } = testInfraEnv();
+    const campaignsPorts = { http: await freePort(), grpc: await freePort() };
+    campaignsUrl = `http://127.0.0.1:${campaignsPorts.http}`;
     const started = await startPipeline({
       run,
       workDir,
@@ -59,9 +66,30 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
         ANNOTATION_ROUTER_URL: `http://127.0.0.1:${ports['annotation-router'].http}`,
         COMPLIANCE_GRPC_ADDRESS: `127.0.0.1:${ports.compliance.grpc}`,
         CONSOLE_TRACE_URL_TEMPLATE: 'http://traces.example/trace/{traceId}',
+        CAMPAIGNS_URL: campaignsUrl,
+        CAMPAIGNS_GRPC_ADDRESS: `127.0.0.1:${campaignsPorts.grpc}`,
       }),
     });
     running.push(...started.running);
+    // campaigns, on the run's database (it reads the tenants' keys there) and consumer group.
+    const database = new URL(mongoUri);
+    database.pathname = `/${run}`;
+    const campaigns = startService(
+      'campaigns',
+      {
+        ...process.env,
+        KAFKA_BROKERS: kafkaBrokers.join(','),
+        MONGODB_URI: database.toString(),
+        HTTP_PORT: String(campaignsPorts.http),
+        GRPC_PORT: String(campaignsPorts.grpc),
+        KAFKA_GROUP_ID: `campaigns-${run}`,
+        LOG_LEVEL: 'info',
+      },
+      workDir,
+      campaignsPorts.http,
+    );
+    running.push(campaigns);
+    await waitReady(campaigns);
     api = started.api;
     browser = await launchChromium({ width: 1280, height: 900 });
     page = await browser.context.newPage();
@@ -73,10 +101,11 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
     await browser?.close();
     const codes = await Promise.all(running.map((service) => stopService(service)));
     // Open event streams must not keep ingest from stopping.
-    expect(codes).toEqual(PIPELINE_SERVICES.map(() => 0));
+    expect(codes).toEqual([...PIPELINE_SERVICES, 'campaigns'].map(() => 0));
   });
 
   const call = restCaller(() => api, adminToken);
+  const callCampaigns = restCaller(() => campaignsUrl, adminToken);
 
   const shot = (name: string) =>
     page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
@@ -279,9 +308,79 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
     expect(await text('[data-testid=report-counts]')).toContain('curated 1');
     await shot('report');
 
-    // Campaigns have not landed: the page says so rather than showing numbers.
+    // Campaigns: the tenant's list, then one campaign's cells and its collector's statistics, live.
+    const campaign = await callCampaigns<{ campaignId: string }>(
+      'POST',
+      '/v1/campaigns',
+      {
+        projectId,
+        name: `street-${run}`,
+        deadline: new Date(Date.now() + 3_600_000).toISOString(),
+        cells: [
+          { category: 'vehicle', target: 2 },
+          { category: 'person', target: 1, cap: 2 },
+        ],
+      },
+      apiKey,
+    );
+    const alice = await callCampaigns<{ collector: { collectorId: string }; token: string }>(
+      'POST',
+      '/v1/collectors',
+      { name: 'alice' },
+      apiKey,
+    );
+    await callCampaigns(
+      'POST',
+      `/v1/collectors/${alice.collector.collectorId}/state`,
+      { state: 'verified' },
+      apiKey,
+    );
     await go('#/campaigns');
-    await page.waitForSelector('[data-testid=campaigns-unavailable]');
+    await page.waitForSelector(`[data-testid=campaigns] tr[data-campaign="${campaign.campaignId}"]`);
+    await page.click(`[data-testid=campaigns] tr[data-campaign="${campaign.campaignId}"] a`);
+    await page.waitForSelector('[data-testid=campaign-cells] tbody tr');
+    expect(await text('[data-testid=campaign-cells]')).toMatch(/vehicle\s+0\s+2\s+—/);
+    expect(await text('[data-testid=campaign-cells]')).toMatch(/person\s+0\s+1\s+2/);
+    // alice uploads to the open page: a corrupt file, and a photo this tenant already has (both rejected).
+    const { batchId: campaignBatch } = await call<{ batchId: string }>(
+      'POST',
+      '/v1/batches',
+      { projectId },
+      apiKey,
+    );
+    for (const file of [files[4]!, files[0]!]) {
+      const form = new FormData();
+      form.append('campaignId', campaign.campaignId);
+      form.append('category', 'vehicle');
+      form.append('file', new Blob([fs.readFileSync(file)], { type: 'image/jpeg' }), path.basename(file));
+      const uploaded = await fetch(`${api}/v1/batches/${campaignBatch}/images`, {
+        method: 'POST',
+        headers: { 'x-api-key': apiKey, 'x-collector-token': alice.token },
+        body: form,
+      });
+      expect(uploaded.status).toBe(201);
+    }
+    const row = `[data-testid=campaign-collectors] tr[data-collector="${alice.collector.collectorId}"]`;
+    await until(
+      `document.querySelector('${row} [data-reason=duplicate]')?.textContent === 'duplicate 1' && document.querySelector('${row} [data-reason=corrupt]')?.textContent === 'corrupt 1'`,
+      120_000,
+    );
+    // uploaded 2, curated 0, rejected 2, in flight 0, acceptance 0 %, duplicates 50 %, no agreement yet.
+    expect(await text(row)).toMatch(/^alice\s+verified\s+2\s+0\s+2\s+0\s+0 %\s+50 %\s+—/);
+    await shot('campaign');
+    // Another tenant's key does not see the campaign, nor lists it.
+    const stranger = await call<{ apiKey: string }>('POST', '/v1/tenants', { name: `stranger-${run}` });
+    for (const url of [
+      `/console/api/campaigns/${campaign.campaignId}`,
+      `/console/api/campaigns/${campaign.campaignId}/events`,
+    ]) {
+      const response = await fetch(`${api}${url}`, { headers: { 'x-api-key': stranger.apiKey } });
+      expect({ url, status: response.status }).toEqual({ url, status: 404 });
+    }
+    expect(
+      (await call<{ campaigns: unknown[] }>('GET', '/console/api/campaigns', undefined, stranger.apiKey))
+        .campaigns,
+    ).toEqual([]);
 
     // An annotator session sees the derivative, never the raw upload.
     await page.click('text=Sign out');

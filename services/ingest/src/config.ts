@@ -41,6 +41,12 @@ export const ingestSchema = {
     pattern: /^https?:\/\/\S+$/,
     describe: 'an http:// or https:// URL',
   }),
+  /** campaigns' REST API: the console's Campaigns page (progress, cells, collector statistics). */
+  CAMPAIGNS_URL: str({
+    fallback: 'http://127.0.0.1:8085',
+    pattern: /^https?:\/\/\S+$/,
+    describe: 'an http:// or https:// URL',
+  }),
   /** compliance's gRPC address (host:port): the audit trail. */
   COMPLIANCE_GRPC_ADDRESS: str({ fallback: '127.0.0.1:50054', pattern: /^\S+:\d+$/, describe: 'host:port' }),
   /** A link to a trace viewer, {traceId} replaced (e.g. http://jaeger:16686/trace/{traceId}); '' = none. */

@@ -172,7 +172,12 @@ function describeFacts(facts: ImageFacts): string {
 }
 
 /** A short human name of a cell, for the CLI and instructions: "shelf · EU · night · portrait". */
-export function cellLabel(cell: CellSpec): string {
+export function cellLabel(
+  // Structural, so a cell of the gRPC contract (plain strings) names itself the same way.
+  cell: Record<'category' | 'region' | 'timeOfDay' | 'setting' | 'device' | 'orientation', string> & {
+    tags: string[];
+  },
+): string {
   const parts = [
     cell.category,
     cell.region,

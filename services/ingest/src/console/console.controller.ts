@@ -20,7 +20,8 @@ import { ApiKeyGuard, Principal, Role } from '../http/auth';
 import type { HttpRequest, HttpResponse } from '../http/types';
 import { type TenantPrincipal, TenantsService } from '../tenants/tenants.service';
 import { type ImageBlobKind, imageBlobKinds, ConsoleService } from './console.service';
-import type { ForwardedResponse } from './annotation.repository';
+import { campaignSnapshot } from './campaign-view';
+import type { ForwardedResponse } from './service.repository';
 import {
   type ConsoleRole,
   consoleRoles,
@@ -33,6 +34,8 @@ import {
 /** How often a stream looks for a change (server side; the page is told only of changes). */
 const BATCH_STREAM_MS = 1_000;
 const LIST_STREAM_MS = 2_000;
+/** A campaign's cells and collectors: campaigns' REST read again every second, changes sent. */
+const CAMPAIGN_STREAM_MS = 1_000;
 /** How often a stream checks that its key is still valid (a revoked key ends it). */
 const STREAM_REAUTH_MS = 30_000;
 const KEEP_ALIVE_MS = 15_000;
@@ -116,7 +119,7 @@ export class EventStreams implements OnModuleDestroy {
   }
 }
 
-/** Sends annotation-router's answer on as it came (status, type, body). */
+/** Sends a neighbour's (annotation-router's, campaigns') answer on as it came (status, type, body). */
 function relay(response: HttpResponse, forwarded: ForwardedResponse): void {
   response.status(forwarded.status);
   response.setHeader('content-type', forwarded.contentType);
@@ -317,5 +320,52 @@ export class ConsoleApiController {
         keyOf(request),
       ),
     );
+  }
+
+  // Campaigns (services/campaigns): forwarded with the caller's key; campaigns checks the key and
+  // answers only for its tenant, as annotation-router does for the task routes.
+  @Get('campaigns')
+  async campaigns(@Req() request: Request, @Res() response: HttpResponse): Promise<void> {
+    await this.forwardCampaigns(request, response, '/v1/campaigns');
+  }
+
+  @Get('campaigns/:id')
+  async campaign(
+    @Req() request: Request,
+    @Param('id') id: string,
+    @Res() response: HttpResponse,
+  ): Promise<void> {
+    await this.forwardCampaigns(request, response, `/v1/campaigns/${encodeURIComponent(id)}`);
+  }
+
+  @Get('campaigns/:id/collectors')
+  async campaignCollectors(
+    @Req() request: Request,
+    @Param('id') id: string,
+    @Res() response: HttpResponse,
+  ): Promise<void> {
+    await this.forwardCampaigns(request, response, `/v1/campaigns/${encodeURIComponent(id)}/collectors`);
+  }
+
+  private async forwardCampaigns(request: Request, response: HttpResponse, path: string): Promise<void> {
+    relay(response, await this.console.campaigns.forward('GET', path, keyOf(request)));
+  }
+
+  /** One campaign, live: its cells (curated / target / cap, full) and its collectors' statistics. */
+  @Get('campaigns/:id/events')
+  async campaignEvents(
+    @Req() request: Request,
+    @Param('id') id: string,
+    @Res() response: HttpResponse,
+  ): Promise<void> {
+    const key = keyOf(request);
+    const path = `/v1/campaigns/${encodeURIComponent(id)}`;
+    const read = async () =>
+      campaignSnapshot(
+        await this.console.campaigns.json(path, key),
+        await this.console.campaigns.json(`${path}/collectors`, key),
+      );
+    await read(); // another tenant's or an unknown campaign is a 404 before the stream opens
+    this.streams.serve(request, response, key, CAMPAIGN_STREAM_MS, read);
   }
 }

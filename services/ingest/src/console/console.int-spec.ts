@@ -84,6 +84,7 @@ describe('ingest: the web console routes', () => {
         ADMIN_TOKEN,
         CONSOLE_DIR: join(workDir, 'web'),
         ANNOTATION_ROUTER_URL: `http://127.0.0.1:${closed}`,
+        CAMPAIGNS_URL: `http://127.0.0.1:${closed}`,
         COMPLIANCE_GRPC_ADDRESS: `127.0.0.1:${closed}`,
       },
       createLogger('ingest', { level: 'warn' }),
@@ -239,6 +240,11 @@ describe('ingest: the web console routes', () => {
       .send({ projectId })
       .expect(503);
     expect(lease.body.error.message).toMatch(/^annotation-router is unavailable/);
+    // The campaign stream answers 503 before it opens, not an open stream of failures.
+    for (const url of ['/console/api/campaigns', '/console/api/campaigns/cmp_x/events']) {
+      const campaigns = await api.get(url).set('cookie', cookie).expect(503);
+      expect(campaigns.body.error.message).toMatch(/^campaigns is unavailable/);
+    }
   });
 
   it("shows another tenant nothing of this one's", async () => {

@@ -13,7 +13,7 @@ import { batchModel, type BatchRecord } from '../models';
 import { ProjectsService } from '../projects/projects.service';
 import { INGEST_DEPS, type IngestDeps } from '../tokens';
 import { type BatchView, type ImageView, type ProjectView, toImageView, toProjectView } from '../views';
-import { AnnotationRepository } from './annotation.repository';
+import { ServiceRepository } from './service.repository';
 import { type AuditEntryView, AuditRepository } from './audit.repository';
 import {
   afterKey,
@@ -48,14 +48,15 @@ export type ImageBlobKind = (typeof imageBlobKinds)[number];
 /** How many batches the list shows and streams (newest first). */
 const RECENT_BATCHES = 20;
 
-/** The console's reads over the records ingest owns, and its two neighbours (audit, annotation). */
+/** The console's reads over the records ingest owns, and its neighbours (audit, annotation, campaigns). */
 @Injectable()
 export class ConsoleService implements OnModuleDestroy {
   private readonly batchRecords: Model<BatchRecord>;
   private readonly images: Model<ImageRecord>;
   private readonly projectRecords: Model<ProjectRecord>;
   readonly audit: AuditRepository;
-  readonly annotation: AnnotationRepository;
+  readonly annotation: ServiceRepository;
+  readonly campaigns: ServiceRepository;
 
   constructor(
     @Inject(INGEST_DEPS) private readonly deps: IngestDeps,
@@ -66,7 +67,8 @@ export class ConsoleService implements OnModuleDestroy {
     this.images = imageRecordModel(deps.connection);
     this.projectRecords = projectRecordModel(deps.connection);
     this.audit = new AuditRepository(deps.config.COMPLIANCE_GRPC_ADDRESS);
-    this.annotation = new AnnotationRepository(deps.config.ANNOTATION_ROUTER_URL);
+    this.annotation = new ServiceRepository('annotation-router', deps.config.ANNOTATION_ROUTER_URL);
+    this.campaigns = new ServiceRepository('campaigns', deps.config.CAMPAIGNS_URL);
   }
 
   onModuleDestroy(): void {
