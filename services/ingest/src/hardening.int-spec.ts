@@ -24,14 +24,18 @@ const SMALL = corpusPath('formats/with-alpha.png');
 const PUBLIC_ROUTE = /^\/(healthz|readyz|metrics|openapi\.json|docs)(\/|$|-)/;
 const ADMIN_ROUTES = new Set(['POST /v1/tenants']);
 /**
- * The console's task routes pass the caller's key on to annotation-router, which checks the tenant
- * of a task itself (its own isolation tests, and services/e2e/src/console.int-spec.ts); it does not
- * run here, so they answer 503.
+ * The console's task and campaign routes pass the caller's key on to annotation-router and
+ * campaigns, which check the tenant themselves (their own isolation tests, and
+ * services/e2e/src/console.int-spec.ts); neither runs here, so they answer 503.
  */
 const FORWARDED_ROUTES = new Set([
   'POST /console/api/tasks/lease',
   'GET /console/api/tasks/:taskId/image',
   'POST /console/api/tasks/:taskId/result',
+  'GET /console/api/campaigns',
+  'GET /console/api/campaigns/:id',
+  'GET /console/api/campaigns/:id/collectors',
+  'GET /console/api/campaigns/:id/events',
 ]);
 /** Server-sent event streams: they never end, so their first event is what is read. */
 const STREAM_ROUTES = new Set(['GET /console/api/batches/events']);
