@@ -12,7 +12,6 @@ import {
   type StageContext,
 } from '@aperture/stage-runtime';
 import { clearMetadata, findMetadataLeaks } from '@aperture/standardization';
-import { sharp } from '@aperture/imaging';
 import type { AuditInput } from '@aperture/audit';
 import { consentKey, consentModel } from './consents/consent.store';
 import { complianceDeps, type FaceBox } from './deps';
@@ -137,7 +136,7 @@ export async function handleStandardized(
     );
 
   const { redaction } = policy.compliance;
-  const found = await complianceDeps(ctx).people.findFaces(derivative, {
+  const found = await deps.people.findFaces(derivative, {
     minScore: redaction.minScore,
     minFaceSize: redaction.minFaceSize,
     width: standardize.width,
@@ -212,10 +211,13 @@ async function clearedImages(
   const { people } = complianceDeps(ctx);
   const { method, marginRatio } = policy.compliance.redaction;
   const quality = policy.standardize.quality;
-  const redactAt = (scale: number) =>
+  // The thumbnail is the derivative scaled down: the same boxes, scaled by the width of the pixels
+  // being redacted over the derivative's (1 for the derivative itself).
+  const redact =
     input.faces.length === 0
       ? undefined
-      : (pixels: Parameters<typeof people.redact>[0]) =>
+      : (pixels: Parameters<typeof people.redact>[0]) => {
+          const scale = input.derivativeWidth > 0 ? pixels.width / input.derivativeWidth : 1;
           people.redact(
             pixels,
             input.faces.map((face) => ({
@@ -227,9 +229,10 @@ async function clearedImages(
             })),
             { method, marginRatio },
           );
+        };
   const derivative = await clearMetadata(input.derivative, input.original, quality, {
     keep: input.keep,
-    transformPixels: redactAt(1),
+    transformPixels: redact,
   });
   const stored = await ctx.blobs.put(
     `cleared/${input.imageId}.${derivative.extension}`,
@@ -238,11 +241,8 @@ async function clearedImages(
   );
   let thumbnail: complianceV1.ComplianceResult['clearedThumbnail'];
   if (input.thumbnail) {
-    // The thumbnail is the derivative scaled down: the same boxes, scaled by the width ratio.
-    const { width } = await sharp(input.thumbnail).metadata();
-    const scale = input.derivativeWidth > 0 && width ? width / input.derivativeWidth : 1;
     const clearedThumbnail = await clearMetadata(input.thumbnail, input.original, quality, {
-      transformPixels: redactAt(scale),
+      transformPixels: redact,
     });
     const storedThumbnail = await ctx.blobs.put(
       `cleared/${input.imageId}.thumb.${clearedThumbnail.extension}`,

@@ -75,20 +75,10 @@ export interface ErasureTarget {
   actor: string;
 }
 
-/** Every blob a record points at: raw upload, derivative, thumbnail, cleared derivative and thumbnail. */
-export function blobKeysOf(record: Pick<ImageRecord, 'raw' | 'stages'>): string[] {
-  const stages = record.stages as Record<string, Record<string, { key?: string } | undefined> | undefined>;
-  const keys = [
-    record.raw?.key,
-    stages['standardize']?.['derivative']?.key,
-    stages['standardize']?.['thumbnail']?.key,
-    stages['compliance']?.['cleared']?.key,
-    stages['compliance']?.['clearedThumbnail']?.key,
-  ];
-  return [...new Set(keys.filter((key): key is string => typeof key === 'string' && key !== ''))];
-}
-
-/** The record fields that may hold a blob key: what "still referenced elsewhere" looks at. */
+/**
+ * The record fields that may hold a blob key: raw upload, derivative, thumbnail, cleared derivative
+ * and thumbnail. What an erasure deletes, and what "still held by another record" looks at.
+ */
 const KEY_FIELDS = [
   'raw.key',
   'stages.standardize.derivative.key',
@@ -96,6 +86,16 @@ const KEY_FIELDS = [
   'stages.compliance.cleared.key',
   'stages.compliance.clearedThumbnail.key',
 ];
+
+/** Every blob a record points at (the KEY_FIELDS it has set). */
+export function blobKeysOf(record: Pick<ImageRecord, 'raw' | 'stages'>): string[] {
+  const valueAt = (path: string): unknown =>
+    path
+      .split('.')
+      .reduce<unknown>((value, part) => (value as Record<string, unknown> | undefined)?.[part], record);
+  const keys = KEY_FIELDS.map(valueAt);
+  return [...new Set(keys.filter((key): key is string => typeof key === 'string' && key !== ''))];
+}
 
 /**
  * Erasure: deletes every blob of the covered images, replaces each record by a tombstone, and
@@ -262,7 +262,7 @@ export class Erasures {
     for (const key of mark.blobKeys) {
       // Content-addressed blobs are shared by identical uploads (of any tenant): delete a blob only
       // when no other live record points at it.
-      if (await this.referencedElsewhere(key, imageId)) continue;
+      if (await blobHeldElsewhere(this.ctx, key, imageId)) continue;
       await this.ctx.blobs.delete(key);
       deleted += 1;
     }
@@ -281,22 +281,16 @@ export class Erasures {
       `erased/${imageId}`,
     );
   }
-
-  private referencedElsewhere(key: string, imageId: string): Promise<boolean> {
-    return blobHeldElsewhere(this.ctx, key, imageId);
-  }
 }
 
 /** Whether a record other than `imageId`, not erased, still points at blob `key`. */
 export async function blobHeldElsewhere(ctx: StageContext, key: string, imageId: string): Promise<boolean> {
-  {
-    const holders = KEY_FIELDS.map((field) =>
-      // A record whose raw upload retention already let go does not hold the raw key any more.
-      field === 'raw.key' ? { 'raw.key': key, rawDeletedAt: null } : { [field]: key },
-    );
-    const other = await ctx.pipeline.records.model
-      .exists({ _id: { $ne: imageId }, status: { $ne: 'erased' }, $or: holders })
-      .exec();
-    return other !== null;
-  }
+  const holders = KEY_FIELDS.map((field) =>
+    // A record whose raw upload retention already let go does not hold the raw key any more.
+    field === 'raw.key' ? { 'raw.key': key, rawDeletedAt: null } : { [field]: key },
+  );
+  const other = await ctx.pipeline.records.model
+    .exists({ _id: { $ne: imageId }, status: { $ne: 'erased' }, $or: holders })
+    .exec();
+  return other !== null;
 }
