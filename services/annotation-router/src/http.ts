@@ -32,9 +32,6 @@ interface Reply {
   send(body: Buffer): void;
 }
 
-/** The tenant of the request's API key (401 when missing, unknown or revoked). */
-export const tenantOf = (ctx: StageContext, apiKey: unknown): Promise<string> => tenantOfApiKey(ctx, apiKey);
-
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -71,7 +68,7 @@ class TasksController {
   @Post('tasks/lease')
   @HttpCode(200)
   async lease(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
-    const tenantId = await tenantOf(this.ctx, apiKey);
+    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
     const leaseSeconds = leaseSecondsOf(body);
     const task = await this.queue.lease({
@@ -94,7 +91,7 @@ class TasksController {
     @Param('taskId') taskId: string,
     @Body() body: unknown,
   ) {
-    const tenantId = await tenantOf(this.ctx, apiKey);
+    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
     const annotatorId = optionalString(body, 'annotatorId');
     if (!annotatorId) throw new AnnotationError('invalid_request', 'annotatorId is required');
@@ -110,7 +107,7 @@ class TasksController {
     @Query('annotatorId') annotatorId: unknown,
     @Res() reply: Reply,
   ): Promise<void> {
-    const tenantId = await tenantOf(this.ctx, apiKey);
+    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     if (typeof annotatorId !== 'string' || !annotatorId)
       throw new AnnotationError('invalid_request', 'the query parameter annotatorId is required');
     const { bytes, contentType } = await this.queue.image(tenantId, taskId, annotatorId);
@@ -126,7 +123,7 @@ class TasksController {
     @Body() body: unknown,
     @Req() request: { protocol: string; headers: Record<string, string | string[] | undefined> },
   ) {
-    const tenantId = await tenantOf(this.ctx, apiKey);
+    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
     const format = optionalString(body, 'format') || 'label-studio';
     if (format !== 'label-studio')
@@ -167,7 +164,7 @@ class TasksController {
     @Param('projectId') projectId: string,
     @Body() body: unknown,
   ) {
-    const tenantId = await tenantOf(this.ctx, apiKey);
+    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
     const policy = await this.ctx.policies.get(tenantId, projectId);
     if (!policy) throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
@@ -230,7 +227,7 @@ class TasksController {
     @Query('limit') limit: unknown,
     @Query('split') split: unknown,
   ) {
-    const tenantId = await tenantOf(this.ctx, apiKey);
+    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     const size = limit === undefined ? 100 : Number(limit);
     if (!Number.isInteger(size) || size < 1 || size > 500)
       throw new AnnotationError('invalid_request', 'limit must be a whole number from 1 to 500');
@@ -252,7 +249,7 @@ class TasksController {
     @Param('imageId') imageId: string,
     @Res() reply: Reply,
   ): Promise<void> {
-    const tenantId = await tenantOf(this.ctx, apiKey);
+    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     const { bytes, contentType } = await curatedImageBytes(this.ctx, tenantId, projectId, imageId);
     reply.status(200).type(contentType).send(bytes);
   }
@@ -264,7 +261,7 @@ class TasksController {
     @Param('projectId') projectId: string,
     @Query('batchId') batchId: unknown,
   ) {
-    const tenantId = await tenantOf(this.ctx, apiKey);
+    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     return projectReport(
       this.ctx,
       tenantId,
@@ -275,7 +272,7 @@ class TasksController {
 
   @Get('projects/:projectId/annotators')
   async annotators(@Headers('x-api-key') apiKey: unknown, @Param('projectId') projectId: string) {
-    const tenantId = await tenantOf(this.ctx, apiKey);
+    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     if (!(await this.ctx.policies.get(tenantId, projectId)))
       throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
     return { annotators: await this.queue.scores(tenantId, projectId) };
