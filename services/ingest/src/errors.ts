@@ -3,6 +3,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 /** The machine codes of the ingest API's errors (services/README.md). */
 export type ApiErrorCode =
   | 'invalid_request'
+  | 'malformed_multipart'
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
@@ -27,6 +28,7 @@ export interface ApiErrorDetail {
 
 const httpStatusOf: Record<ApiErrorCode, number> = {
   invalid_request: 400,
+  malformed_multipart: 400,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
@@ -47,6 +49,7 @@ const httpStatusOf: Record<ApiErrorCode, number> = {
 
 const grpcStatusOf: Record<ApiErrorCode, GrpcStatus> = {
   invalid_request: GrpcStatus.INVALID_ARGUMENT,
+  malformed_multipart: GrpcStatus.INVALID_ARGUMENT,
   unauthenticated: GrpcStatus.UNAUTHENTICATED,
   forbidden: GrpcStatus.PERMISSION_DENIED,
   not_found: GrpcStatus.NOT_FOUND,

@@ -35,6 +35,8 @@ export function forEachUploadedFile(
       ),
     );
   }
+  const malformed = (error: Error) =>
+    new ApiError('malformed_multipart', `malformed multipart body: ${error.message}`);
   return new Promise<number>((resolve, reject) => {
     let failure: unknown;
     let files = 0;
@@ -54,6 +56,11 @@ export function forEachUploadedFile(
       fields[name] = value;
     });
     parser.on('file', (field, stream, info) => {
+      // busboy destroys a file stream with an error when the body ends inside it ("Unexpected end
+      // of form") or is cut off. The handler of this file may not have started yet (files are
+      // handled in order, after asynchronous checks): without a listener from the start, that
+      // 'error' would be unhandled and end the process.
+      stream.on('error', (error) => fail(malformed(error)));
       if (failure !== undefined) {
         stream.resume();
         return;
@@ -70,7 +77,7 @@ export function forEachUploadedFile(
       files++;
       const fieldsNow = { ...fields };
       queue = queue.then(async () => {
-        if (failure !== undefined) {
+        if (failure !== undefined || stream.destroyed) {
           stream.resume();
           return;
         }
@@ -85,7 +92,7 @@ export function forEachUploadedFile(
     parser.on('filesLimit', () => fail(ApiError.invalid(`at most ${options.maxFiles} files per request`)));
     parser.on('partsLimit', () => fail(ApiError.invalid('too many parts in the multipart body')));
     parser.on('error', (error: Error) => {
-      fail(ApiError.invalid(`malformed multipart body: ${error.message}`));
+      fail(malformed(error));
       request.unpipe(parser);
       request.resume();
       settle();
