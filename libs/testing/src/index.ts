@@ -17,3 +17,5 @@ export { applyMutations, mutationArbitrary } from './fuzz/mutations';
 export type { Mutation } from './fuzz/mutations';
 export { rawHttp } from './raw-http';
 export type { RawHttpAnswer, RawHttpOptions } from './raw-http';
+export { DEEP_JSON, expectedDefences, HUGE_CONTENT_LENGTH, probeHttpDefences } from './http-defences';
+export type { DefenceAnswer, DefenceProbeOptions } from './http-defences';

@@ -119,31 +119,3 @@ export class ApiError extends Error {
     return error;
   }
 }
-
-/** The machine code for an HTTP status that did not come from an ApiError (Nest's own exceptions). */
-export function codeForHttpStatus(status: number): string {
-  switch (status) {
-    case 400:
-      return 'invalid_request';
-    case 401:
-      return 'unauthenticated';
-    case 403:
-      return 'forbidden';
-    case 404:
-      return 'not_found';
-    case 405:
-      return 'method_not_allowed';
-    case 409:
-      return 'conflict';
-    case 413:
-      return 'too_large';
-    case 415:
-      return 'unsupported_media_type';
-    case 429:
-      return 'too_many_requests';
-    case 503:
-      return 'unavailable';
-    default:
-      return status >= 500 ? 'internal' : 'invalid_request';
-  }
-}

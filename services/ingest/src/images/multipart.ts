@@ -3,6 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ApiError } from '../errors';
 
+/** Files one multipart request may carry. */
+export const MAX_FILES_PER_REQUEST = 100;
+/** Text fields one multipart request may carry, and the size of each. */
+export const MAX_FIELDS_PER_REQUEST = 50;
+export const MAX_FIELD_BYTES = 64 * 1024;
+
 export interface UploadedFile {
   filename: string;
   stream: Readable;
@@ -18,14 +24,18 @@ export interface UploadedFile {
  */
 export function forEachUploadedFile(
   request: IncomingMessage,
-  options: { maxFiles: number },
   handle: (file: UploadedFile) => Promise<void>,
 ): Promise<number> {
   let parser: busboy.Busboy;
   try {
     parser = busboy({
       headers: request.headers,
-      limits: { files: options.maxFiles, fields: 50, fieldSize: 64 * 1024, parts: options.maxFiles + 50 },
+      limits: {
+        files: MAX_FILES_PER_REQUEST,
+        fields: MAX_FIELDS_PER_REQUEST,
+        fieldSize: MAX_FIELD_BYTES,
+        parts: MAX_FILES_PER_REQUEST + MAX_FIELDS_PER_REQUEST,
+      },
     });
   } catch {
     return Promise.reject(
@@ -89,7 +99,9 @@ export function forEachUploadedFile(
         }
       });
     });
-    parser.on('filesLimit', () => fail(ApiError.invalid(`at most ${options.maxFiles} files per request`)));
+    parser.on('filesLimit', () =>
+      fail(ApiError.invalid(`at most ${MAX_FILES_PER_REQUEST} files per request`)),
+    );
     parser.on('partsLimit', () => fail(ApiError.invalid('too many parts in the multipart body')));
     parser.on('error', (error: Error) => {
       fail(malformed(error));
