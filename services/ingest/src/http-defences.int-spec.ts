@@ -128,6 +128,17 @@ describe('ingest: hostile requests on the wire', () => {
     await expectNothingStoredAndAlive();
   });
 
+  it('answers 400 to more text fields than a request may carry, and stores nothing', async () => {
+    let call = api.post(`/v1/batches/${batchId}/images`).set('x-api-key', apiKey);
+    for (let i = 0; i < 51; i++) call = call.field(`note${i}`, 'x');
+    const response = await call.attach('file', readFileSync(corpusPath('formats/320x240.jpg')), 'a.jpg');
+    expect({ status: response.status, body: response.body }).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_request', message: 'at most 50 text fields per request' } },
+    });
+    await expectNothingStoredAndAlive();
+  });
+
   it('leaves nothing behind when the client goes away in the middle of a file', async () => {
     const body = multipartBody(PHOTO_START, false);
     await rawHttp(ingest.running.httpPort, uploadHead(body.length + 100_000), { body, then: 'destroy' });
