@@ -25,7 +25,7 @@ import {
 } from '@aperture/runtime';
 import { createLogger, type Logger, shutdownTelemetry } from '@aperture/telemetry';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { type DynamicModule, type LoggerService, Module } from '@nestjs/common';
+import { type DynamicModule, type ExceptionFilter, type LoggerService, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Connection } from 'mongoose';
 import { StageApiErrorFilter } from './api';
@@ -53,8 +53,13 @@ export interface StageOptions {
     definition: ServiceDefinition;
     implementation: (ctx: StageContext) => UntypedServiceImplementation;
   };
-  /** The stage's own HTTP routes (controllers, filters), served beside health and readiness. */
+  /** The stage's own HTTP routes (controllers), served beside health and readiness. */
   http?: (ctx: StageContext) => DynamicModule;
+  /**
+   * The exception filter of every HTTP route, health's included; default StageApiErrorFilter.
+   * Non-domain errors (unknown route, body-parser's) should go through `httpErrorResponse`.
+   */
+  httpErrorFilter?: (ctx: StageContext) => ExceptionFilter;
   /**
    * The stage's own resources and background work (workers, timers), started after HTTP and gRPC
    * and before the consumer; the function it returns stops them (before the connections close).
@@ -137,7 +142,7 @@ export async function startStage(
     closers.push(() => app.close());
     hardenHttp(app, { limits: config, rawBody: options.rawBody ?? false });
     // Every stage answers errors in the API's shape, on its own routes and on health's alike.
-    app.useGlobalFilters(new StageApiErrorFilter(ctx));
+    app.useGlobalFilters(options.httpErrorFilter?.(ctx) ?? new StageApiErrorFilter(ctx));
     await app.listen(config.HTTP_PORT);
     const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;
 

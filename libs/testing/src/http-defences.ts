@@ -34,8 +34,8 @@ export const HUGE_CONTENT_LENGTH = 1_000_000_000_000;
 /**
  * Sends the requests of issue 19's HTTP findings to a running service on raw sockets: deeply nested
  * JSON, malformed JSON, a huge Content-Length with a tiny body (with and without credentials), a
- * chunked body over the limit, an unknown route, TRACE on a known route and, optionally, a body
- * that stops arriving. Every service should answer them alike: compare with `expectedDefences`.
+ * chunked body over the limit, an unknown route, TRACE on a known route, bytes that are not HTTP
+ * and, optionally, a body that stops arriving. Every service should answer them alike: compare with `expectedDefences`.
  */
 export async function probeHttpDefences(
   port: number,
@@ -70,6 +70,7 @@ export async function probeHttpDefences(
     ),
     unknownRoute: await send('GET', '/v1/no-such-route', credentials),
     traceKnownRoute: await send('TRACE', options.knownRoute.path, credentials),
+    notHttp: summarize(await rawHttp(port, 'NOT AN HTTP REQUEST')),
   };
   if (options.idleTimeoutMs !== undefined) {
     const stalled = [...credentials, 'Content-Type: application/json', 'Content-Length: 100'];
@@ -111,6 +112,7 @@ export function expectedDefences(options: DefenceProbeOptions): Record<string, D
       `TRACE is not allowed here: use ${options.knownRoute.allow}`,
       options.knownRoute.allow,
     ),
+    notHttp: answer(400, 'invalid_request', 'malformed HTTP request'),
     ...(options.idleTimeoutMs !== undefined && {
       stalledBody: answer(
         408,

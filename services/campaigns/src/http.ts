@@ -16,7 +16,6 @@ import {
   Post,
   Req,
 } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { collectorOfToken, tenantOfEither, tenantOfKey } from './auth';
 import { type CampaignStore, collectorView } from './campaigns.store';
 import { cellLabel } from './domain/cells';
@@ -198,9 +197,12 @@ class CampaignsController {
   }
 }
 
-/** Errors as `{"error": {"code", "message", "field"?}}`, like ingest's API. */
+/**
+ * Errors as `{"error": {"code", "message", "field"?}}`, like ingest's API: the stage's filter of
+ * every route (campaignsStage's httpErrorFilter).
+ */
 @Catch()
-class ErrorFilter implements ExceptionFilter {
+export class CampaignsErrorFilter implements ExceptionFilter {
   constructor(private readonly ctx: StageContext) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -236,7 +238,6 @@ export class CampaignsHttpModule {
       providers: [
         { provide: STORE, useValue: store },
         { provide: CONTEXT, useValue: ctx },
-        { provide: APP_FILTER, useValue: new ErrorFilter(ctx) },
       ],
     };
   }

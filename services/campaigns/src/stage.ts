@@ -4,7 +4,7 @@ import { handleCurated } from './campaigns.consumer';
 import { campaignsGrpc } from './campaigns.grpc';
 import { CampaignStore } from './campaigns.store';
 import { type Clock, systemClock } from './clock';
-import { CampaignsHttpModule } from './http';
+import { CampaignsErrorFilter, CampaignsHttpModule } from './http';
 import { campaignModels } from './models';
 
 /**
@@ -30,6 +30,7 @@ export function campaignsStage(clock: Clock = systemClock): StageOptions {
       implementation: (ctx) => campaignsGrpc(ctx, storeOf(ctx)),
     },
     http: (ctx) => CampaignsHttpModule.register(ctx, storeOf(ctx)),
+    httpErrorFilter: (ctx) => new CampaignsErrorFilter(ctx),
     rawBody: true,
     registerModels: (connection) => void campaignModels(connection),
     handle: (message, ctx) => handleCurated(message, ctx, storeOf(ctx)),

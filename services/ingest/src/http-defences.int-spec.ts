@@ -6,6 +6,8 @@ import {
   probeHttpDefences,
   rawHttp,
 } from '@aperture/testing';
+import { ingestV1 } from '@aperture/contracts';
+import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -128,6 +130,17 @@ describe('ingest: hostile requests on the wire', () => {
     await expectNothingStoredAndAlive();
   });
 
+  it('answers 400 to more text fields than a request may carry, and stores nothing', async () => {
+    let call = api.post(`/v1/batches/${batchId}/images`).set('x-api-key', apiKey);
+    for (let i = 0; i < 51; i++) call = call.field(`note${i}`, 'x');
+    const response = await call.attach('file', readFileSync(corpusPath('formats/320x240.jpg')), 'a.jpg');
+    expect({ status: response.status, body: response.body }).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_request', message: 'at most 50 text fields per request' } },
+    });
+    await expectNothingStoredAndAlive();
+  });
+
   it('leaves nothing behind when the client goes away in the middle of a file', async () => {
     const body = multipartBody(PHOTO_START, false);
     await rawHttp(ingest.running.httpPort, uploadHead(body.length + 100_000), { body, then: 'destroy' });
@@ -179,6 +192,34 @@ describe('ingest: hostile requests on the wire', () => {
       timeoutMs: IDLE_MS + 10_000,
     });
     expect(answer?.status).toBe(408);
+    await expectNothingStoredAndAlive();
+  });
+
+  it('leaves nothing behind when a gRPC upload is cancelled mid-stream, and stays up', async () => {
+    const client = new ingestV1.IngestServiceClient(
+      `127.0.0.1:${ingest.running.grpcPort}`,
+      grpc.credentials.createInsecure(),
+    );
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set('x-api-key', apiKey);
+      // Cancelled at once, with the bytes in flight: the blob store's temporary file (if it got
+      // that far) is removed and no record is written.
+      const code = await new Promise<number>((resolve) => {
+        const call = client.uploadImage(metadata, (error) => resolve(error?.code ?? 0));
+        call.write({
+          part: {
+            $case: 'metadata',
+            value: ingestV1.UploadImageMetadata.fromPartial({ batchId, filename: 'a.jpg' }),
+          },
+        });
+        call.write({ part: { $case: 'chunk', value: PHOTO_START } });
+        call.cancel();
+      });
+      expect(code).toBe(grpc.status.CANCELLED);
+    } finally {
+      client.close();
+    }
     await expectNothingStoredAndAlive();
   });
 

@@ -103,6 +103,9 @@ export function forEachUploadedFile(
       fail(ApiError.invalid(`at most ${MAX_FILES_PER_REQUEST} files per request`)),
     );
     parser.on('partsLimit', () => fail(ApiError.invalid('too many parts in the multipart body')));
+    parser.on('fieldsLimit', () =>
+      fail(ApiError.invalid(`at most ${MAX_FIELDS_PER_REQUEST} text fields per request`)),
+    );
     parser.on('error', (error: Error) => {
       fail(malformed(error));
       request.unpipe(parser);
