@@ -233,6 +233,34 @@ describe('ImageRecords and OutboxRelay', () => {
     expect(await claimsOf('img-broker-down')).toBe(0);
   });
 
+  it('takes a claim over again when the relay that took it over failed too, once that takeover expires', async () => {
+    await diedAfterWriting('img-twice', ['twice-ingested']);
+    // The relay taking the dead writer's claim over failed before publishing (its database or
+    // broker went away) and left its takeover claim behind, expired too.
+    await connection
+      .collection<{
+        _id: string;
+        imageId: string;
+        entryIds: string[];
+        claimedAt: Date;
+        expiresAt: Date;
+        takeoverOf: string;
+      }>('outbox_claims')
+      .insertOne({
+        _id: 'dead-img-twice:takeover',
+        imageId: 'img-twice',
+        entryIds: ['img-twice-entry-0'],
+        takeoverOf: 'dead-img-twice',
+        claimedAt: new Date(Date.now() - 16_000),
+        expiresAt: new Date(Date.now() - 1000),
+      });
+    const before = received.length;
+    expect(await new OutboxRelay(connection, producer).relayOnce()).toBe(1);
+    await waitFor('the re-published event', () => received.length > before, 30_000);
+    expect(received.slice(before).map((message) => message.value)).toEqual(['twice-ingested']);
+    expect(await claimsOf('img-twice')).toBe(0);
+  });
+
   it('publishes nothing again when the dead writer had published before dying (exactly once on the topic)', async () => {
     await diedAfterWriting('img-sent-died', ['sent-then-died']);
     const before = received.length;

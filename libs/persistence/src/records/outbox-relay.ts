@@ -69,12 +69,13 @@ export class OutboxRelay {
   /** One round: takes over the expired claims; resolves with the number of events published. */
   async relayOnce(): Promise<number> {
     let published = 0;
-    for (const claim of await this.claims.expired(this.options.batchSize ?? 50)) {
-      if (claim.takeoverOf !== undefined) {
-        // A relay that died while taking over: let the original claim be taken over again.
-        await this.claims.release(claim);
-        continue;
-      }
+    const expired = await this.claims.expired(this.options.batchSize ?? 50);
+    // Takeovers whose relay died (or failed) too go first: the claims they held can then be taken
+    // over again in this same round.
+    for (const claim of expired.filter(({ takeoverOf }) => takeoverOf !== undefined)) {
+      await this.claims.release(claim);
+    }
+    for (const claim of expired.filter(({ takeoverOf }) => takeoverOf === undefined)) {
       const takeover = await this.claims.takeOver(claim);
       if (!takeover) continue;
       // Another relay may have finished this claim (deleting it, then its takeover) between this
