@@ -7,8 +7,9 @@ export {
   pendingEvent,
   projectNotFound,
   rejection,
-  settledOutcome,
+  readStageRecord,
 } from './events';
+export type { StageStart } from './events';
 export { decodeOptions, MAX_INPUT_PIXELS, sharp } from '@aperture/imaging';
 export { startStageHarness } from './harness';
 export type { StageHarness } from './harness';

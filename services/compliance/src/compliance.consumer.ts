@@ -7,8 +7,8 @@ import {
   decodeEvent,
   pendingEvent,
   projectNotFound,
+  readStageRecord,
   rejection,
-  settledOutcome,
   type StageContext,
 } from '@aperture/stage-runtime';
 import { clearMetadata, findMetadataLeaks } from '@aperture/standardization';
@@ -46,10 +46,17 @@ export async function handleStandardized(
   const { image } = event;
   const deps = complianceDeps(ctx);
   const inputs: AuditInput[] = [{ name: 'raw', sha256: image.raw?.checksum?.hex ?? '' }];
-  const audited = async (outcome: HandlerOutcome) => {
-    const record = await ctx.pipeline.records.get(image.imageId);
-    const decision = record?.stages[STAGE] as ComplianceStageResult | undefined;
-    if (record && decision) {
+  const { outcome: settled, record } = await readStageRecord(ctx, image, STAGE);
+  if (settled === 'skipped') return settled;
+  // Audits what this delivery wrote, or, for a redelivery, the decision the record holds (read
+  // again only when another delivery wrote it while this one worked).
+  const audited = async (outcome: HandlerOutcome, written?: ComplianceStageResult) => {
+    const decision =
+      outcome === 'done'
+        ? written
+        : ((written ? await ctx.pipeline.records.get(record._id) : record)?.stages[STAGE] as
+            ComplianceStageResult | undefined);
+    if (decision) {
       const derivative = event.standardize?.derivative?.checksum?.hex;
       await deps.audit.append(
         {
@@ -70,9 +77,8 @@ export async function handleStandardized(
     }
     return outcome;
   };
-  const settled = await settledOutcome(ctx, image, STAGE);
   // Only a redelivery is audited again (a no-op if logged); a skipped (unknown or forged) event touches nothing.
-  if (settled) return settled === 'duplicate' ? audited(settled) : settled;
+  if (settled === 'duplicate') return audited(settled);
 
   const reject = async (
     rule: string,
@@ -80,17 +86,24 @@ export async function handleStandardized(
     extra: Partial<ComplianceStageResult> = {},
   ) => {
     const result = { decision: 'rejected', rule, reasons, ...extra } as ComplianceStageResult;
-    return audited(await completeStage(ctx, image.imageId, STAGE, rejection(image, STAGE, reasons, result)));
+    return audited(await completeStage(ctx, record, STAGE, rejection(image, STAGE, reasons, result)), result);
   };
 
   const policy = await ctx.policies.get(image.tenantId, image.projectId);
   if (!policy) return reject('project', [projectNotFound(image)]);
 
   const declaredIds = image.declarations?.consentIds ?? [];
-  const registered = await consentModel(ctx.pipeline.connection)
-    .find({ _id: { $in: declaredIds.map((id) => consentKey(image.tenantId, id)) }, tenantId: image.tenantId })
-    .lean()
-    .exec();
+  // No declared consent, nothing to look up (most images: no query).
+  const registered =
+    declaredIds.length === 0
+      ? []
+      : await consentModel(ctx.pipeline.connection)
+          .find({
+            _id: { $in: declaredIds.map((id) => consentKey(image.tenantId, id)) },
+            tenantId: image.tenantId,
+          })
+          .lean()
+          .exec();
   const verdict = checkConsents({
     requireConsent: policy.compliance.requireConsent,
     declaredIds,
@@ -178,7 +191,7 @@ export async function handleStandardized(
     ...(cleared.thumbnail && { clearedThumbnail: cleared.thumbnail }),
   };
   const result: ComplianceStageResult = { decision: 'cleared', rule: decision.rule, ...compliance };
-  const outcome = await completeStage(ctx, image.imageId, STAGE, {
+  const outcome = await completeStage(ctx, record, STAGE, {
     result,
     status: 'processing',
     event: pendingEvent(
@@ -187,7 +200,7 @@ export async function handleStandardized(
       complianceV1.ImageCleared.encode({ image, quality: event.quality, standardize, compliance }).finish(),
     ),
   });
-  return audited(outcome);
+  return audited(outcome, result);
 }
 
 function detectedRegion(face: FaceBox, redacted: boolean): complianceV1.DetectedRegion {

@@ -124,7 +124,6 @@ export async function startIngest(
       config,
       connection: pipeline.connection,
       records: pipeline.records,
-      relay: pipeline.relay,
       blobs,
       log,
       campaigns,

@@ -254,7 +254,7 @@ export class Erasures {
           : []),
         pendingEvent(Topics.imageErased, imageId, erased),
       ];
-      if ((await records.tombstone(imageId, mark, events)) === 'done') this.ctx.pipeline.relay.kick(imageId);
+      await records.tombstone(imageId, mark, events);
       record = { ...record, status: 'erased', erasure: mark };
     }
     const mark = record.erasure!;

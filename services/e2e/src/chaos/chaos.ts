@@ -214,10 +214,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     const durationMs = Date.now() - started;
     event(pending === 0 ? 'every image terminal' : `gave up waiting: ${pending} not terminal`);
-    // Let the relays publish what the last stage wrote before the topic is counted.
+    // Let the relays publish what a killed writer left (its outbox claims) before the topic is counted.
     await waitFor(
       'the outbox to drain',
-      async () => (await images.countDocuments({ outboxPending: true })) === 0,
+      async () => (await db.collection('outbox_claims').countDocuments({})) === 0,
       120_000,
     ).catch(() => undefined);
 

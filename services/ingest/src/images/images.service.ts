@@ -86,7 +86,7 @@ export class ImagesService {
   /**
    * Stores one upload: the bytes stream into the blob store (content-addressed under raw/, at most
    * MAX_UPLOAD_BYTES, the type sniffed from the first bytes), then the record and its ImageIngested
-   * event are written in one document write, and the outbox relay is kicked. Refusals: too_large,
+   * event are written in one document write, and the event published. Refusals: too_large,
    * unsupported_media_type, invalid_request (an empty file), batch_closed (if the batch closed
    * meanwhile).
    */
@@ -290,7 +290,6 @@ export class ImagesService {
       payload: Buffer.from(payload),
       headers: traceHeaders(),
     });
-    this.deps.relay.kick(imageId);
     this.deps.log.info(
       {
         tenantId: batch.tenantId,
