@@ -15,3 +15,5 @@ export { checkProperty, DEFAULT_FUZZ_SEED, fuzzSettings } from './fuzz/fuzz';
 export type { FuzzSettings } from './fuzz/fuzz';
 export { applyMutations, mutationArbitrary } from './fuzz/mutations';
 export type { Mutation } from './fuzz/mutations';
+export { callGrpc, isolated, probeTenantIsolation, withHeaders } from './grpc-probe';
+export type { GrpcAnswer, IsolationProbe, IsolationVerdict } from './grpc-probe';
