@@ -11,3 +11,13 @@ export type { ErrorBody } from './http-errors';
 export { hardenHttp, httpLimitsSchema, jsonDepthExceeds, MAX_JSON_DEPTH } from './http-hardening';
 export type { BodyLimitRoute, HardenHttpOptions, HttpLimits } from './http-hardening';
 export { keepProcessAlive } from './process-guards';
+export {
+  authenticatedService,
+  callerOf,
+  secretsEqual,
+  SERVICE_ANNOTATOR_HEADER,
+  SERVICE_TENANT_HEADER,
+  SERVICE_TOKEN_HEADER,
+  serviceMetadata,
+} from './grpc-auth';
+export type { Authenticate } from './grpc-auth';

@@ -1,15 +1,15 @@
-import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { type ErrorBody, errorBody, httpErrorResponse } from '@aperture/runtime';
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { StageContext } from './run-stage';
 
 export type StageApiErrorCode =
-  'invalid_request' | 'unauthenticated' | 'not_found' | 'conflict' | 'failed_precondition';
+  'invalid_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'failed_precondition';
 
 const httpStatusOf: Record<StageApiErrorCode, number> = {
   invalid_request: 400,
   unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   failed_precondition: 409,
@@ -17,6 +17,7 @@ const httpStatusOf: Record<StageApiErrorCode, number> = {
 const grpcStatusOf: Record<StageApiErrorCode, status> = {
   invalid_request: status.INVALID_ARGUMENT,
   unauthenticated: status.UNAUTHENTICATED,
+  forbidden: status.PERMISSION_DENIED,
   not_found: status.NOT_FOUND,
   conflict: status.ALREADY_EXISTS,
   failed_precondition: status.FAILED_PRECONDITION,
@@ -44,24 +45,6 @@ export class StageApiError extends Error {
       ? `${this.message}: ${this.details.map((detail) => `${detail.field} ${detail.message}`).join('; ')}`
       : this.message;
   }
-}
-
-/**
- * The tenant of an API key, checked exactly as ingest does: the header x-api-key, looked up by its
- * SHA-256 in ingest's `api_keys` collection (read directly: a stage declares no model on it, so its
- * index migration never touches ingest's indexes); a missing, unknown or revoked key is a 401.
- */
-export async function tenantOfApiKey(ctx: StageContext, apiKey: unknown): Promise<string> {
-  if (apiKey === undefined || apiKey === '')
-    throw new StageApiError('unauthenticated', 'missing x-api-key header');
-  if (typeof apiKey !== 'string' || !/^[\x21-\x7e]{8,200}$/.test(apiKey))
-    throw new StageApiError('unauthenticated', 'invalid API key');
-  const hash = createHash('sha256').update(apiKey, 'utf8').digest('hex');
-  const key = await ctx.pipeline.connection
-    .collection<{ tenantId: string; revokedAt: Date | null }>('api_keys')
-    .findOne({ hash });
-  if (!key || key.revokedAt) throw new StageApiError('unauthenticated', 'invalid or revoked API key');
-  return key.tenantId;
 }
 
 interface Reply {

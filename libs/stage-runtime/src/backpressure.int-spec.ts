@@ -52,6 +52,7 @@ describe('a slow stage under a flood of messages', () => {
           name: 'aperture.quality.v1.QualityService',
           definition: qualityV1.QualityServiceService,
           implementation: () => ({}),
+          access: {},
         },
         // Slow on purpose: 20 messages a second at most.
         handle: async () => {

@@ -27,8 +27,6 @@ export interface StageHarness {
   ctx: StageContext;
   records: ImageRecords;
   createProject(tenantId: string, projectId: string, policy?: unknown): Promise<void>;
-  /** A live API key of the tenant, stored as ingest stores keys (by SHA-256), and returned. */
-  createApiKey(tenantId: string): Promise<string>;
   /**
    * Stores raw bytes and an image record as ingest would (its own creation event counted as
    * published already), and returns the record's ImageContext for the stage's input event.
@@ -39,6 +37,14 @@ export interface StageHarness {
     owner: { tenantId: string; projectId: string; consentIds?: string[]; region?: string; batchId?: string },
   ): Promise<commonV1.ImageContext>;
   produce(topic: string, key: string, payload: Uint8Array): Promise<void>;
+  /** A new API key of the tenant, stored as ingest stores it (its SHA-256 in `api_keys`). */
+  createApiKey(tenantId: string): Promise<string>;
+  /** A new annotator of the tenant with its token, stored as ingest stores it (`annotators`). */
+  createAnnotator(tenantId: string): Promise<{ annotatorId: string; token: string }>;
+  /** The metadata/headers of an internal caller: the service identity of the test run. */
+  serviceHeaders: Record<string, string>;
+  /** host:port of the stage's gRPC server. */
+  grpcAddress: string;
   /**
    * Waits until the stage has committed every input message produced so far, the image's outbox
    * is published, and every message on the output topics has reached `received`.
@@ -124,18 +130,6 @@ export async function startStageHarness(
         updatedAt: now,
       });
     },
-    createApiKey: async (tenantId) => {
-      const apiKey = `apk_${randomBytes(16).toString('hex')}`;
-      await connection.collection('api_keys').insertOne({
-        _id: `key_${randomBytes(8).toString('hex')}` as never,
-        tenantId,
-        hash: createHash('sha256').update(apiKey).digest('hex'),
-        prefix: apiKey.slice(0, 12),
-        createdAt: new Date(),
-        revokedAt: null,
-      });
-      return apiKey;
-    },
     createImage: async (imageId, bytes, owner) => {
       const stored = await stage.ctx.blobs.put(`raw/it/${imageId}`, bytes, 'image/jpeg');
       const record: NewImageRecord = {
@@ -166,6 +160,34 @@ export async function startStageHarness(
         receivedAt: record.receivedAt.toISOString(),
       };
     },
+    createApiKey: async (tenantId) => {
+      const apiKey = `apk_${randomBytes(24).toString('base64url')}`;
+      await connection.collection('api_keys').insertOne({
+        _id: `key_${randomBytes(8).toString('hex')}` as never,
+        tenantId,
+        hash: sha256(apiKey),
+        prefix: apiKey.slice(0, 12),
+        createdAt: new Date(),
+        revokedAt: null,
+      });
+      return apiKey;
+    },
+    createAnnotator: async (tenantId) => {
+      const token = `atk_${randomBytes(24).toString('base64url')}`;
+      const annotatorId = `ann_${randomBytes(8).toString('hex')}`;
+      await connection.collection('annotators').insertOne({
+        _id: annotatorId as never,
+        tenantId,
+        name: annotatorId,
+        hash: sha256(token),
+        prefix: token.slice(0, 12),
+        createdAt: new Date(),
+        revokedAt: null,
+      });
+      return { annotatorId, token };
+    },
+    serviceHeaders: { 'x-service-token': stage.ctx.serviceToken },
+    grpcAddress: `127.0.0.1:${stage.grpcPort}`,
     produce: async (topic, key, payload) => {
       await producer.send({ topic, acks: -1, messages: [{ key, value: Buffer.from(payload) }] });
     },
@@ -216,6 +238,8 @@ async function startAtEnd(admin: Admin, groupId: string, topics: string[]): Prom
   }
   return starts;
 }
+
+const sha256 = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
 
 function withDatabase(uri: string, dbName: string): string {
   const [base = uri, query] = uri.split('?');

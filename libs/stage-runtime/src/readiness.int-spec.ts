@@ -39,6 +39,7 @@ describe('a stage while its broker or database is down', () => {
           name: 'aperture.quality.v1.QualityService',
           definition: qualityV1.QualityServiceService,
           implementation: () => ({}),
+          access: {},
         },
         // Reads the database, as every real stage does first, so a database outage fails it.
         handle: async (message, ctx) => {

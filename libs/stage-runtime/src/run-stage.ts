@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createBlobStore, type BlobStore } from '@aperture/blob-store';
-import { type Env, infraSchema, int, loadConfig, str } from '@aperture/config';
+import { type Env, infraSchema, int, loadConfig, serviceIdentitySchema, str } from '@aperture/config';
 import { deadLetterTopic, type ServiceName } from '@aperture/contracts';
 import {
   AtLeastOnceConsumer,
@@ -12,6 +12,7 @@ import {
 import { ProjectPolicies } from '@aperture/persistence';
 import {
   connectPipeline,
+  authenticatedService,
   evaluateReadiness,
   hardenHttp,
   HealthModule,
@@ -29,6 +30,7 @@ import { type DynamicModule, type ExceptionFilter, type LoggerService, Module } 
 import { NestFactory } from '@nestjs/core';
 import type { Connection } from 'mongoose';
 import { StageApiErrorFilter } from './api';
+import { type CallerKind, type ExtraCredential, grpcAuthenticator } from './caller';
 
 /** What a stage's handlers and gRPC methods work with. */
 export interface StageContext {
@@ -37,6 +39,8 @@ export interface StageContext {
   policies: ProjectPolicies;
   blobs: BlobStore;
   log: Logger;
+  /** APERTURE_SERVICE_TOKEN: the shared secret by which internal callers prove who they are. */
+  serviceToken: string;
 }
 
 export interface StageOptions {
@@ -52,6 +56,13 @@ export interface StageOptions {
     name: string;
     definition: ServiceDefinition;
     implementation: (ctx: StageContext) => UntypedServiceImplementation;
+    /**
+     * Who may call each method (every method of the definition must be listed): the caller is
+     * authenticated before its handler runs (`callerOf(call)`); no credential is UNAUTHENTICATED.
+     */
+    access: Record<string, readonly CallerKind[]>;
+    /** The stage's own credential (campaigns: a collector's token), besides the shared ones. */
+    credential?: (ctx: StageContext) => ExtraCredential;
   };
   /** The stage's own HTTP routes (controllers), served beside health and readiness. */
   http?: (ctx: StageContext) => DynamicModule;
@@ -100,6 +111,7 @@ export async function startStage(
     {
       ...infraSchema,
       ...httpLimitsSchema,
+      ...serviceIdentitySchema,
       HTTP_PORT: int({ fallback: options.httpPort, min: 0, max: 65_535 }),
       GRPC_PORT: int({ fallback: options.grpc.port, min: 0, max: 65_535 }),
       // The consumer group; one per service, overridable so that separate pipelines can share a broker.
@@ -133,6 +145,7 @@ export async function startStage(
       policies: new ProjectPolicies(pipeline.connection),
       blobs: instrumentBlobStore(createBlobStore(env), pipeline.metrics),
       log,
+      serviceToken: config.APERTURE_SERVICE_TOKEN,
     };
 
     const app = await NestFactory.create(StageHttpModule.register(pipeline, options.http?.(ctx)), {
@@ -146,13 +159,20 @@ export async function startStage(
     await app.listen(config.HTTP_PORT);
     const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;
 
+    const implementation = options.grpc.implementation(ctx);
+    const unguarded = Object.keys(implementation).filter((method) => !options.grpc.access[method]);
+    if (unguarded.length > 0) throw new Error(`gRPC methods without an access rule: ${unguarded.join(', ')}`);
     const grpc = await startGrpcServer({
       port: config.GRPC_PORT,
       services: [
         {
           name: options.grpc.name,
           definition: options.grpc.definition,
-          implementation: options.grpc.implementation(ctx),
+          implementation: authenticatedService(
+            options.grpc.definition,
+            implementation,
+            grpcAuthenticator(ctx, options.grpc.access, options.grpc.credential?.(ctx)),
+          ),
         },
       ],
     });

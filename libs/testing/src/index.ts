@@ -19,3 +19,5 @@ export { rawHttp } from './raw-http';
 export type { RawHttpAnswer, RawHttpOptions } from './raw-http';
 export { DEEP_JSON, expectedDefences, HUGE_CONTENT_LENGTH, probeHttpDefences } from './http-defences';
 export type { DefenceAnswer, DefenceProbeOptions } from './http-defences';
+export { callGrpc, isolated, probeTenantIsolation, withHeaders } from './grpc-probe';
+export type { GrpcAnswer, IsolationProbe, IsolationVerdict } from './grpc-probe';

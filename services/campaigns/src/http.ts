@@ -16,15 +16,17 @@ import {
   Post,
   Req,
 } from '@nestjs/common';
-import { collectorOfToken, tenantOfEither, tenantOfKey } from './auth';
+import { collectorOfToken, tenantOfRequest } from './auth';
 import { type CampaignStore, collectorView } from './campaigns.store';
 import { cellLabel } from './domain/cells';
-import { verifySignature } from './domain/signature';
+import { parseSignature, SIGNATURE_TOLERANCE_SECONDS, verifySignature } from './domain/signature';
 import { CampaignError } from './errors';
 import type { CampaignDoc } from './models';
 
 const STORE = Symbol('CampaignStore');
 const CONTEXT = Symbol('StageContext');
+
+type RequestHeaders = Record<string, string | string[] | undefined>;
 
 interface Reply {
   status(code: number): Reply;
@@ -66,39 +68,35 @@ class CampaignsController {
 
   @Post('campaigns')
   @HttpCode(201)
-  async create(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async create(@Headers() headers: RequestHeaders, @Body() body: unknown) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     return this.view(await this.store.createCampaign(tenantId, jsonObject(body)));
   }
 
   @Get('campaigns')
-  async list(@Headers('x-api-key') apiKey: unknown) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async list(@Headers() headers: RequestHeaders) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     const campaigns = await this.store.listCampaigns(tenantId);
     return { campaigns: await Promise.all(campaigns.map((campaign) => this.view(campaign))) };
   }
 
   @Get('campaigns/:id')
-  async get(
-    @Headers('x-api-key') apiKey: unknown,
-    @Headers('x-collector-token') token: unknown,
-    @Param('id') id: string,
-  ) {
-    const tenantId = await tenantOfEither(this.ctx, this.store, apiKey, token);
+  async get(@Headers() headers: RequestHeaders, @Param('id') id: string) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers, ['tenant', 'collector', 'service']);
     return this.view(await this.store.campaign(tenantId, id));
   }
 
   @Post('campaigns/:id/close')
   @HttpCode(200)
-  async close(@Headers('x-api-key') apiKey: unknown, @Param('id') id: string) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async close(@Headers() headers: RequestHeaders, @Param('id') id: string) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     return this.view(await this.store.closeCampaign(tenantId, id));
   }
 
   /** Per-collector quality of the campaign, with each collector's state. */
   @Get('campaigns/:id/collectors')
-  async collectorStats(@Headers('x-api-key') apiKey: unknown, @Param('id') id: string) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async collectorStats(@Headers() headers: RequestHeaders, @Param('id') id: string) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     const campaign = await this.store.campaign(tenantId, id);
     const collectors = new Map((await this.store.collectors(tenantId)).map((c) => [c.collectorId, c]));
     const stats = await this.store.collectorStats(campaign);
@@ -116,14 +114,14 @@ class CampaignsController {
 
   @Post('collectors')
   @HttpCode(201)
-  async createCollector(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async createCollector(@Headers() headers: RequestHeaders, @Body() body: unknown) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     return this.store.createCollector(tenantId, jsonObject(body));
   }
 
   @Get('collectors')
-  async collectors(@Headers('x-api-key') apiKey: unknown) {
-    return { collectors: await this.store.collectors(await tenantOfKey(this.ctx, apiKey)) };
+  async collectors(@Headers() headers: RequestHeaders) {
+    return { collectors: await this.store.collectors(await tenantOfRequest(this.ctx, this.store, headers)) };
   }
 
   @Get('collectors/me')
@@ -134,16 +132,16 @@ class CampaignsController {
   /** The operator sets a collector's state (verify by hand, suspend). */
   @Post('collectors/:id/state')
   @HttpCode(200)
-  async setState(@Headers('x-api-key') apiKey: unknown, @Param('id') id: string, @Body() body: unknown) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async setState(@Headers() headers: RequestHeaders, @Param('id') id: string, @Body() body: unknown) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     return this.store.setCollectorState(tenantId, id, jsonObject(body)['state'], 'operator');
   }
 
   /** A new secret for the KYC provider's webhook signatures; shown once. */
   @Post('kyc/secret')
   @HttpCode(201)
-  async kycSecret(@Headers('x-api-key') apiKey: unknown) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async kycSecret(@Headers() headers: RequestHeaders) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     return { tenantId, secret: await this.store.rotateKycSecret(tenantId) };
   }
 
@@ -151,7 +149,8 @@ class CampaignsController {
    * The KYC provider's callback: `{tenantId, collectorId, state}` signed in `x-kyc-signature`
    * (t=<unix seconds>,v1=HMAC-SHA256(secret, "<t>.<raw body>")). A missing, forged or stale
    * signature is a 401 and changes nothing; the tenant named in the body picks the secret, and
-   * since the body is signed, it cannot be swapped.
+   * since the body is signed, it cannot be swapped. A signature already applied, or an event signed
+   * before the collector's last state change, is a 409 and changes nothing (no replay, in order).
    */
   @Post('kyc/webhook')
   @HttpCode(200)
@@ -175,7 +174,15 @@ class CampaignsController {
     const collectorId = payload['collectorId'];
     if (typeof collectorId !== 'string')
       throw new CampaignError('invalid_request', 'collectorId is required', 'collectorId');
-    return this.store.setCollectorState(tenantId, collectorId, payload['state'], 'kyc');
+    const { timestamp, mac } = parseSignature(signature)!;
+    return this.store.applyKycEvent(
+      { tenantId, collectorId, state: payload['state'] },
+      {
+        mac,
+        signedAt: new Date(timestamp * 1000),
+        expiresAt: new Date((timestamp + SIGNATURE_TOLERANCE_SECONDS) * 1000),
+      },
+    );
   }
 
   /** A verified collector asks for work in a campaign. */
@@ -187,12 +194,8 @@ class CampaignsController {
   }
 
   @Get('assignments/:id')
-  async assignment(
-    @Headers('x-api-key') apiKey: unknown,
-    @Headers('x-collector-token') token: unknown,
-    @Param('id') id: string,
-  ) {
-    const tenantId = await tenantOfEither(this.ctx, this.store, apiKey, token);
+  async assignment(@Headers() headers: RequestHeaders, @Param('id') id: string) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers, ['tenant', 'collector', 'service']);
     return this.store.assignment(tenantId, id);
   }
 }

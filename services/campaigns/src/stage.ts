@@ -1,5 +1,6 @@
 import { campaignsV1, Topics } from '@aperture/contracts';
 import type { StageContext, StageOptions } from '@aperture/stage-runtime';
+import { collectorCredential } from './auth';
 import { handleCurated } from './campaigns.consumer';
 import { campaignsGrpc } from './campaigns.grpc';
 import { CampaignStore } from './campaigns.store';
@@ -28,6 +29,14 @@ export function campaignsStage(clock: Clock = systemClock): StageOptions {
       name: 'aperture.campaigns.v1.CampaignService',
       definition: campaignsV1.CampaignServiceService,
       implementation: (ctx) => campaignsGrpc(ctx, storeOf(ctx)),
+      // CheckUpload is ingest's question (service identity); a capture app follows its campaign
+      // with the tenant's key or its collector's token.
+      access: {
+        checkUpload: ['service'],
+        getCampaign: ['service', 'tenant', 'collector'],
+        watchCampaign: ['service', 'tenant', 'collector'],
+      },
+      credential: (ctx) => collectorCredential(storeOf(ctx)),
     },
     http: (ctx) => CampaignsHttpModule.register(ctx, storeOf(ctx)),
     httpErrorFilter: (ctx) => new CampaignsErrorFilter(ctx),

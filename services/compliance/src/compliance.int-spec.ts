@@ -1,4 +1,4 @@
-import { corpusPath } from '@aperture/testing';
+import { corpusPath, isolated, probeTenantIsolation } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { commonV1, complianceV1, Topics } from '@aperture/contracts';
 import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
@@ -364,5 +364,72 @@ describe('compliance stage', () => {
       code: 3,
       details: expect.stringContaining('subject_ref is required'),
     });
+  });
+
+  it("answers no caller without a credential, and another tenant's key neither reads nor changes t1's consents, erasures or audit", async () => {
+    const { consent } = await grpc.registerConsent({
+      consent: complianceV1.Consent.fromPartial({
+        tenantId: 't1',
+        subjectRef: 'probe',
+        scopes: ['faces'],
+        purpose: 'training',
+      }),
+    });
+    const consentId = consent!.consentId;
+    const erased = `img_c_probe_erased_${Date.now()}`;
+    const target = `img_c_probe_target_${Date.now()}`;
+    for (const imageId of [erased, target])
+      await harness.createImage(imageId, Buffer.from(imageId), { tenantId: 't1', projectId: 'redact' });
+    const { erasure } = await grpc.requestErasure({
+      tenantId: 't1',
+      imageId: erased,
+      batchId: '',
+      consentId: '',
+    });
+    const attacker = { 'x-api-key': await harness.createApiKey('t2') };
+    const { ComplianceServiceService: service } = complianceV1;
+    // The attack of issue 19: t1's ids, with no credential, a forged service token, or t2's key.
+    const verdicts = await probeTenantIsolation(service, harness.grpcAddress, {
+      registerConsent: {
+        request: {
+          consent: complianceV1.Consent.fromPartial({
+            tenantId: 't1',
+            subjectRef: 'x',
+            scopes: ['faces'],
+            purpose: 'training',
+          }),
+        },
+        headers: attacker,
+        // Registered, but as t2's own consent: t1's registry is untouched.
+        empty: ([answer]) => (answer as complianceV1.RegisterConsentResponse).consent?.tenantId === 't2',
+      },
+      getConsent: { request: { tenantId: 't1', consentId }, headers: attacker },
+      revokeConsent: { request: { tenantId: 't1', consentId }, headers: attacker },
+      requestErasure: {
+        request: { tenantId: 't1', imageId: target, batchId: '', consentId: '' },
+        headers: attacker,
+      },
+      getErasure: { request: { tenantId: 't1', erasureId: erasure!.erasureId }, headers: attacker },
+      getAuditTrail: {
+        request: complianceV1.GetAuditTrailRequest.fromPartial({ tenantId: 't1' }),
+        headers: attacker,
+        // Only t2's own entries (the consent the probe registered as t2), none of t1's.
+        empty: ([answer]) =>
+          (answer as complianceV1.GetAuditTrailResponse).entries.every((entry) => entry.tenantId === 't2'),
+      },
+    });
+    expect(verdicts).toEqual(isolated(service));
+    // Nothing of t1's changed: its consent is live, the probed image not erased.
+    const own = complianceClient(harness, { 'x-api-key': await harness.createApiKey('t1') });
+    try {
+      const trail = await own.getAuditTrail({ tenantId: 't2' }); // the key's tenant, whatever tenant_id says
+      expect(trail.entries.length).toBeGreaterThan(0);
+      // t1's own key acts for t1 with no tenant_id at all.
+      const revoked = await own.revokeConsent({ tenantId: '', consentId });
+      expect(revoked.consent).toMatchObject({ tenantId: 't1', revoked: true });
+    } finally {
+      own.close();
+    }
+    expect(await harness.records.get(target)).toMatchObject({ status: 'processing' });
   });
 });

@@ -49,6 +49,15 @@ export const complianceStage: StageOptions = {
     name: 'aperture.compliance.v1.ComplianceService',
     definition: complianceV1.ComplianceServiceService,
     implementation: complianceGrpc,
+    // ingest's console (service identity, naming the tenant), or the tenant's own key.
+    access: {
+      registerConsent: ['service', 'tenant'],
+      getConsent: ['service', 'tenant'],
+      revokeConsent: ['service', 'tenant'],
+      requestErasure: ['service', 'tenant'],
+      getErasure: ['service', 'tenant'],
+      getAuditTrail: ['service', 'tenant'],
+    },
   },
   http: (ctx) => ComplianceHttpModule.register(ctx),
   start: startBackgroundWork,

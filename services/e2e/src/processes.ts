@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -23,6 +24,12 @@ export interface ServiceProcess {
   logFile: string;
 }
 
+/**
+ * The service identity (APERTURE_SERVICE_TOKEN) every process started here shares: the test run's
+ * (global setup), else one of this process's own (a bench or chaos run outside Jest).
+ */
+export const SERVICE_TOKEN = process.env['APERTURE_SERVICE_TOKEN'] ?? randomBytes(32).toString('hex');
+
 /** Starts a built service as its own process, as `scripts/start` does, logging to a file. */
 export function startService(
   name: string,
@@ -40,7 +47,7 @@ export function startService(
       path.join(repoRoot, 'scripts/lib/register-aliases.cjs'),
       path.join(repoRoot, 'dist/services', name, 'src/main.js'),
     ],
-    { cwd: repoRoot, env, stdio: ['ignore', log, log] },
+    { cwd: repoRoot, env: { APERTURE_SERVICE_TOKEN: SERVICE_TOKEN, ...env }, stdio: ['ignore', log, log] },
   );
   fs.closeSync(log);
   return { name, httpPort, child, logFile };

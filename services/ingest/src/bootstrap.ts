@@ -76,7 +76,9 @@ export async function createIngestApp(
       { method: 'POST', path: UPLOAD_ROUTE, maxBytes: uploadRequestLimit(deps.config.MAX_UPLOAD_BYTES) },
     ],
   });
-  app.useGlobalFilters(new ApiExceptionFilter(deps.log, [deps.config.ADMIN_TOKEN]));
+  app.useGlobalFilters(
+    new ApiExceptionFilter(deps.log, [deps.config.ADMIN_TOKEN, deps.config.APERTURE_SERVICE_TOKEN]),
+  );
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -115,8 +117,8 @@ export async function startIngest(
   });
   let app: INestApplication | undefined;
   // gRPC channels connect lazily: neither service has to be up for ingest to start.
-  const campaigns = grpcCampaignGate(config.CAMPAIGNS_GRPC_ADDRESS);
-  const quality = grpcQualityAssessor(config.QUALITY_GRPC_ADDRESS);
+  const campaigns = grpcCampaignGate(config.CAMPAIGNS_GRPC_ADDRESS, config.APERTURE_SERVICE_TOKEN);
+  const quality = grpcQualityAssessor(config.QUALITY_GRPC_ADDRESS, config.APERTURE_SERVICE_TOKEN);
   try {
     // The same environment as every stage reads (BLOB_STORE=s3 included), so they find its blobs.
     const blobs = instrumentBlobStore(createBlobStore(env), pipeline.metrics);

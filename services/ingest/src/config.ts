@@ -1,10 +1,20 @@
-import { type ConfigOf, type Env, infraSchema, int, loadConfig, str } from '@aperture/config';
+import {
+  type ConfigOf,
+  type Env,
+  infraSchema,
+  int,
+  loadConfig,
+  serviceIdentitySchema,
+  str,
+} from '@aperture/config';
 import { httpLimitsSchema } from '@aperture/runtime';
 
 export const DEFAULT_ADMIN_TOKEN = 'aperture-local-admin';
 
 export const ingestSchema = {
   ...infraSchema,
+  // How ingest proves itself to quality, campaigns, compliance and annotation-router.
+  ...serviceIdentitySchema,
   HTTP_PORT: int({ fallback: 8080, min: 0, max: 65535 }),
   GRPC_PORT: int({ fallback: 50051, min: 0, max: 65535 }),
   /** The largest upload accepted, in bytes (default 50 MiB). */

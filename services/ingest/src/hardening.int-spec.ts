@@ -75,6 +75,7 @@ async function startTestIngest(dbName: string, blobDir: string, env: Record<stri
       GRPC_PORT: '0',
       BLOB_STORE_DIR: blobDir,
       ADMIN_TOKEN,
+      APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'],
       MAX_JSON_BODY_BYTES: String(MAX_JSON_BODY_BYTES),
       ...env,
     },

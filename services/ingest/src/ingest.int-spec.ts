@@ -65,6 +65,7 @@ describe('ingest service', () => {
         MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
         BLOB_STORE_DIR: blobDir,
         ADMIN_TOKEN,
+        APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'],
       },
       createLogger('ingest', { level: 'warn' }),
     );

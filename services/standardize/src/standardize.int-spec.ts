@@ -1,6 +1,6 @@
 import { createBlobStore, S3BlobStore } from '@aperture/blob-store';
 import { DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { corpusPath } from '@aperture/testing';
+import { corpusPath, withHeaders } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { credentials } from '@grpc/grpc-js';
@@ -27,10 +27,9 @@ describe('standardize stage', () => {
       standardize: { maxLongSide: 256, format: 'jpeg', quality: 80, thumbnailSize: 64 },
     });
     await harness.createProject('t1', 'no-animations', { standardize: { animated: 'reject' } });
-    client = new standardizeV1.StandardizeServiceClient(
-      `127.0.0.1:${harness.stage.grpcPort}`,
-      credentials.createInsecure(),
-    );
+    client = new standardizeV1.StandardizeServiceClient(harness.grpcAddress, credentials.createInsecure(), {
+      interceptors: [withHeaders(harness.serviceHeaders)],
+    });
   });
   afterAll(async () => {
     client?.close();
