@@ -26,51 +26,50 @@ describe('starts', () => {
 });
 
 describe('planTiles', () => {
-  it('is one whole-image pass for an image the detector sees whole at full resolution', () => {
-    expect(planTiles(500, 400)).toEqual([
-      { x: 0, y: 0, width: 500, height: 400, step: 1, outWidth: 500, outHeight: 400 },
+  it('is a coarse pass and its upside-down twin for an image the coarse pass sees at full resolution', () => {
+    const tiles = planTiles(500, 400);
+    expect(tiles).toEqual([
+      { x: 0, y: 0, width: 500, height: 400, outWidth: 500, outHeight: 400, turn: 'none' },
+      { x: 0, y: 0, width: 500, height: 400, outWidth: 500, outHeight: 400, turn: 'rotate180' },
     ]);
   });
 
-  it('tiles a 1024 px image (a standardized derivative) at full resolution: the whole pass sees it at half', () => {
+  it('adds one full-resolution pass over a 1024 px derivative (16 px faces at 16 px)', () => {
     const tiles = planTiles(1024, 768);
-    expect(tiles[0]).toMatchObject({ outWidth: 512, outHeight: 384, step: 2 });
-    expect(tiles.slice(1).map((t) => [t.x, t.y, t.width, t.height, t.outWidth])).toEqual([
-      [0, 0, 512, 512, 512],
-      [384, 0, 512, 512, 512],
-      [512, 0, 512, 512, 512],
-      [0, 256, 512, 512, 512],
-      [384, 256, 512, 512, 512],
-      [512, 256, 512, 512, 512],
+    expect(tiles.map((t) => [t.x, t.y, t.width, t.height, t.outWidth, t.outHeight, t.turn])).toEqual([
+      [0, 0, 1024, 768, 640, 480, 'none'],
+      [0, 0, 1024, 768, 640, 480, 'rotate180'],
+      [0, 0, 1024, 768, 1024, 768, 'none'],
     ]);
   });
 
-  it('bounds the whole-image pass of a 12 MP photo and adds half- and full-resolution grids', () => {
+  it('runs a smaller fine pass when only bigger faces must be found, none when the coarse pass suffices', () => {
+    expect(planTiles(1024, 768, { minFaceSize: 20 }).at(-1)).toMatchObject({ outWidth: 819, outHeight: 614 });
+    expect(planTiles(1024, 768, { minFaceSize: 32 })).toHaveLength(2);
+  });
+
+  it('tiles a 12 MP photo at full resolution in overlapping 1280 px tiles inside the image', () => {
     const tiles = planTiles(4000, 3000);
-    expect(tiles[0]).toEqual({
-      x: 0,
-      y: 0,
-      width: 4000,
-      height: 3000,
-      step: 7,
-      outWidth: 512,
-      outHeight: 384,
-    });
-    const half = tiles.filter((t) => t.width === 1024 && t.outWidth === 512);
-    const full = tiles.filter((t) => t.width === 512 && t.outWidth === 512 && t.step === 1);
-    expect(half.length).toBeGreaterThan(1);
-    expect(full.length).toBeGreaterThan(half.length);
-    for (const t of tiles) {
+    expect(tiles[0]).toMatchObject({ width: 4000, height: 3000, outWidth: 640, outHeight: 480 });
+    const fine = tiles.slice(2);
+    expect(fine).toHaveLength(12);
+    for (const t of fine) {
+      expect([t.outWidth, t.outHeight]).toEqual([t.width, t.height]);
       expect(t.x + t.width).toBeLessThanOrEqual(4000);
       expect(t.y + t.height).toBeLessThanOrEqual(3000);
     }
   });
 
-  it('sees every face up to a quarter tile whole in some full-resolution tile', () => {
-    const tiles = planTiles(3001, 2003).filter((t) => t.width === 512);
-    for (let x = 0; x + 128 <= 3001; x += 37) {
-      for (let y = 0; y + 128 <= 2003; y += 41) {
-        const face = { x, y, width: 128, height: 128 };
+  it('mirrors the fine passes when asked', () => {
+    const turns = planTiles(1024, 768, { flip: true }).map((t) => t.turn);
+    expect(turns).toEqual(['none', 'rotate180', 'none', 'flip']);
+  });
+
+  it('sees every face up to a quarter tile whole in some fine tile', () => {
+    const tiles = planTiles(5001, 3003).filter((t) => t.width === 1280);
+    for (let x = 0; x + 320 <= 5001; x += 37) {
+      for (let y = 0; y + 320 <= 3003; y += 41) {
+        const face = { x, y, width: 320, height: 320 };
         expect(tiles.some((t) => covers(t, face))).toBe(true);
       }
     }
@@ -82,7 +81,15 @@ describe('planTiles', () => {
 });
 
 describe('mapFromTile and touchesInnerEdge', () => {
-  const tile: Tile = { x: 1000, y: 500, width: 1024, height: 1024, step: 2, outWidth: 512, outHeight: 512 };
+  const tile: Tile = {
+    x: 1000,
+    y: 500,
+    width: 1024,
+    height: 1024,
+    outWidth: 512,
+    outHeight: 512,
+    turn: 'none',
+  };
 
   it('scales a box from the resized tile back to the source and moves it by the tile origin', () => {
     expect(mapFromTile({ x: 10, y: 20, width: 30, height: 40, score: 0.9 }, tile)).toEqual({
@@ -91,6 +98,17 @@ describe('mapFromTile and touchesInnerEdge', () => {
       width: 60,
       height: 80,
       score: 0.9,
+    });
+  });
+
+  it('undoes a mirrored or upside-down pass', () => {
+    const box = { x: 10, y: 20, width: 30, height: 40, score: 0.9 };
+    expect(mapFromTile(box, { ...tile, turn: 'flip' })).toMatchObject({ x: 1000 + (512 - 40) * 2, y: 540 });
+    expect(mapFromTile(box, { ...tile, turn: 'rotate180' })).toMatchObject({
+      x: 1000 + (512 - 40) * 2,
+      y: 500 + (512 - 60) * 2,
+      width: 60,
+      height: 80,
     });
   });
 
