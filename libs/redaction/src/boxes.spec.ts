@@ -1,11 +1,11 @@
 import {
+  evenTiles,
   expandBox,
   iou,
   mapFromTile,
   mergeBoxes,
   planTiles,
   roundBox,
-  starts,
   touchesInnerEdge,
   type Box,
   type Tile,
@@ -17,42 +17,47 @@ const covers = (tile: Box, box: Box) =>
   box.x + box.width <= tile.x + tile.width &&
   box.y + box.height <= tile.y + tile.height;
 
-describe('starts', () => {
-  it('lays tiles stride apart with the last one flush with the end', () => {
-    expect(starts(1000, 512, 384)).toEqual([0, 384, 488]);
-    expect(starts(512, 512, 384)).toEqual([0]);
-    expect(starts(300, 512, 384)).toEqual([0]);
+describe('evenTiles', () => {
+  it('covers a side with the fewest equal tiles, overlapping by at least the overlap', () => {
+    expect(evenTiles(1000, 1280, 160)).toEqual({ span: 1000, starts: [0] });
+    const { span, starts: at } = evenTiles(4000, 1280, 160);
+    expect(at).toHaveLength(4);
+    expect(span).toBe(1120);
+    expect(at.at(-1)! + span).toBe(4000);
+    for (let i = 1; i < at.length; i++) expect(at[i - 1]! + span - at[i]!).toBeGreaterThanOrEqual(160);
   });
 });
 
 describe('planTiles', () => {
-  it('is a coarse pass and its upside-down twin for an image the coarse pass sees at full resolution', () => {
-    const tiles = planTiles(500, 400);
-    expect(tiles).toEqual([
+  it('is one full-resolution pass and a small upside-down pass for an image that fits a tile', () => {
+    expect(planTiles(500, 400)).toEqual([
       { x: 0, y: 0, width: 500, height: 400, outWidth: 500, outHeight: 400, turn: 'none' },
       { x: 0, y: 0, width: 500, height: 400, outWidth: 500, outHeight: 400, turn: 'rotate180' },
     ]);
-  });
-
-  it('adds one full-resolution pass over a 1024 px derivative (16 px faces at 16 px)', () => {
-    const tiles = planTiles(1024, 768);
-    expect(tiles.map((t) => [t.x, t.y, t.width, t.height, t.outWidth, t.outHeight, t.turn])).toEqual([
-      [0, 0, 1024, 768, 640, 480, 'none'],
-      [0, 0, 1024, 768, 640, 480, 'rotate180'],
-      [0, 0, 1024, 768, 1024, 768, 'none'],
+    expect(planTiles(1024, 768).map((t) => [t.outWidth, t.outHeight, t.turn])).toEqual([
+      [1024, 768, 'none'],
+      [640, 480, 'rotate180'],
     ]);
   });
 
-  it('runs a smaller fine pass when only bigger faces must be found, none when the coarse pass suffices', () => {
-    expect(planTiles(1024, 768, { minFaceSize: 20 }).at(-1)).toMatchObject({ outWidth: 819, outHeight: 614 });
-    expect(planTiles(1024, 768, { minFaceSize: 32 })).toHaveLength(2);
+  it('runs a smaller fine pass when only bigger faces must be found', () => {
+    expect(planTiles(1024, 768, { minFaceSize: 32 })[0]).toMatchObject({ outWidth: 512, outHeight: 384 });
   });
 
-  it('tiles a 12 MP photo at full resolution in overlapping 1280 px tiles inside the image', () => {
+  it('tiles a 12 MP photo at full resolution, with a coarse pass for the faces too big for a tile', () => {
     const tiles = planTiles(4000, 3000);
-    expect(tiles[0]).toMatchObject({ width: 4000, height: 3000, outWidth: 640, outHeight: 480 });
-    const fine = tiles.slice(2);
-    expect(fine).toHaveLength(12);
+    expect(tiles[0]).toMatchObject({
+      width: 4000,
+      height: 3000,
+      outWidth: 1024,
+      outHeight: 768,
+      turn: 'none',
+    });
+    expect(tiles.at(-1)).toMatchObject({ outWidth: 640, outHeight: 480, turn: 'rotate180' });
+    const fine = tiles.slice(1, -1);
+    expect(fine).toHaveLength(6);
+    const pixels = fine.reduce((sum, t) => sum + t.outWidth * t.outHeight, 0);
+    expect(pixels).toBeLessThan(1.1 * 4000 * 3000);
     for (const t of fine) {
       expect([t.outWidth, t.outHeight]).toEqual([t.width, t.height]);
       expect(t.x + t.width).toBeLessThanOrEqual(4000);
@@ -61,15 +66,14 @@ describe('planTiles', () => {
   });
 
   it('mirrors the fine passes when asked', () => {
-    const turns = planTiles(1024, 768, { flip: true }).map((t) => t.turn);
-    expect(turns).toEqual(['none', 'rotate180', 'none', 'flip']);
+    expect(planTiles(1024, 768, { flip: true }).map((t) => t.turn)).toEqual(['none', 'flip', 'rotate180']);
   });
 
-  it('sees every face up to a quarter tile whole in some fine tile', () => {
-    const tiles = planTiles(5001, 3003).filter((t) => t.width === 1280);
-    for (let x = 0; x + 320 <= 5001; x += 37) {
-      for (let y = 0; y + 320 <= 3003; y += 41) {
-        const face = { x, y, width: 320, height: 320 };
+  it('sees every face up to the overlap whole in some fine tile', () => {
+    const tiles = planTiles(5001, 3003).filter((t) => t.outWidth === t.width);
+    for (let x = 0; x + 96 <= 5001; x += 37) {
+      for (let y = 0; y + 96 <= 3003; y += 41) {
+        const face = { x, y, width: 96, height: 96 };
         expect(tiles.some((t) => covers(t, face))).toBe(true);
       }
     }

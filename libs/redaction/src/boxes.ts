@@ -37,14 +37,23 @@ export interface TilePlanOptions {
   reliableFacePx?: number;
   /** Upper bound of the fine level's scale (above 1 the image is enlarged). */
   maxScale?: number;
-  /** Longest side of the coarse whole-image pass (large faces, and the upside-down pass). */
+  /**
+   * Longest side of the coarse whole-image pass that finds the faces too big for a fine tile; run
+   * only when the fine level is tiled (a single fine pass sees big faces itself).
+   */
   coarseSide?: number;
   /** Longest side of one fine tile at the detector; larger images are tiled. */
   tileSide?: number;
-  /** Overlap of neighbouring fine tiles, as a fraction of the tile: the largest face a tile must see whole. */
-  overlap?: number;
-  /** Also run the coarse pass upside down (heads upside down, cameras held upside down). */
-  rotate180?: boolean;
+  /**
+   * Overlap of neighbouring fine tiles, in detector px: the largest face a tile must see whole
+   * (bigger ones reach the coarse pass at reliableFacePx or more).
+   */
+  overlapPx?: number;
+  /**
+   * Longest side of a whole-image pass run upside down (heads upside down, cameras held upside
+   * down); 0 for none.
+   */
+  rotate180Side?: number;
   /** Also run the fine level mirrored (the model is not symmetric: profiles it misses one way). */
   flip?: boolean;
 }
@@ -53,39 +62,44 @@ export const DEFAULT_TILE_PLAN: Required<TilePlanOptions> = {
   minFaceSize: 16,
   reliableFacePx: 16,
   maxScale: 1,
-  coarseSide: 640,
-  tileSide: 1280,
-  overlap: 0.25,
-  rotate180: true,
+  coarseSide: 1024,
+  tileSide: 1600,
+  overlapPx: 96,
+  rotate180Side: 640,
   flip: false,
 };
 
 /**
- * The passes over a width x height image: a coarse whole-image pass (longest side coarseSide, never
- * enlarged), then the fine level at the scale that shows minFaceSize faces at reliableFacePx, as
- * one pass when it fits tileSide and as overlapping tiles otherwise; skipped when the coarse pass
- * already sees the image at that scale. Tiles at the right and bottom edges are shifted inwards
- * rather than cut short.
+ * The passes over a width x height image: the fine level at the scale that shows minFaceSize faces
+ * at reliableFacePx (at most maxScale), as one pass when it fits tileSide, else as tiles
+ * overlapping by overlapPx plus a coarse whole-image pass (coarseSide) for the faces too big for a
+ * tile; and a small whole-image pass upside down. Tiles at the right and bottom edges are shifted
+ * inwards rather than cut short.
  */
 export function planTiles(width: number, height: number, options: TilePlanOptions = {}): Tile[] {
   const plan = { ...DEFAULT_TILE_PLAN, ...options };
   if (!(width > 0 && height > 0)) throw new RangeError(`image size must be positive, not ${width}x${height}`);
   const long = Math.max(width, height);
-  const coarseScale = Math.min(1, plan.coarseSide / long);
-  const coarse = scaledTile(0, 0, width, height, coarseScale, 'none');
-  const tiles: Tile[] = [coarse];
-  if (plan.rotate180) tiles.push({ ...coarse, turn: 'rotate180' });
   const fineScale = Math.min(plan.maxScale, plan.reliableFacePx / plan.minFaceSize);
-  if (fineScale <= coarseScale) return tiles;
-  const span = Math.round(plan.tileSide / fineScale);
-  const stride = Math.max(1, Math.round(span * (1 - plan.overlap)));
   const turns: PassTurn[] = plan.flip ? ['none', 'flip'] : ['none'];
-  for (const y of starts(height, span, stride)) {
-    for (const x of starts(width, span, stride)) {
-      const w = Math.min(span, width - x);
-      const h = Math.min(span, height - y);
-      for (const turn of turns) tiles.push(scaledTile(x, y, w, h, fineScale, turn));
+  const tiles: Tile[] = [];
+  if (long * fineScale <= plan.tileSide) {
+    for (const turn of turns) tiles.push(scaledTile(0, 0, width, height, fineScale, turn));
+  } else {
+    const coarseScale = Math.min(fineScale, plan.coarseSide / long);
+    tiles.push(scaledTile(0, 0, width, height, coarseScale, 'none'));
+    const maxSpan = Math.round(plan.tileSide / fineScale);
+    const overlap = Math.round(plan.overlapPx / fineScale);
+    const columns = evenTiles(width, maxSpan, overlap);
+    const rows = evenTiles(height, maxSpan, overlap);
+    for (const y of rows.starts) {
+      for (const x of columns.starts) {
+        for (const turn of turns) tiles.push(scaledTile(x, y, columns.span, rows.span, fineScale, turn));
+      }
     }
+  }
+  if (plan.rotate180Side > 0) {
+    tiles.push(scaledTile(0, 0, width, height, Math.min(1, plan.rotate180Side / long), 'rotate180'));
   }
   return tiles;
 }
@@ -109,13 +123,21 @@ function scaledTile(
   };
 }
 
-/** Start offsets of tiles of `span` along a side of `length`, `stride` apart, the last one flush with the end. */
-export function starts(length: number, span: number, stride: number): number[] {
-  if (length <= span) return [0];
-  const result: number[] = [];
-  for (let s = 0; s + span < length; s += stride) result.push(s);
-  result.push(length - span);
-  return result;
+/**
+ * The fewest tiles of at most maxSpan that cover a side of `length` with neighbours overlapping by
+ * at least `overlap`, all of one span (as small as that allows: no pixel is run more often than
+ * needed) and evenly spaced, the last one flush with the end.
+ */
+export function evenTiles(
+  length: number,
+  maxSpan: number,
+  overlap: number,
+): { span: number; starts: number[] } {
+  if (length <= maxSpan) return { span: length, starts: [0] };
+  const count = Math.ceil((length - overlap) / (maxSpan - overlap));
+  const span = Math.min(maxSpan, Math.ceil((length + (count - 1) * overlap) / count));
+  const stride = (length - span) / (count - 1);
+  return { span, starts: Array.from({ length: count }, (_, i) => Math.round(i * stride)) };
 }
 
 /** A box found in a tile's turned, resized pixels, mapped back to the source image's pixels. */

@@ -2,7 +2,7 @@
 // rule that keeps, of the text lines it finds, those shaped like a plate. Pure, no pixels. No
 // permissively licensed plate detector ships in a registry package (libs/redaction/README.md);
 // a plate is a short line of large characters, which the text detector finds on any vehicle.
-import { type ScoredBox, type Tile, starts } from './boxes';
+import { evenTiles, type ScoredBox, type Tile } from './boxes';
 
 export interface PlatePlanOptions {
   /** Longest side of the whole-image text pass (PaddleOCR's default limit is 960). */
@@ -43,12 +43,12 @@ export function planTextTiles(width: number, height: number, options: PlatePlanO
     },
   ];
   if (plan.fineTileSide > 0 && scale < 0.5) {
-    const span = plan.fineTileSide;
-    const stride = Math.round(span * 0.75);
-    for (const y of starts(height, span, stride)) {
-      for (const x of starts(width, span, stride)) {
-        const w = Math.min(span, width - x);
-        const h = Math.min(span, height - y);
+    // A plate is short: an eighth of a tile of overlap sees every readable one whole.
+    const columns = evenTiles(width, plan.fineTileSide, plan.fineTileSide >> 3);
+    const rows = evenTiles(height, plan.fineTileSide, plan.fineTileSide >> 3);
+    for (const y of rows.starts) {
+      for (const x of columns.starts) {
+        const [w, h] = [columns.span, rows.span];
         tiles.push({ x, y, width: w, height: h, outWidth: w, outHeight: h, turn: 'none' });
       }
     }
