@@ -1,9 +1,9 @@
-// The privacy detector's cost on a 12 MP photo at the default settings, against the detector it
-// replaced (SSD-MobileNet v1 of @vladmandic/face-api on the TensorFlow.js WASM backend, its
-// default tile plan: 109 passes of 512 px), both in this one run on the same pixels. CPU
+// The privacy detector's cost on a 12 MP photo at the default settings (faces and plates): CPU
 // milliseconds per photo (process.cpuUsage: every thread of the process, the workers included)
-// and wall milliseconds.
-//   scripts/bench faces [ROUNDS]      default 3 rounds of the new detector, 1 of the old one
+// and wall milliseconds. Until the commit that removed it (issue 21), this run also measured the
+// detector it replaced (SSD-MobileNet v1 of @vladmandic/face-api on TensorFlow.js WASM, 109
+// passes): 29624 ms CPU against 2517 ms, 11.8 x (libs/redaction/README.md).
+//   scripts/bench faces [ROUNDS]      default 3 rounds
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 
@@ -11,7 +11,6 @@ import { sharp } from '@aperture/imaging';
 import { evalPath } from '@aperture/testing';
 
 import { createPrivacyDetector } from '../detector';
-import { createFaceDetector } from './baseline/face-detector.repository';
 
 interface Sample {
   cpuMs: number;
@@ -44,26 +43,18 @@ async function main(): Promise<void> {
   );
 
   const current = createPrivacyDetector();
-  const old = createFaceDetector();
   try {
     await current.ready;
-    await old.model();
     // One warm-up each (lazy allocations, JIT) on the same frame, not counted.
     await current.detect(image);
     const news: Sample[] = [];
     for (let i = 0; i < rounds; i++)
       news.push(await timed(async () => (await current.detect(image)).faces.length));
-    await old.detect(image, { tiles: { scales: [] } });
-    const olds: Sample[] = [await timed(async () => (await old.detect(image)).faces.length)];
     const row = (name: string, samples: Sample[]) =>
       `${name.padEnd(58)} CPU ${Math.round(median(samples.map((s) => s.cpuMs)))} ms  wall ${Math.round(median(samples.map((s) => s.wallMs)))} ms  faces ${samples[0]!.found}  (${samples.length} run${samples.length > 1 ? 's, median' : ''})`;
     process.stdout.write(`${row('centerface + ppocr-v4-det plates (default settings)', news)}\n`);
-    process.stdout.write(`${row('ssd_mobilenetv1 @vladmandic/face-api 1.7.15 (old default)', olds)}\n`);
-    const ratio = median(olds.map((s) => s.cpuMs)) / median(news.map((s) => s.cpuMs));
-    process.stdout.write(`CPU per 12 MP photo: the old detector used ${ratio.toFixed(1)} x the new one's\n`);
   } finally {
     await current.close();
-    await old.close();
   }
 }
 
