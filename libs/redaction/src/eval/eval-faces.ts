@@ -160,6 +160,7 @@ function print(run: SetRun, args: Args): string {
     `${run.set}: ${r.photos} photos (${args.part}, turn ${args.turn}), ${r.emptyPhotos} without a ${noun}; match IoU >= ${MATCH_IOU}`,
     ...r.bands.map(band),
     band(r.all),
+    ...(r.groups.length > 0 ? ['  WIDER conditions, faces >= 16 px:', ...r.groups.map(band)] : []),
     `  false alarms: ${r.falseAlarmsOnEmpty} on ${r.emptyPhotos} ${noun}-free photos (${f(r.falseAlarmsPerEmptyPhoto)} per photo); ${r.unmatchedOnLabelled} unmatched boxes on labelled photos`,
     `  CPU ${run.cpuMsPerPhoto} ms per photo (wall ${run.wallMsPerPhoto} ms)`,
   ].join('\n');

@@ -9,6 +9,11 @@ import type { Box } from '../boxes';
 export interface LabelledBox extends Box {
   /** WIDER's invalid flag: a don't-care region (neither a hit nor a miss nor a false alarm). */
   ignore: boolean;
+  /**
+   * WIDER's labels (faces only): blur 0 clear, 1 normal, 2 heavy; illumination 1 extreme; occlusion
+   * 0 none, 1 partial, 2 heavy; pose 1 atypical (profiles, tilted heads).
+   */
+  wider?: { blur: number; illumination: number; occlusion: number; pose: number };
 }
 
 export interface EvalPhoto {
@@ -53,8 +58,20 @@ export function evalPhotos(dir: string, set: 'faces' | 'plates'): EvalPhoto[] {
         .split('\n')
         .filter((line) => line.trim() !== '')
         .map((line) => {
-          const [x, y, width, height, invalid] = line.trim().split(' ').map(Number);
-          return { x: x!, y: y!, width: width!, height: height!, ignore: set === 'faces' && invalid === 1 };
+          const [x, y, width, height, invalid, blur, , illumination, occlusion, pose] = line
+            .trim()
+            .split(' ')
+            .map(Number);
+          const box: LabelledBox = {
+            x: x!,
+            y: y!,
+            width: width!,
+            height: height!,
+            ignore: set === 'faces' && invalid === 1,
+          };
+          if (set === 'faces')
+            box.wider = { blur: blur!, illumination: illumination!, occlusion: occlusion!, pose: pose! };
+          return box;
         });
       return { name, path: join(folder, name), boxes };
     });

@@ -82,11 +82,21 @@ export interface BandReport {
   pixelShare: number;
 }
 
+/** Faces of at least 16 px with one of WIDER's hard conditions: the profiles, low light, blur. */
+export const WIDER_GROUPS: ReadonlyArray<{ label: string; keep: (box: LabelledBox) => boolean }> = [
+  { label: 'heavy blur', keep: (b) => b.width >= 16 && b.wider?.blur === 2 },
+  { label: 'extreme light', keep: (b) => b.width >= 16 && b.wider?.illumination === 1 },
+  { label: 'atypical pose', keep: (b) => b.width >= 16 && b.wider?.pose === 1 },
+  { label: 'heavy occlusion', keep: (b) => b.width >= 16 && b.wider?.occlusion === 2 },
+];
+
 export interface SetReport {
   photos: number;
   /** Photos without a valid label. */
   emptyPhotos: number;
   bands: BandReport[];
+  /** WIDER_GROUPS (faces only). */
+  groups: BandReport[];
   all: BandReport;
   /** False alarms on photos without labels, per such photo. */
   falseAlarmsPerEmptyPhoto: number;
@@ -99,7 +109,7 @@ export function evaluateSet(
   results: readonly PhotoResult[],
   bands: typeof BANDS | readonly [] = BANDS,
 ): SetReport {
-  const tally = (label: string, keep: (box: Box) => boolean) => {
+  const tally = (label: string, keep: (box: LabelledBox) => boolean) => {
     let labels = 0;
     let found = 0;
     let foundChanged = 0;
@@ -145,6 +155,7 @@ export function evaluateSet(
     photos: results.length,
     emptyPhotos,
     bands: bands.map((band) => tally(band.label, (box) => box.width >= band.min && box.width < band.max)),
+    groups: bands.length > 0 ? WIDER_GROUPS.map((group) => tally(group.label, group.keep)) : [],
     all: tally('all', () => true),
     falseAlarmsPerEmptyPhoto: ratio(falseAlarmsOnEmpty, emptyPhotos),
     falseAlarmsOnEmpty,
