@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import { type ErrorBody, errorBody, httpErrorResponse } from '@aperture/runtime';
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { StageContext } from './run-stage';
 
 export type StageApiErrorCode =
@@ -70,10 +71,11 @@ interface Reply {
   end(): void;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Errors as `{"error": {"code", "message", "details"?}}`, like ingest's API; anything unexpected is a logged 500. */
+/**
+ * Errors as `{"error": {"code", "message", "details"?}}`, like ingest's API: a StageApiError with its
+ * code, Nest's and body-parser's errors as every service answers them (`httpErrorResponse`), anything
+ * unexpected a logged 500.
+ */
 @Catch()
 export class StageApiErrorFilter implements ExceptionFilter {
   constructor(private readonly ctx: StageContext) {}
@@ -81,9 +83,7 @@ export class StageApiErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<Reply>();
     let status = 500;
-    let body: { error: { code: string; message: string; details?: unknown } } = {
-      error: { code: 'internal', message: 'internal error' },
-    };
+    let body: ErrorBody = errorBody('internal', 'internal error');
     if (exception instanceof StageApiError) {
       status = exception.httpStatus;
       body = {
@@ -93,22 +93,10 @@ export class StageApiErrorFilter implements ExceptionFilter {
           ...(exception.details && { details: exception.details }),
         },
       };
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      const response = exception.getResponse();
-      if (isObject(response) && isObject(response['error'])) body = response as typeof body;
-      else
-        body = {
-          error: {
-            code: status === 404 ? 'not_found' : status >= 500 ? 'internal' : 'invalid_request',
-            message: exception.message,
-          },
-        };
-    } else if (isObject(exception) && typeof exception['status'] === 'number' && exception['status'] < 500) {
-      status = exception['status'];
-      body = { error: { code: 'invalid_request', message: 'bad request' } };
     } else {
-      this.ctx.log.error({ err: exception }, 'request failed');
+      const answer = httpErrorResponse(exception);
+      if (answer) ({ status, body } = answer);
+      else this.ctx.log.error({ err: exception }, 'request failed');
     }
     if (reply.headersSent) return reply.end();
     reply.status(status).json(body);

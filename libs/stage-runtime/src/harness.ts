@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ export interface StageHarness {
   ctx: StageContext;
   records: ImageRecords;
   createProject(tenantId: string, projectId: string, policy?: unknown): Promise<void>;
+  /** A live API key of the tenant, stored as ingest stores keys (by SHA-256), and returned. */
+  createApiKey(tenantId: string): Promise<string>;
   /**
    * Stores raw bytes and an image record as ingest would (its own creation event counted as
    * published already), and returns the record's ImageContext for the stage's input event.
@@ -118,6 +120,18 @@ export async function startStageHarness(
         createdAt: now,
         updatedAt: now,
       });
+    },
+    createApiKey: async (tenantId) => {
+      const apiKey = `apk_${randomBytes(16).toString('hex')}`;
+      await connection.collection('api_keys').insertOne({
+        _id: `key_${randomBytes(8).toString('hex')}` as never,
+        tenantId,
+        hash: createHash('sha256').update(apiKey).digest('hex'),
+        prefix: apiKey.slice(0, 12),
+        createdAt: new Date(),
+        revokedAt: null,
+      });
+      return apiKey;
     },
     createImage: async (imageId, bytes, owner) => {
       const stored = await stage.ctx.blobs.put(`raw/it/${imageId}`, bytes, 'image/jpeg');

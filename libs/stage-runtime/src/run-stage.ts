@@ -13,8 +13,11 @@ import { ProjectPolicies } from '@aperture/persistence';
 import {
   connectPipeline,
   evaluateReadiness,
+  hardenHttp,
   HealthModule,
+  httpLimitsSchema,
   instrumentBlobStore,
+  keepProcessAlive,
   onShutdown,
   type PipelineIo,
   startGrpcServer,
@@ -25,6 +28,7 @@ import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc
 import { type DynamicModule, type LoggerService, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Connection } from 'mongoose';
+import { StageApiErrorFilter } from './api';
 
 /** What a stage's handlers and gRPC methods work with. */
 export interface StageContext {
@@ -90,6 +94,7 @@ export async function startStage(
   const config = loadConfig(
     {
       ...infraSchema,
+      ...httpLimitsSchema,
       HTTP_PORT: int({ fallback: options.httpPort, min: 0, max: 65_535 }),
       GRPC_PORT: int({ fallback: options.grpc.port, min: 0, max: 65_535 }),
       // The consumer group; one per service, overridable so that separate pipelines can share a broker.
@@ -128,9 +133,11 @@ export async function startStage(
     const app = await NestFactory.create(StageHttpModule.register(pipeline, options.http?.(ctx)), {
       logger: new NestLogger(log),
       abortOnError: false,
-      rawBody: options.rawBody ?? false,
     });
     closers.push(() => app.close());
+    hardenHttp(app, { limits: config, rawBody: options.rawBody ?? false });
+    // Every stage answers errors in the API's shape, on its own routes and on health's alike.
+    app.useGlobalFilters(new StageApiErrorFilter(ctx));
     await app.listen(config.HTTP_PORT);
     const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;
 
@@ -193,6 +200,7 @@ export async function startStage(
 /** The process entry point: starts the stage, stops it on SIGTERM/SIGINT, exits 1 if start-up fails. */
 export async function runStage(options: StageOptions): Promise<void> {
   const log = createLogger(options.service);
+  keepProcessAlive((message, error) => log.error({ err: error }, message));
   try {
     const stage = await startStage(options);
     onShutdown(

@@ -15,3 +15,7 @@ export { checkProperty, DEFAULT_FUZZ_SEED, fuzzSettings } from './fuzz/fuzz';
 export type { FuzzSettings } from './fuzz/fuzz';
 export { applyMutations, mutationArbitrary } from './fuzz/mutations';
 export type { Mutation } from './fuzz/mutations';
+export { rawHttp } from './raw-http';
+export type { RawHttpAnswer, RawHttpOptions } from './raw-http';
+export { DEEP_JSON, expectedDefences, HUGE_CONTENT_LENGTH, probeHttpDefences } from './http-defences';
+export type { DefenceAnswer, DefenceProbeOptions } from './http-defences';

@@ -1,4 +1,4 @@
-import { type StageContext, StageApiErrorFilter, tenantOfApiKey } from '@aperture/stage-runtime';
+import { type StageContext, tenantOfApiKey } from '@aperture/stage-runtime';
 import {
   Body,
   Controller,
@@ -14,7 +14,6 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { curatedImageBytes, curatedPage } from './dataset';
 import { projectReport } from './report.source';
 import { fromCvatXml, fromLabelStudio, type ImportedResult, toLabelStudioTasks } from './domain/interop';
@@ -288,7 +287,6 @@ export class AnnotationHttpModule {
       providers: [
         { provide: QUEUE, useValue: queue },
         { provide: CONTEXT, useValue: ctx },
-        { provide: APP_FILTER, useValue: new StageApiErrorFilter(ctx) },
       ],
     };
   }

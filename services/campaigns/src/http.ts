@@ -1,3 +1,4 @@
+import { httpErrorResponse } from '@aperture/runtime';
 import type { StageContext } from '@aperture/stage-runtime';
 import {
   type ArgumentsHost,
@@ -9,7 +10,6 @@ import {
   Get,
   Headers,
   HttpCode,
-  HttpException,
   Inject,
   Module,
   Param,
@@ -217,21 +217,10 @@ class ErrorFilter implements ExceptionFilter {
         message: exception.message,
         ...(exception.field && { field: exception.field }),
       };
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      error = {
-        code: status === 404 ? 'not_found' : status >= 500 ? 'internal' : 'invalid_request',
-        message: exception.message,
-      };
-    } else if (isObject(exception) && typeof exception['status'] === 'number' && exception['status'] < 500) {
-      // body-parser: malformed JSON, too large
-      status = exception['status'];
-      error = {
-        code: status === 413 ? 'too_large' : 'invalid_request',
-        message: typeof exception['message'] === 'string' ? exception['message'] : 'bad request',
-      };
     } else {
-      this.ctx.log.error({ err: exception }, 'request failed');
+      const answer = httpErrorResponse(exception);
+      if (answer) ({ status, error } = { status: answer.status, error: answer.body.error });
+      else this.ctx.log.error({ err: exception }, 'request failed');
     }
     if (reply.headersSent) return reply.end();
     reply.status(status).json({ error });

@@ -205,6 +205,37 @@ describe('ImageRecords and OutboxRelay', () => {
     expect(received.slice(before).map((message) => message.value)).toEqual(['died-ingested']);
     expect(await connection.collection('outbox_claims').countDocuments({ imageId: 'img-died' })).toBe(0);
   });
+  it('takes a claim over again when the relay that took it over failed too, once that takeover expires', async () => {
+    await records.create(newRecord('img-twice'), event('img-twice', 'twice-ingested'));
+    // A relay died after marking the entry; the relay taking its claim over failed before
+    // publishing (its database or broker went away) and left its takeover claim behind.
+    await records.model.updateOne(
+      { _id: 'img-twice' },
+      { $set: { outboxPending: false, 'outbox.0.sentAt': new Date() } },
+    );
+    const firstExpiry = new Date(Date.now() - 20_000);
+    await connection
+      .collection<{ _id: string; imageId: string; entries: number[]; expiresAt: Date; takeoverOf?: string }>(
+        'outbox_claims',
+      )
+      .insertMany([
+        { _id: 'img-twice', imageId: 'img-twice', entries: [0], expiresAt: firstExpiry },
+        {
+          _id: `img-twice:takeover:${firstExpiry.getTime()}`,
+          imageId: 'img-twice',
+          entries: [0],
+          takeoverOf: 'img-twice',
+          expiresAt: new Date(Date.now() - 1000),
+        },
+      ]);
+    const before = received.length;
+    const relay = new OutboxRelay(connection, producer);
+    expect(await relay.relayOnce()).toBe(1);
+    await waitFor('the re-published event', () => received.length > before, 30_000);
+    expect(received.slice(before).map((message) => message.value)).toEqual(['twice-ingested']);
+    expect(await connection.collection('outbox_claims').countDocuments({ imageId: 'img-twice' })).toBe(0);
+  });
+
   it('publishes nothing again when the dead relay had published before dying (exactly once on the topic)', async () => {
     await records.create(newRecord('img-sent-died'), event('img-sent-died', 'sent-then-died'));
     // The dead relay's state: claim taken, entry marked and published (with its event id), then

@@ -212,15 +212,25 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes the entries of claims whose relay died before it deleted them. */
+  /**
+   * Publishes the entries of claims whose relay died before it deleted them. A takeover is a claim
+   * too, taken by a unique insert keyed on the expiry of the claim it supersedes: if the relay
+   * taking over fails as well (the database or the broker went away mid-way), its takeover expires
+   * and the next relay supersedes it in the same way, so a record is never left behind.
+   */
   private async takeOverExpiredClaims(): Promise<number> {
+    const now = new Date();
     const expired = await this.claims
-      .find({ expiresAt: { $lt: new Date() }, takeoverOf: { $exists: false } })
+      .find({ expiresAt: { $lt: now }, takeoverOf: { $exists: false } })
       .limit(this.options.batchSize ?? 50)
       .toArray();
     let published = 0;
     for (const claim of expired) {
-      const takeoverId = `${claim._id}:takeover:${claim.expiresAt.getTime()}`;
+      const latest = (await this.claims.find({ takeoverOf: claim._id }).toArray()).reduce<
+        OutboxClaim | undefined
+      >((a, b) => (a && a.expiresAt >= b.expiresAt ? a : b), undefined);
+      if (latest && latest.expiresAt >= now) continue; // another relay is taking it over
+      const takeoverId = `${claim._id}:takeover:${(latest ?? claim).expiresAt.getTime()}`;
       try {
         await this.claims.insertOne({
           _id: takeoverId,
@@ -235,8 +245,8 @@ export class OutboxRelay {
       }
       const record = await this.model.findById(claim.imageId).lean<ImageRecord>().exec();
       if (record) published += await this.publish(record, await this.notYetPublished(record, claim));
+      await this.claims.deleteMany({ takeoverOf: claim._id });
       await this.claims.deleteOne({ _id: claim._id });
-      await this.claims.deleteOne({ _id: takeoverId });
     }
     return published;
   }

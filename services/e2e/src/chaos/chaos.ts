@@ -181,7 +181,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await start(name);
       event(`${name} restarted and ready`);
     }
-    for (const server of ['kafka', 'ferretdb'] as const) {
+    // The database is two processes: FerretDB (the wire protocol) and PostgreSQL (the data).
+    for (const server of ['kafka', 'ferretdb', 'postgres'] as const) {
       await pause(2_000, 8_000);
       await infra.kill(server);
       event(`SIGKILL ${server}`);
@@ -194,7 +195,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await call(api, 'POST', `/v1/batches/${batchId}/close`, {}, apiKey);
 
     // Wait for every image to reach a terminal state, watched on the topics (cheap), then checked in
-    // the database: on FerretDB (SQLite) a query by status reads every record, so it is run rarely.
+    // the database (a count by status, run rarely).
     const deadline = Date.now() + Math.max(600_000, totalUploads * 2_000);
     await waitFor(
       'a terminal event for every acknowledged upload',

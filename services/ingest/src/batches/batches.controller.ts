@@ -24,9 +24,6 @@ import type { HttpRequest, HttpResponse } from '../http/types';
 import type { BatchView, ImageView } from '../views';
 import { BatchesService } from './batches.service';
 
-/** Files one multipart request may carry. */
-const MAX_FILES_PER_REQUEST = 100;
-
 /**
  * A campaign upload's declarations, from the multipart text fields sent before the file
  * (campaignId, category, setting, tags as a comma-separated list) and the collector's own token.
@@ -155,7 +152,7 @@ export class BatchesController {
     // (and the trace headers of its event) continue the upload's HTTP span.
     const requestContext = context.active();
     try {
-      await forEachUploadedFile(request, { maxFiles: MAX_FILES_PER_REQUEST }, async (file) => {
+      await forEachUploadedFile(request, async (file) => {
         images.push(
           await context.with(requestContext, () =>
             this.images.upload(batch, file.filename, file.stream, {

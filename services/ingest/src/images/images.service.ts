@@ -5,7 +5,7 @@ import { imageRecordModel, type ImageRecord, type NewImageRecord } from '@apertu
 import { Inject, Injectable } from '@nestjs/common';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Model } from 'mongoose';
-import { type Readable, Transform } from 'node:stream';
+import { finished, type Readable, Transform } from 'node:stream';
 import { type CampaignUploadRecord } from '@aperture/persistence';
 import { BatchesService } from '../batches/batches.service';
 import { newId } from '../domain/ids';
@@ -206,7 +206,10 @@ export class ImagesService {
           done(null, chunk);
         },
       });
-      source.on('error', (error) => tee.destroy(error));
+      // A source that fails or is cut off, even before this point, fails the tee (and the upload).
+      finished(source, { writable: false }, (error) => {
+        if (error) tee.destroy(error);
+      });
       input = source.pipe(tee);
     }
     let contentType: string | undefined;
