@@ -3,7 +3,7 @@ export type { InfraSource, S3Settings, TestInfra } from './infra';
 export { testInfraEnv } from './env';
 export { uniqueName } from './names';
 export { waitFor } from './wait';
-export { corpusFiles, corpusPath } from './corpus';
+export { corpusFiles, corpusPath, evalPath } from './corpus';
 export { startPrivateInfra } from './private-infra';
 export type { PrivateInfra, PrivateServer } from './private-infra';
 export { freePort } from './ports';

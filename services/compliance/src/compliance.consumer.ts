@@ -28,7 +28,9 @@ export type ComplianceStageResult =
       rule: string;
       reasons: Array<{ code: string; message: string }>;
       faces?: complianceV1.DetectedRegion[];
+      plates?: complianceV1.DetectedRegion[];
       detector?: string;
+      plateDetector?: string;
     };
 
 /**
@@ -149,11 +151,10 @@ export async function handleStandardized(
     );
 
   const { redaction } = policy.compliance;
-  const found = await deps.people.findFaces(derivative, {
+  const found = await deps.people.find(derivative, {
     minScore: redaction.minScore,
     minFaceSize: redaction.minFaceSize,
-    width: standardize.width,
-    height: standardize.height,
+    plates: redaction.plates,
   });
   const { region: ruleRegion, rule } = regionRuleFor(policy.compliance, image.declarations?.region ?? '');
   const decision = decidePeople({
@@ -165,8 +166,11 @@ export async function handleStandardized(
   });
   const redact = decision.outcome === 'redacted';
   const faces = found.faces.map((face) => detectedRegion(face, redact));
+  // Plates are nobody's consent to give: found ones are always redacted.
+  const plates = found.plates.map((plate) => detectedRegion(plate, true));
+  const detectors = { detector: found.faceDetector, plateDetector: found.plateDetector };
   if (decision.outcome === 'rejected')
-    return reject(decision.rule, [decision.reason], { faces, detector: found.detector });
+    return reject(decision.rule, [decision.reason], { faces, plates, ...detectors });
 
   const cleared = await clearedImages(ctx, policy, {
     imageId: image.imageId,
@@ -174,7 +178,7 @@ export async function handleStandardized(
     original,
     thumbnail,
     keep: rule.keepMetadata,
-    faces: redact ? found.faces : [],
+    boxes: [...(redact ? found.faces : []), ...found.plates],
     derivativeWidth: standardize.width,
   });
   const compliance: complianceV1.ComplianceResult = {
@@ -183,11 +187,11 @@ export async function handleStandardized(
     hadGps: cleared.hadGps,
     cleared: cleared.derivative,
     faces,
-    plates: [],
-    detector: found.detector,
+    plates,
+    ...detectors,
     region: ruleRegion,
     peopleOutcome: decision.outcome,
-    redactionMethod: redact ? redaction.method : '',
+    redactionMethod: redact || plates.length > 0 ? redaction.method : '',
     ...(cleared.thumbnail && { clearedThumbnail: cleared.thumbnail }),
   };
   const result: ComplianceStageResult = { decision: 'cleared', rule: decision.rule, ...compliance };
@@ -207,7 +211,7 @@ function detectedRegion(face: FaceBox, redacted: boolean): complianceV1.Detected
   return { x: face.x, y: face.y, width: face.width, height: face.height, score: face.score, redacted };
 }
 
-/** The cleared derivative and thumbnail: faces redacted when asked, only `keep` metadata left. */
+/** The cleared derivative and thumbnail: faces (when asked) and plates redacted, only `keep` metadata left. */
 async function clearedImages(
   ctx: StageContext,
   policy: ProjectPolicy,
@@ -217,7 +221,7 @@ async function clearedImages(
     original: Buffer;
     thumbnail: Buffer | undefined;
     keep: ProjectPolicy['compliance']['regions'][string]['keepMetadata'];
-    faces: FaceBox[];
+    boxes: FaceBox[];
     derivativeWidth: number;
   },
 ) {
@@ -227,13 +231,13 @@ async function clearedImages(
   // The thumbnail is the derivative scaled down: the same boxes, scaled by the width of the pixels
   // being redacted over the derivative's (1 for the derivative itself).
   const redact =
-    input.faces.length === 0
+    input.boxes.length === 0
       ? undefined
       : (pixels: Parameters<typeof people.redact>[0]) => {
           const scale = input.derivativeWidth > 0 ? pixels.width / input.derivativeWidth : 1;
           people.redact(
             pixels,
-            input.faces.map((face) => ({
+            input.boxes.map((face) => ({
               ...face,
               x: face.x * scale,
               y: face.y * scale,
@@ -276,9 +280,18 @@ function auditDetail(decision: ComplianceStageResult): string {
   if (decision.decision === 'rejected')
     return decision.reasons.map((reason) => `${reason.code}: ${reason.message}`).join('; ');
   const faces = decision.faces.length;
+  const boxes = (regions: complianceV1.DetectedRegion[]) =>
+    regions
+      .map(
+        (r) =>
+          `[${Math.round(r.x)},${Math.round(r.y)},${Math.round(r.width)},${Math.round(r.height)} ${r.score.toFixed(2)}]`,
+      )
+      .join(' ');
   return [
-    `${faces} face(s) ${decision.peopleOutcome === 'redacted' ? `redacted (${decision.redactionMethod})` : decision.peopleOutcome === 'allowed' ? 'kept under consent' : 'none'}`,
+    `${faces} face(s) ${decision.peopleOutcome === 'redacted' ? `redacted (${decision.redactionMethod})` : decision.peopleOutcome === 'allowed' ? 'kept under consent' : 'none'}${faces ? ` ${boxes(decision.faces)}` : ''}`,
     `detector ${decision.detector}`,
+    `${decision.plates.length} plate(s)${decision.plates.length ? ` redacted ${boxes(decision.plates)}` : ''}`,
+    `plate detector ${decision.plateDetector || 'off'}`,
     `removed ${decision.removedMetadata.join(', ') || 'nothing'}`,
     `consents ${decision.consentIds.join(', ') || 'none'}`,
   ].join('; ');

@@ -1,16 +1,21 @@
 // Test helpers of the compliance integration specs (not part of the service).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { complianceV1, standardizeV1 } from '@aperture/contracts';
 import { sharp, type StageHarness } from '@aperture/stage-runtime';
-import { withHeaders } from '@aperture/testing';
+import { evalPath, withHeaders } from '@aperture/testing';
 import { credentials } from '@grpc/grpc-js';
 
-/** A real photo with faces: a sample of @vladmandic/face-api (npm, MIT), read in place. */
-export function facePhoto(name = 'sample1.jpg'): Buffer {
-  return readFileSync(join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo', name));
+/**
+ * A real photo of the shared evaluation set (faces/ or plates/ of ../shared/eval), read in place.
+ * `withEvalPhotos` is `it` where the set is present and `it.skip` where it is absent.
+ */
+export function evalPhoto(name: string): Buffer {
+  const path = evalPath(name);
+  if (!path) throw new Error(`the evaluation set is absent: ${name}`);
+  return readFileSync(path);
 }
+export const withEvalPhotos = evalPath('faces') ? it : it.skip;
 
 /** A gRPC client of the harness's compliance service, its calls as promises; an internal caller by default. */
 export function complianceClient(harness: StageHarness, headers = harness.serviceHeaders) {
