@@ -1,5 +1,5 @@
 import { httpErrorResponse } from './http-errors';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from './http-hardening';
+import { jsonDepthExceeds, jsonHasNul, MAX_JSON_DEPTH } from './http-hardening';
 
 describe('jsonDepthExceeds', () => {
   const nested = (depth: number) => Buffer.from('['.repeat(depth) + ']'.repeat(depth));
@@ -18,6 +18,16 @@ describe('jsonDepthExceeds', () => {
     expect(jsonDepthExceeds(Buffer.from(JSON.stringify({ a: '[[[[{{{{' })), 1)).toBe(false);
     expect(jsonDepthExceeds(Buffer.from(JSON.stringify({ a: 'say \\"[[[[\\" \\\\' })), 1)).toBe(false);
     expect(jsonDepthExceeds(Buffer.from(JSON.stringify(['é[', { b: '"]]]' }])), 2)).toBe(false);
+  });
+});
+
+describe('jsonHasNul', () => {
+  it('finds NUL escaped or raw, and not an escaped backslash before u0000', () => {
+    expect(jsonHasNul(Buffer.from(JSON.stringify({ name: 'a\u0000b' })))).toBe(true);
+    expect(jsonHasNul(Buffer.from('{"name":"a\u0000"}'))).toBe(true);
+    expect(jsonHasNul(Buffer.from([0x22, 0x00, 0x22]))).toBe(true);
+    expect(jsonHasNul(Buffer.from(JSON.stringify({ name: 'a\\u0000' })))).toBe(false);
+    expect(jsonHasNul(Buffer.from(JSON.stringify({ name: 'u0000' })))).toBe(false);
   });
 });
 

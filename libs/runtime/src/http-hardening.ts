@@ -48,6 +48,8 @@ type Request = IncomingMessage & { rawBody?: Buffer };
  * - JSON and form bodies at most MAX_JSON_BODY_BYTES, and JSON nested at most MAX_JSON_DEPTH
  *   deep (400 `invalid_request`, checked on the bytes before parsing, so no validator recurses
  *   through 5,000 nested arrays);
+ * - a NUL character in the URL or a JSON body is 400 `invalid_request` (no stored string may hold
+ *   one: PostgreSQL's jsonb, under FerretDB, refuses it);
  * - a request Node cannot parse gets a JSON 400 (431 for oversized headers), not a bare one.
  * Errors raised on the way (body-parser's) reach the service's exception filter, which answers
  * them with `httpErrorResponse`; the ones answered here use the same `{"error": {code, message}}`.
@@ -66,6 +68,12 @@ export function hardenHttp(app: INestApplication, options: HardenHttpOptions): v
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > limit) {
       answerAndClose(response, 413, 'too_large', tooLargeMessage(limit));
+      return;
+    }
+    if (/%00|\0/.test(request.url ?? '')) {
+      // No id or parameter holds NUL, and the database (FerretDB on PostgreSQL's jsonb) cannot
+      // even compare with one: answered here instead of failing as a database error.
+      answerAndClose(response, 400, 'invalid_request', 'the URL contains a NUL character');
       return;
     }
     const allowed = allowedMethods(express, pathOf(request));
@@ -98,6 +106,12 @@ export function hardenHttp(app: INestApplication, options: HardenHttpOptions): v
           type: 'entity.too.deep',
         });
       }
+      if (jsonHasNul(body)) {
+        throw Object.assign(new Error('the JSON body contains a NUL character (\\u0000)'), {
+          status: 400,
+          type: 'entity.nul',
+        });
+      }
       verify(request, response, body);
     },
   });
@@ -123,6 +137,21 @@ export function jsonDepthExceeds(text: Buffer, maxDepth: number): boolean {
     else if (byte === 0x5b || byte === 0x7b) {
       if (++depth > maxDepth) return true;
     } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Whether JSON text holds a NUL character (a raw 0x00 byte or the escape `\u0000`), which no
+ * stored string may contain (PostgreSQL's jsonb refuses it). An escaped backslash before `u0000`
+ * is literal text, not NUL.
+ */
+export function jsonHasNul(text: Buffer): boolean {
+  if (text.includes(0)) return true;
+  for (let at = text.indexOf('u0000'); at !== -1; at = text.indexOf('u0000', at + 1)) {
+    let backslashes = 0;
+    while (at - backslashes - 1 >= 0 && text[at - backslashes - 1] === 0x5c) backslashes++;
+    if (backslashes % 2 === 1) return true;
   }
   return false;
 }

@@ -68,6 +68,8 @@ describe('a slow stage under a flood of messages', () => {
           BLOB_STORE_DIR: blobDir,
           HTTP_PORT: '0',
           GRPC_PORT: '0',
+          // The service identity of the test run (Jest's global setup sets it), which every stage requires.
+          APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
         },
         groupId: uniqueName('it-backpressure'),
       },

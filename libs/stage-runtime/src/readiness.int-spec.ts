@@ -55,6 +55,8 @@ describe('a stage while its broker or database is down', () => {
           BLOB_STORE_DIR: blobDir,
           HTTP_PORT: '0',
           GRPC_PORT: '0',
+          // The service identity of the test run (Jest's global setup sets it), which every stage requires.
+          APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
         },
       },
     );

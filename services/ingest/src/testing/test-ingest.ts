@@ -32,6 +32,8 @@ export async function startTestIngest(prefix: string, env: Record<string, string
       HTTP_PORT: '0',
       GRPC_PORT: '0',
       BLOB_STORE_DIR: blobDir,
+      // The service identity of the test run (Jest's global setup sets it), which ingest requires.
+      APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
       ...env,
     },
     createLogger('ingest', { level: 'fatal' }),
