@@ -2,6 +2,11 @@ import type { Consumer, ConsumerConfig, IHeaders, Kafka } from 'kafkajs';
 import { defaultRetryPolicy, type RetryPolicy, RetriesExhaustedError, withRetries } from './retry';
 import { withConsumerSpan } from './tracing';
 
+/** How often a member heartbeats while its handler works (kafkajs sends one only once due). */
+const HEARTBEAT_WHILE_HANDLING_MS = 1_000;
+/** The pause before a consumer that crashed for good is started again. */
+const RESTART_AFTER_CRASH_MS = 1_000;
+
 export interface ConsumedMessage {
   topic: string;
   partition: number;
@@ -69,6 +74,19 @@ export class AtLeastOnceConsumer {
       ...options.consumerConfig,
       groupId: options.groupId,
     });
+    // A crash kafkajs does not restart from (a non-retriable error, e.g. a commit refused with
+    // UNKNOWN_MEMBER_ID after the group dropped this member) would leave the stage consuming
+    // nothing for good: the consumer joins again and resumes from the group's committed offsets.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      setTimeout(() => {
+        if (!this.started || this.stopping) return;
+        void this.consumer
+          .connect()
+          .then(() => this.run())
+          .catch(() => undefined);
+      }, RESTART_AFTER_CRASH_MS).unref();
+    });
   }
 
   /** Joins the group and starts handling messages; resolves once consumption has started. */
@@ -81,6 +99,10 @@ export class AtLeastOnceConsumer {
       topics: this.options.topics,
       fromBeginning: this.options.fromBeginning ?? true,
     });
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
@@ -95,9 +117,19 @@ export class AtLeastOnceConsumer {
           headers: message.headers ?? {},
           timestamp: message.timestamp,
         };
-        await withConsumerSpan({ ...consumed, groupId: this.options.groupId }, () =>
-          this.handle(consumed, () => payload.heartbeat()),
+        // A handler can outlast the session timeout (a 12 MP photo on a busy machine): heartbeats
+        // keep this member in its group meanwhile, so its commit is not refused.
+        const heartbeats = setInterval(
+          () => void payload.heartbeat().catch(() => undefined),
+          HEARTBEAT_WHILE_HANDLING_MS,
         );
+        try {
+          await withConsumerSpan({ ...consumed, groupId: this.options.groupId }, () =>
+            this.handle(consumed, () => payload.heartbeat()),
+          );
+        } finally {
+          clearInterval(heartbeats);
+        }
         await this.consumer.commitOffsets([
           { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
         ]);

@@ -1,28 +1,37 @@
-// scripts/bench-pipeline [--images N] [--concurrency C]: images per second through the running
-// pipeline (five services as processes on the local Kafka and FerretDB), latency from upload to
-// terminal state, and, in the same run, the floor: the same images through the same stage
-// functions called in sequence in one process, with no broker, database or network. The ratio is
-// what the distribution costs. Then where the time went: each service's handler time and CPU (from
-// its /metrics) and the broker's and the database's CPU.
+// scripts/bench-pipeline [--images N] [--concurrency C] [--cpu-profile DIR]: in one run, on a realistic mix (every
+// camera JPEG of the corpus plus its 8-12 MP phone photos, JPEG and HEIC, each made distinct),
+//  - the floor: the quality, standardize and compliance stage functions (face and plate detection
+//    and redaction included, floor.ts) run in one process on bytes in memory, C images at a time;
+//  - the pipeline: the five services as processes on the local Kafka, FerretDB and PostgreSQL,
+//    C uploads at a time, until every image has its terminal event;
+// then the cost of distribution: all CPU the pipeline's processes spent per image (every service,
+// Kafka, FerretDB, PostgreSQL with its backends, read from /proc) minus the floor's CPU per image;
+// images/s of both and their ratio; upload-to-terminal latency; CPU per image of each process; and
+// the database commands per image of each stage (the driver's command monitoring).
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { commonV1, curatedV1, Topics } from '@aperture/contracts';
-import { assessImage } from '@aperture/image-quality';
 import { createKafka } from '@aperture/messaging';
 import { resolvePolicy } from '@aperture/persistence';
-import { clearMetadata, standardizeImage } from '@aperture/standardization';
 import { corpusPath, freePort, testInfraEnv, waitFor } from '@aperture/testing';
-import { CAMERA_PHOTOS, withJpegComment } from '../photos';
+import { cameraJpegs, PHONE_PHOTOS, withDistinctBytes } from '../photos';
 import { parseMetrics, seriesOf, sumOf } from '../metrics-text';
 import { type ServiceProcess, startService, stopService, waitReady } from '../processes';
+import { treeCpuSeconds } from '../proc-cpu';
+import { type FloorOutcome, StageFunctions, type StageMilliseconds } from './floor';
 
 const SERVICES = ['ingest', 'quality', 'standardize', 'compliance', 'annotation-router'] as const;
+/** The servers scripts/infra starts (pid files under .aperture/run), whose CPU the pipeline spends. */
+const SERVERS = ['kafka', 'ferretdb', 'postgres'] as const;
 const ADMIN_TOKEN = 'bench-admin-token';
 // Duplicate checks off on both sides: every copy then travels every stage (copies of a few photos
 // would otherwise stop at quality as duplicates), and the floor's in-memory index would not be
 // comparable with the shared one in the database.
 const POLICY = { quality: { rejectDuplicates: false, rejectNearDuplicates: false } };
+/** The issue's goal: what distribution may cost per image, in CPU milliseconds. */
+const GOAL_MS_PER_IMAGE = 150;
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -32,69 +41,126 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
+function stringOption(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? undefined : path.resolve(process.argv[index + 1] ?? '.');
+}
+
+interface BenchImage {
+  bytes: Buffer;
+  filename: string;
+}
+
 async function main(): Promise<void> {
-  const count = option('images', 500);
-  const concurrency = option('concurrency', 4);
-  const sources = CAMERA_PHOTOS.map((file) => fs.readFileSync(path.join(corpusPath(), file)));
-  const images = Array.from({ length: count }, (_, index) =>
-    withJpegComment(sources[index % sources.length]!, `bench ${Date.now()} ${index}`),
+  const corpus = corpusPath();
+  // In an order fixed by their names' hashes, so that the first N of them are a mix too.
+  const files = [...new Set([...cameraJpegs(corpus), ...PHONE_PHOTOS])].sort((a, b) =>
+    sha256(a).localeCompare(sha256(b)),
   );
+  const count = option('images', files.length);
+  const concurrency = option('concurrency', 2);
+  const sources = files.map((file) => fs.readFileSync(path.join(corpus, file)));
+  const stamp = Date.now();
+  const images: BenchImage[] = Array.from({ length: count }, (_, index) => ({
+    bytes: withDistinctBytes(sources[index % sources.length]!, `bench ${stamp} ${index}`),
+    filename: `bench-${index}${path.extname(files[index % files.length]!).toLowerCase()}`,
+  }));
+  const megabytes = images.reduce((sum, image) => sum + image.bytes.length, 0) / 2 ** 20;
   console.log(
-    `${count} images (${CAMERA_PHOTOS.length} camera photos with distinct bytes), ${os.cpus().length} cores`,
+    `${count} images, ${megabytes.toFixed(1)} MiB (cycling through ${files.length} corpus files: ` +
+      `every camera JPEG and ${PHONE_PHOTOS.length} phone photos of 8-12 MP), concurrency ${concurrency}, ` +
+      `${os.cpus().length} cores, load average ${loadAverage()}`,
   );
 
-  const floor = await measureFloor(images);
+  const floor = await measureFloor(images, concurrency);
   console.log(
-    `floor (stage functions in sequence, one process): ${floor.imagesPerSecond.toFixed(2)} images/s ` +
-      `(quality ${floor.msPerImage.quality.toFixed(0)} ms, standardize ${floor.msPerImage.standardize.toFixed(0)} ms, ` +
-      `compliance ${floor.msPerImage.compliance.toFixed(0)} ms per image)`,
+    `floor (stage functions in one process): ${floor.imagesPerSecond.toFixed(2)} images/s, ` +
+      `CPU ${floor.cpuMsPerImage.toFixed(0)} ms per image (wall per image: quality ${floor.msPerImage.quality.toFixed(0)} ms, ` +
+      `standardize ${floor.msPerImage.standardize.toFixed(0)} ms, compliance ${floor.msPerImage.compliance.toFixed(0)} ms); ` +
+      `outcomes ${describe(floor.outcomes)}; load average ${loadAverage()}`,
   );
-  const pipeline = await measurePipeline(images, concurrency);
+  const pipeline = await measurePipeline(images, concurrency, stringOption('cpu-profile'));
   const ratio = pipeline.imagesPerSecond / floor.imagesPerSecond;
+  const distributionMs = pipeline.cpuMsPerImage - floor.cpuMsPerImage;
   console.log(
-    `pipeline (five services, Kafka, FerretDB, local blob store): ${pipeline.imagesPerSecond.toFixed(2)} images/s; ` +
-      `upload→terminal p50 ${pipeline.p50.toFixed(2)} s, p95 ${pipeline.p95.toFixed(2)} s, p99 ${pipeline.p99.toFixed(2)} s`,
+    `pipeline (five services, Kafka, FerretDB on PostgreSQL, local blob store): ${pipeline.imagesPerSecond.toFixed(2)} images/s; ` +
+      `upload→terminal p50 ${pipeline.p50.toFixed(2)} s, p95 ${pipeline.p95.toFixed(2)} s, p99 ${pipeline.p99.toFixed(2)} s; ` +
+      `outcomes ${describe(pipeline.outcomes)}; load average ${loadAverage()}`,
   );
-  console.log(`ratio pipeline/floor: ${ratio.toFixed(2)} (goal ≥ 0.70)`);
-  console.log('where the time went (per image):');
-  for (const line of pipeline.profile) console.log(`  ${line}`);
+  console.log(`ratio pipeline/floor (images/s): ${ratio.toFixed(2)}`);
+  console.log(
+    `cost of distribution: ${pipeline.cpuMsPerImage.toFixed(0)} ms CPU per image in the pipeline's processes - ` +
+      `${floor.cpuMsPerImage.toFixed(0)} ms in the floor = ${distributionMs.toFixed(0)} ms per image ` +
+      `(goal ≤ ${GOAL_MS_PER_IMAGE} ms)`,
+  );
+  console.log('CPU per image of each process (/proc/PID/stat, with its children):');
+  for (const [name, ms] of Object.entries(pipeline.cpuMsByProcess))
+    console.log(`  ${name.padEnd(17)} ${ms.toFixed(0).padStart(5)} ms`);
+  console.log('handler wall time per handled message (aperture_stage_duration_seconds):');
+  for (const line of pipeline.handlers) console.log(`  ${line}`);
   console.log('database commands per image, by service (command monitoring: aperture_db_commands_total):');
   for (const line of pipeline.dbCommands) console.log(`  ${line}`);
-  console.log(JSON.stringify({ count, floor, pipeline, ratio }));
+  console.log(JSON.stringify({ count, concurrency, floor, pipeline, ratio, distributionMs }));
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ');
+}
+
+function describe(outcomes: Record<string, number>): string {
+  return Object.entries(outcomes)
+    .sort()
+    .map(([outcome, n]) => `${outcome} ${n}`)
+    .join(', ');
 }
 
 interface Floor {
   imagesPerSecond: number;
-  msPerImage: { quality: number; standardize: number; compliance: number };
+  cpuMsPerImage: number;
+  msPerImage: StageMilliseconds;
+  outcomes: Partial<Record<FloorOutcome, number>>;
 }
 
-async function measureFloor(images: Buffer[]): Promise<Floor> {
+async function measureFloor(images: BenchImage[], concurrency: number): Promise<Floor> {
   const { policy, errors } = resolvePolicy(POLICY);
   if (errors.length > 0) throw new Error(`bad bench policy: ${JSON.stringify(errors)}`);
-  const spent = { quality: 0, standardize: 0, compliance: 0 };
-  const timed = async <T>(stage: keyof typeof spent, work: () => Promise<T>): Promise<T> => {
-    const start = process.hrtime.bigint();
-    try {
-      return await work();
-    } finally {
-      spent[stage] += Number(process.hrtime.bigint() - start) / 1e6;
+  const stages = new StageFunctions(policy);
+  await stages.ready();
+  const outcomes: Floor['outcomes'] = {};
+  const cpuBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  let next = 0;
+  const worker = async () => {
+    while (next < images.length) {
+      const image = images[next++]!;
+      // What ingest computes on an upload besides streaming it: its checksum.
+      createHash('sha256').update(image.bytes).digest();
+      const outcome = await stages.run(image.bytes);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     }
   };
-  const started = process.hrtime.bigint();
-  for (const bytes of images) {
-    const assessment = await timed('quality', () => assessImage(bytes, policy.quality));
-    if (!assessment.accepted) continue;
-    const standardized = await timed('standardize', () => standardizeImage(bytes, policy.standardize));
-    await timed('compliance', () => clearMetadata(standardized.bytes, bytes, policy.standardize.quality));
-  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // The whole process: this thread, libvips' threads and the detector's worker threads.
+  const cpu = process.cpuUsage(cpuBefore);
+  await stages.close();
+  const perImage = (ms: number) => ms / images.length;
   return {
     imagesPerSecond: images.length / seconds,
+    cpuMsPerImage: perImage((cpu.user + cpu.system) / 1000),
     msPerImage: {
-      quality: spent.quality / images.length,
-      standardize: spent.standardize / images.length,
-      compliance: spent.compliance / images.length,
+      quality: perImage(stages.spent.quality),
+      standardize: perImage(stages.spent.standardize),
+      compliance: perImage(stages.spent.compliance),
     },
+    outcomes,
   };
 }
 
@@ -103,18 +169,50 @@ interface Pipeline {
   p50: number;
   p95: number;
   p99: number;
-  profile: string[];
+  cpuMsPerImage: number;
+  cpuMsByProcess: Record<string, number>;
+  outcomes: Record<string, number>;
+  handlers: string[];
   dbCommands: string[];
 }
 
-async function measurePipeline(images: Buffer[], concurrency: number): Promise<Pipeline> {
+/** The pids whose process trees make up the pipeline: the services and scripts/infra's servers. */
+function pipelinePids(services: ServiceProcess[]): Record<string, number> {
+  const home = process.env['APERTURE_HOME'] || path.resolve(__dirname, '../../../../../.aperture');
+  const pids: Record<string, number> = {};
+  for (const service of services) pids[service.name] = service.child.pid!;
+  for (const server of SERVERS) {
+    const file = path.join(home, 'run', `${server}.pid`);
+    if (!fs.existsSync(file))
+      throw new Error(
+        `${file} is missing: run the bench on scripts/infra's servers (scripts/bench-pipeline does)`,
+      );
+    pids[server] = Number(fs.readFileSync(file, 'utf8').trim());
+  }
+  return pids;
+}
+
+function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => {
+      const seconds = treeCpuSeconds(pid);
+      if (seconds === undefined) throw new Error(`${name} (pid ${pid}) is not running`);
+      return [name, seconds];
+    }),
+  );
+}
+
+async function measurePipeline(
+  images: BenchImage[],
+  concurrency: number,
+  cpuProfileDir: string | undefined,
+): Promise<Pipeline> {
   const { kafkaBrokers, mongoUri } = testInfraEnv();
   const run = `bench_${Date.now().toString(36)}`;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aperture-bench-pipeline-'));
   const database = new URL(mongoUri);
   database.pathname = `/${run}`;
   const running: ServiceProcess[] = [];
-  const cpuBefore = infraCpuSeconds();
   try {
     for (const name of SERVICES) {
       const httpPort = await freePort();
@@ -130,6 +228,10 @@ async function measurePipeline(images: Buffer[], concurrency: number): Promise<P
         ADMIN_TOKEN,
         LOG_LEVEL: 'warn',
         OTEL_SDK_DISABLED: 'true',
+        // --cpu-profile DIR: each service writes a V8 CPU profile there when it stops.
+        ...(cpuProfileDir && {
+          NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --cpu-prof --cpu-prof-dir=${path.join(cpuProfileDir, name)}`,
+        }),
       };
       running.push(startService(name, env, workDir, httpPort));
     }
@@ -157,6 +259,7 @@ async function measurePipeline(images: Buffer[], concurrency: number): Promise<P
 
     // Terminal events of this batch, as a downstream consumer sees them.
     const finishedAt = new Map<string, number>();
+    const outcomes: Record<string, number> = {};
     const kafka = createKafka({ clientId: `bench-${run}`, brokers: kafkaBrokers, log: () => undefined });
     const consumer = kafka.consumer({ groupId: `bench-reader-${run}` });
     await consumer.connect();
@@ -171,13 +274,21 @@ async function measurePipeline(images: Buffer[], concurrency: number): Promise<P
           topic === Topics.imageCurated
             ? curatedV1.ImageCurated.decode(message.value).image
             : commonV1.ImageRejected.decode(message.value).image;
-        if (image?.batchId === batchId && !finishedAt.has(image.imageId))
+        if (image?.batchId === batchId && !finishedAt.has(image.imageId)) {
           finishedAt.set(image.imageId, Date.now());
+          const outcome =
+            topic === Topics.imageCurated
+              ? 'curated'
+              : `rejected by ${commonV1.ImageRejected.decode(message.value).stage}`;
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+        }
         return Promise.resolve();
       },
     });
     await waitFor('the reader to join its group', () => joined, 60_000);
+    const pids = pipelinePids(running);
     const metricsBefore = await scrape(running);
+    const cpuBefore = cpuSnapshot(pids);
 
     const startedAt = new Map<string, number>();
     let next = 0;
@@ -186,11 +297,9 @@ async function measurePipeline(images: Buffer[], concurrency: number): Promise<P
       while (next < images.length) {
         const index = next++;
         const form = new FormData();
-        form.append(
-          'file',
-          new Blob([new Uint8Array(images[index]!)], { type: 'image/jpeg' }),
-          `bench-${index}.jpg`,
-        );
+        const { bytes, filename } = images[index]!;
+        // The type is sniffed from the bytes; the client's claim is not read.
+        form.append('file', new Blob([new Uint8Array(bytes)]), filename);
         const start = Date.now();
         const response = await fetch(`${api}/v1/batches/${batchId}/images`, {
           method: 'POST',
@@ -206,6 +315,8 @@ async function measurePipeline(images: Buffer[], concurrency: number): Promise<P
     await Promise.all(Array.from({ length: concurrency }, uploader));
     await waitFor(`${images.length} terminal events`, () => finishedAt.size >= images.length, 3_600_000);
     const last = Math.max(...finishedAt.values());
+    const cpuAfter = cpuSnapshot(pids);
+    const metricsAfter = await scrape(running);
     await consumer.disconnect();
 
     const latencies = [...startedAt].map(([id, start]) => ((finishedAt.get(id) ?? last) - start) / 1000);
@@ -213,18 +324,16 @@ async function measurePipeline(images: Buffer[], concurrency: number): Promise<P
     const quantile = (q: number) =>
       latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
 
-    const metricsAfter = await scrape(running);
-    const cpuAfter = infraCpuSeconds();
     const delta = (name: string, labels: Record<string, string>) =>
       sumOf(metricsAfter, name, labels) - sumOf(metricsBefore, name, labels);
-    const profile = SERVICES.map((service) => {
-      const cpu = delta('process_cpu_seconds_total', { service });
+    const perImage = (seconds: number) => (seconds * 1000) / images.length;
+    const cpuMsByProcess = Object.fromEntries(
+      Object.keys(pids).map((name) => [name, perImage(cpuAfter[name]! - cpuBefore[name]!)]),
+    );
+    const handlers = SERVICES.map((service) => {
       const handled = delta('aperture_stage_duration_seconds_count', { service });
-      const handlerSeconds = delta('aperture_stage_duration_seconds_sum', { service });
-      return (
-        `${service.padEnd(17)} CPU ${((cpu * 1000) / images.length).toFixed(0).padStart(4)} ms` +
-        (handled > 0 ? `, handler ${((handlerSeconds * 1000) / handled).toFixed(0).padStart(4)} ms wall` : '')
-      );
+      const seconds = delta('aperture_stage_duration_seconds_sum', { service });
+      return `${service.padEnd(17)} ${handled > 0 ? `${((seconds * 1000) / handled).toFixed(0).padStart(5)} ms` : '    -'}`;
     });
     const dbCommands = SERVICES.map((service) => {
       const moved = new Map<string, number>();
@@ -240,18 +349,15 @@ async function measurePipeline(images: Buffer[], concurrency: number): Promise<P
         .map(([key, count]) => `${key} ${(count / images.length).toFixed(2)}`);
       return `${service.padEnd(17)} ${(total / images.length).toFixed(2).padStart(6)}  (${parts.join(', ')})`;
     });
-    for (const server of ['kafka', 'ferretdb'] as const) {
-      const seconds = (cpuAfter[server] ?? 0) - (cpuBefore[server] ?? 0);
-      profile.push(
-        `${server.padEnd(17)} CPU ${((seconds * 1000) / images.length).toFixed(0).padStart(4)} ms`,
-      );
-    }
     return {
       imagesPerSecond: images.length / ((last - first) / 1000),
       p50: quantile(0.5),
       p95: quantile(0.95),
       p99: quantile(0.99),
-      profile,
+      cpuMsPerImage: Object.values(cpuMsByProcess).reduce((sum, ms) => sum + ms, 0),
+      cpuMsByProcess,
+      outcomes,
+      handlers,
       dbCommands,
     };
   } finally {
@@ -264,24 +370,6 @@ async function scrape(services: ServiceProcess[]) {
     services.map(async (service) => (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text()),
   );
   return pages.flatMap(parseMetrics);
-}
-
-/** CPU seconds used so far by the local broker and database (scripts/infra's pid files). */
-function infraCpuSeconds(): Partial<Record<'kafka' | 'ferretdb', number>> {
-  const home = process.env['APERTURE_HOME'] || path.resolve(__dirname, '../../../../../.aperture');
-  const ticks = 100; // USER_HZ on Linux
-  const result: Partial<Record<'kafka' | 'ferretdb', number>> = {};
-  for (const server of ['kafka', 'ferretdb'] as const) {
-    try {
-      const pid = fs.readFileSync(path.join(home, 'run', `${server}.pid`), 'utf8').trim();
-      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      // utime and stime are fields 14 and 15 of /proc/PID/stat (11 and 12 after the command name).
-      result[server] = (Number(fields[11]) + Number(fields[12])) / ticks;
-    } catch {
-      // Not started by scripts/infra (KAFKA_BROKERS / MONGODB_URI point elsewhere): not profiled.
-    }
-  }
-  return result;
 }
 
 main().catch((error: unknown) => {
