@@ -32,6 +32,8 @@ const ADMIN_TOKEN = 'bench-admin-token';
 const POLICY = { quality: { rejectDuplicates: false, rejectNearDuplicates: false } };
 /** The issue's goal: what distribution may cost per image, in CPU milliseconds. */
 const GOAL_MS_PER_IMAGE = 150;
+/** How long the idle processes are measured before the uploads. */
+const IDLE_SECONDS = 15;
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -93,9 +95,15 @@ async function main(): Promise<void> {
       `${floor.cpuMsPerImage.toFixed(0)} ms in the floor = ${distributionMs.toFixed(0)} ms per image ` +
       `(goal ≤ ${GOAL_MS_PER_IMAGE} ms)`,
   );
-  console.log('CPU per image of each process (/proc/PID/stat, with its children):');
+  console.log(
+    `  of which idle: ${pipeline.idleMsPerImage.toFixed(0)} ms per image (the processes' CPU rate with nothing to do, ` +
+      `times the run's duration, over the images: it shrinks as throughput grows)`,
+  );
+  console.log('CPU per image of each process (/proc/PID/stat, with its children), and its idle rate:');
   for (const [name, ms] of Object.entries(pipeline.cpuMsByProcess))
-    console.log(`  ${name.padEnd(17)} ${ms.toFixed(0).padStart(5)} ms`);
+    console.log(
+      `  ${name.padEnd(17)} ${ms.toFixed(0).padStart(5)} ms   idle ${pipeline.idleMsPerSecond[name]!.toFixed(1).padStart(5)} ms/s`,
+    );
   console.log('handler wall time per handled message (aperture_stage_duration_seconds):');
   for (const line of pipeline.handlers) console.log(`  ${line}`);
   console.log('database commands per image, by service (command monitoring: aperture_db_commands_total):');
@@ -166,6 +174,10 @@ async function measureFloor(images: BenchImage[], concurrency: number): Promise<
 
 interface Pipeline {
   imagesPerSecond: number;
+  /** Each process's CPU ms per second with nothing to do, measured just before the uploads. */
+  idleMsPerSecond: Record<string, number>;
+  /** The idle rate of all the processes times the run's duration, per image. */
+  idleMsPerImage: number;
   p50: number;
   p95: number;
   p99: number;
@@ -286,7 +298,28 @@ async function measurePipeline(
       },
     });
     await waitFor('the reader to join its group', () => joined, 60_000);
+    // A new consumer group reads its topic from the start: the events of earlier runs (no record in
+    // this run's database) are skipped before the measurement, not during it.
+    await waitFor(
+      "the services to skip earlier runs' events",
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        return sumOf(await scrape(running), 'aperture_kafka_consumer_lag') === 0;
+      },
+      1_200_000,
+    );
+    // What the processes spend with nothing to do (consumers' long polls and heartbeats, relays'
+    // polls, the broker's and database's own timers): over a run of S seconds, S times this rate
+    // is spent whatever the number of images, so its share per image depends on the throughput.
     const pids = pipelinePids(running);
+    const idleStart = cpuSnapshot(pids);
+    const idleStarted = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    const idleEnd = cpuSnapshot(pids);
+    const idleSeconds = (Date.now() - idleStarted) / 1000;
+    const idleMsPerSecond = Object.fromEntries(
+      Object.keys(pids).map((name) => [name, ((idleEnd[name]! - idleStart[name]!) * 1000) / idleSeconds]),
+    );
     const metricsBefore = await scrape(running);
     const cpuBefore = cpuSnapshot(pids);
 
@@ -349,8 +382,12 @@ async function measurePipeline(
         .map(([key, count]) => `${key} ${(count / images.length).toFixed(2)}`);
       return `${service.padEnd(17)} ${(total / images.length).toFixed(2).padStart(6)}  (${parts.join(', ')})`;
     });
+    const seconds = (last - first) / 1000;
+    const idleTotal = Object.values(idleMsPerSecond).reduce((sum, ms) => sum + ms, 0);
     return {
-      imagesPerSecond: images.length / ((last - first) / 1000),
+      imagesPerSecond: images.length / seconds,
+      idleMsPerSecond,
+      idleMsPerImage: (idleTotal * seconds) / images.length,
       p50: quantile(0.5),
       p95: quantile(0.95),
       p99: quantile(0.99),
