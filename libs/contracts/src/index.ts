@@ -10,3 +10,4 @@ export * as curatedV1 from './gen/aperture/curated/v1/curated';
 export * as campaignsV1 from './gen/aperture/campaigns/v1/campaigns';
 export { deadLetterTopic, pipelineTopics, Topics } from './topics';
 export type { ServiceName, TopicName } from './topics';
+export { isObject } from './json';

@@ -11,8 +11,6 @@ export {
 } from './events';
 export type { StageStart } from './events';
 export { decodeOptions, MAX_INPUT_PIXELS, sharp } from '@aperture/imaging';
-export { startStageHarness } from './harness';
-export type { StageHarness } from './harness';
 export { StageApiError, StageApiErrorFilter } from './api';
 export {
   ANNOTATOR_TOKEN_HEADER,

@@ -9,7 +9,7 @@ import {
 } from '@aperture/stage-runtime';
 import { status } from '@grpc/grpc-js';
 import { AnnotationError } from './errors';
-import { parseAnnotation } from './domain/tasks';
+import { parseResultJson } from './domain/tasks';
 import { TaskQueue } from './queue';
 import { annotationJsonOf, taskMessage } from './views';
 
@@ -70,7 +70,7 @@ export function annotationGrpc(
           let result: unknown;
           if (reject) result = { reject: true };
           else if (resultJson) {
-            const parsed = parseAnnotation(resultJson);
+            const parsed = parseResultJson(resultJson);
             if ('error' in parsed) throw new AnnotationError('invalid_request', parsed.error);
             result = JSON.parse(parsed.json);
           } else result = annotationJsonOf(annotation ?? { labels: [] });

@@ -1,3 +1,4 @@
+import { isObject } from '@aperture/contracts';
 import {
   annotatorFor,
   authenticateCaller,
@@ -45,9 +46,6 @@ interface Reply {
   type(contentType: string): Reply;
   send(body: Buffer): void;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function optionalString(body: Record<string, unknown>, field: string): string {
   const value = body[field];

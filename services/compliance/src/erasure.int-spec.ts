@@ -1,6 +1,7 @@
 import { ChainVerifier, type ChainedEntry } from '@aperture/audit';
 import { commonV1, complianceV1, Topics } from '@aperture/contracts';
-import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
+import { sharp } from '@aperture/stage-runtime';
+import { startStageHarness, type StageHarness } from '@aperture/stage-runtime/testing';
 import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { AuditLog } from './audit/audit-log';

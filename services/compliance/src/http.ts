@@ -1,4 +1,4 @@
-import { type complianceV1 } from '@aperture/contracts';
+import { type complianceV1, isObject } from '@aperture/contracts';
 import { type StageContext, tenantOfApiKey } from '@aperture/stage-runtime';
 import {
   Body,
@@ -22,9 +22,6 @@ import { toAuditEntry } from './views';
 
 const CONTEXT = Symbol('StageContext');
 const ACTOR = 'api-key';
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function strings(body: Record<string, unknown>, field: string): string[] {
   const value = body[field] ?? [];

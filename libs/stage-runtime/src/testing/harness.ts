@@ -13,8 +13,8 @@ import {
   resolvePolicy,
 } from '@aperture/persistence';
 import type { Admin, Consumer, Producer } from 'kafkajs';
-import { blobRef } from './events';
-import { type RunningStage, type StageContext, type StageOptions, startStage } from './run-stage';
+import { blobRef } from '../events';
+import { type RunningStage, type StageContext, type StageOptions, startStage } from '../run-stage';
 
 /**
  * For integration tests only: runs a stage in-process, exactly as `runStage` wires it, against the
