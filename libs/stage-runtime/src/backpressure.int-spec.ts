@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { qualityV1 } from '@aperture/contracts';
+import { qualityV1, type TopicName } from '@aperture/contracts';
 import { createKafka, ensureTopics } from '@aperture/messaging';
 import { type RunningStage, startStage } from '@aperture/stage-runtime';
 import { testInfraEnv, uniqueName, waitFor } from '@aperture/testing';
@@ -45,7 +45,6 @@ describe('a slow stage under a flood of messages', () => {
     stage = await startStage(
       {
         service: 'quality',
-        inputTopic: topic,
         httpPort: 0,
         grpc: {
           port: 0,
@@ -55,10 +54,13 @@ describe('a slow stage under a flood of messages', () => {
           access: {},
         },
         // Slow on purpose: 20 messages a second at most.
-        handle: async () => {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          handled++;
-          return 'done';
+        consumes: {
+          topic: topic as TopicName,
+          handle: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            handled++;
+            return 'done';
+          },
         },
       },
       {

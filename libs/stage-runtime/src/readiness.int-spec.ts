@@ -31,7 +31,6 @@ describe('a stage while its broker or database is down', () => {
     stage = await startStage(
       {
         service: 'quality',
-        inputTopic: Topics.imageIngested,
         httpPort: 0,
         // Methods left unimplemented answer UNIMPLEMENTED; only health and consumption matter here.
         grpc: {
@@ -42,10 +41,13 @@ describe('a stage while its broker or database is down', () => {
           access: {},
         },
         // Reads the database, as every real stage does first, so a database outage fails it.
-        handle: async (message, ctx) => {
-          await ctx.pipeline.records.get(message.key ?? '');
-          handled.push(message.key ?? '');
-          return 'done';
+        consumes: {
+          topic: Topics.imageIngested,
+          handle: async (message, ctx) => {
+            await ctx.pipeline.records.get(message.key ?? '');
+            handled.push(message.key ?? '');
+            return 'done';
+          },
         },
       },
       {

@@ -47,6 +47,9 @@ const CANDIDATES = 50;
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
+/** The annotation-router's context: the stage's, with its one task queue (built in stage.ts). */
+export type AnnotationContext = StageContext & { queue: TaskQueue };
+
 /**
  * The task queues of the annotation-router: tasks per project, task type and pool, leased by
  * priority then age; a lease is the insert of `<task>#<generation>` into a unique index (never a
