@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { qualityV1, type TopicName } from '@aperture/contracts';
 import { createKafka, ensureTopics } from '@aperture/messaging';
 import { type RunningStage, startStage } from '@aperture/stage-runtime';
-import { testInfraEnv, uniqueName, waitFor } from '@aperture/testing';
+import { testInfraEnv, uniqueName, waitFor, serviceTestEnv } from '@aperture/testing';
 import type { Producer } from 'kafkajs';
 
 /**
@@ -65,13 +65,7 @@ describe('a slow stage under a flood of messages', () => {
       },
       {
         env: {
-          KAFKA_BROKERS: kafkaBrokers.join(','),
-          MONGODB_URI: database.toString(),
-          BLOB_STORE_DIR: blobDir,
-          HTTP_PORT: '0',
-          GRPC_PORT: '0',
-          // The service identity of the test run (Jest's global setup sets it), which every stage requires.
-          APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
+          ...serviceTestEnv({ kafkaBrokers, mongoUri: database.toString() }, blobDir),
         },
         groupId: uniqueName('it-backpressure'),
       },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { qualityV1, Topics } from '@aperture/contracts';
 import { createKafka } from '@aperture/messaging';
 import { type RunningStage, startStage } from '@aperture/stage-runtime';
-import { type PrivateInfra, startPrivateInfra, waitFor } from '@aperture/testing';
+import { type PrivateInfra, startPrivateInfra, waitFor, serviceTestEnv } from '@aperture/testing';
 import type { Producer } from 'kafkajs';
 
 /**
@@ -52,13 +52,7 @@ describe('a stage while its broker or database is down', () => {
       },
       {
         env: {
-          KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-          MONGODB_URI: infra.mongoUri,
-          BLOB_STORE_DIR: blobDir,
-          HTTP_PORT: '0',
-          GRPC_PORT: '0',
-          // The service identity of the test run (Jest's global setup sets it), which every stage requires.
-          APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
+          ...serviceTestEnv(infra, blobDir),
         },
       },
     );
