@@ -8,5 +8,14 @@ export * as complianceV1 from './gen/aperture/compliance/v1/compliance';
 export * as annotationV1 from './gen/aperture/annotation/v1/annotation';
 export * as curatedV1 from './gen/aperture/curated/v1/curated';
 export * as campaignsV1 from './gen/aperture/campaigns/v1/campaigns';
-export { deadLetterTopic, pipelineTopics, Topics } from './topics';
-export type { ServiceName, TopicName } from './topics';
+export {
+  deadLetterTopic,
+  encodePayload,
+  inputTopicOf,
+  pipeline,
+  pipelineTopics,
+  topicMessages,
+  Topics,
+} from './topics';
+export type { InputTopicOf, MessageCodec, PayloadOf, ServiceName, TopicName, TopicPayloads } from './topics';
+export { isObject } from './json';

@@ -7,5 +7,3 @@ export { OVEREXPOSED_SHADOW_FLOOR } from './judge';
 export { ANALYSIS_SIZE } from './metrics';
 export type { QualityMetrics } from './metrics';
 export * from './duplicates';
-/** Synthetic pictures and exact edits of them, for tests of duplicate indexes. */
-export * as duplicateTestPictures from './duplicates/test-pictures';

@@ -4,7 +4,7 @@ import { corpusPath } from '@aperture/testing';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analysisRaster } from './analysis-raster';
-import { blank, contrast, desaturate, exposure, gaussianBlur } from './degrade';
+import { blank, contrast, desaturate, exposure, gaussianBlur } from './testing/degrade';
 import { judgeMetrics } from './judge';
 import { blurEffect, measure, percentile, toGrey, type RgbRaster } from './metrics';
 

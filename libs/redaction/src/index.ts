@@ -13,5 +13,5 @@ export { FACE_MODEL, modelFiles, ModelFileError, TEXT_MODEL, verifyModelFile } f
 export type { ModelFile, ModelInfo } from './models';
 export { blockSize, DEFAULT_REDACTION, REDACTION_METHODS, redactPixels } from './redact';
 export type { RawPixels, RedactionMethod, RedactionOptions } from './redact';
-export { detectAndRedact, detectAndRedactPixels, encodePixels, redactEncoded } from './redact-image';
+export { detectAndRedact, detectAndRedactPixels, encodePixels } from './redact-image';
 export type { EncodedImage } from './redact-image';

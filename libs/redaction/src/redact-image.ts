@@ -4,7 +4,6 @@
 // EXIF orientation would be wrong, and the rest is what the redaction is meant to remove.
 import { sharp, type ImageFormat } from '@aperture/imaging';
 
-import type { Box } from './boxes';
 import {
   decodeUpright,
   type DetectionSettings,
@@ -49,16 +48,6 @@ export async function encodePixels(pixels: RawPixels, format: ImageFormat): Prom
   }[out];
   const bytes = await encoder().toBuffer();
   return { bytes, format: out, extension: EXTENSIONS[out], width, height };
-}
-
-/** Encoded bytes in, the same picture with `boxes` (upright pixel coordinates) redacted out. */
-export async function redactEncoded(
-  bytes: Buffer,
-  boxes: readonly Box[],
-  options: RedactionOptions = {},
-): Promise<EncodedImage> {
-  const pixels = await decodeUpright(bytes);
-  return encodePixels({ ...pixels, data: redactPixels(pixels, boxes, options).data }, pixels.format);
 }
 
 /**

@@ -1,3 +1,5 @@
+export { ApiError } from './api-error';
+export type { ApiErrorCode, ApiErrorDetail } from './api-error';
 export { instrumentBlobStore } from './blob-metrics';
 export { startGrpcServer, grpcError } from './grpc-server';
 export type { GrpcServiceBinding, RunningGrpcServer } from './grpc-server';

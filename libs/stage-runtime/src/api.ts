@@ -1,51 +1,10 @@
-import { status } from '@grpc/grpc-js';
-import { type ErrorBody, errorBody, httpErrorResponse } from '@aperture/runtime';
+import { ApiError, type ApiErrorCode, type ErrorBody, errorBody, httpErrorResponse } from '@aperture/runtime';
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { StageContext } from './run-stage';
 
-export type StageApiErrorCode =
-  'invalid_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'failed_precondition';
-
-const httpStatusOf: Record<StageApiErrorCode, number> = {
-  invalid_request: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  failed_precondition: 409,
-};
-const grpcStatusOf: Record<StageApiErrorCode, status> = {
-  invalid_request: status.INVALID_ARGUMENT,
-  unauthenticated: status.UNAUTHENTICATED,
-  forbidden: status.PERMISSION_DENIED,
-  not_found: status.NOT_FOUND,
-  conflict: status.ALREADY_EXISTS,
-  failed_precondition: status.FAILED_PRECONDITION,
-};
-
-/** A refusal of a stage's API, the same over REST (`{"error": {code, message, details}}`) and gRPC. */
-export class StageApiError extends Error {
-  constructor(
-    readonly code: StageApiErrorCode,
-    message: string,
-    readonly details?: Array<{ field: string; message: string }>,
-  ) {
-    super(message);
-    this.name = 'StageApiError';
-  }
-  get httpStatus(): number {
-    return httpStatusOf[this.code];
-  }
-  get grpcStatus(): status {
-    return grpcStatusOf[this.code];
-  }
-  /** The message with its field details, for transports without structured details (gRPC). */
-  get fullMessage(): string {
-    return this.details?.length
-      ? `${this.message}: ${this.details.map((detail) => `${detail.field} ${detail.message}`).join('; ')}`
-      : this.message;
-  }
-}
+/** The stages' API errors are every service's: one class, one code table (@aperture/runtime). */
+export { ApiError as StageApiError };
+export type StageApiErrorCode = ApiErrorCode;
 
 interface Reply {
   status(code: number): Reply;
@@ -67,7 +26,7 @@ export class StageApiErrorFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<Reply>();
     let status = 500;
     let body: ErrorBody = errorBody('internal', 'internal error');
-    if (exception instanceof StageApiError) {
+    if (exception instanceof ApiError) {
       status = exception.httpStatus;
       body = {
         error: {

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { qualityV1 } from '@aperture/contracts';
+import { qualityV1, type TopicName } from '@aperture/contracts';
 import { createKafka, ensureTopics } from '@aperture/messaging';
 import { type RunningStage, startStage } from '@aperture/stage-runtime';
-import { testInfraEnv, uniqueName, waitFor } from '@aperture/testing';
+import { testInfraEnv, uniqueName, waitFor, serviceTestEnv } from '@aperture/testing';
 import type { Producer } from 'kafkajs';
 
 /**
@@ -45,7 +45,6 @@ describe('a slow stage under a flood of messages', () => {
     stage = await startStage(
       {
         service: 'quality',
-        inputTopic: topic,
         httpPort: 0,
         grpc: {
           port: 0,
@@ -55,21 +54,18 @@ describe('a slow stage under a flood of messages', () => {
           access: {},
         },
         // Slow on purpose: 20 messages a second at most.
-        handle: async () => {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          handled++;
-          return 'done';
+        consumes: {
+          topic: topic as TopicName,
+          handle: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            handled++;
+            return 'done';
+          },
         },
       },
       {
         env: {
-          KAFKA_BROKERS: kafkaBrokers.join(','),
-          MONGODB_URI: database.toString(),
-          BLOB_STORE_DIR: blobDir,
-          HTTP_PORT: '0',
-          GRPC_PORT: '0',
-          // The service identity of the test run (Jest's global setup sets it), which every stage requires.
-          APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
+          ...serviceTestEnv({ kafkaBrokers, mongoUri: database.toString() }, blobDir),
         },
         groupId: uniqueName('it-backpressure'),
       },

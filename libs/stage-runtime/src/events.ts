@@ -1,7 +1,7 @@
 import type { StoredBlob } from '@aperture/blob-store';
 import { trace } from '@opentelemetry/api';
 import { commonV1, Topics } from '@aperture/contracts';
-import { type HandlerOutcome, traceHeaders } from '@aperture/messaging';
+import { traceHeaders } from '@aperture/messaging';
 import {
   type ImageRecord,
   isSettledStatus,
@@ -127,7 +127,7 @@ export async function completeStage(
   image: string | RecordSeen,
   stage: string,
   completion: StageCompletion,
-): Promise<HandlerOutcome> {
+): Promise<'done' | 'duplicate'> {
   const outcome =
     typeof image === 'string'
       ? await ctx.pipeline.records.completeStage(image, stage, completion)

@@ -10,9 +10,9 @@ export {
   readStageRecord,
 } from './events';
 export type { StageStart } from './events';
+export { hold, next, reject, retry, skip } from './stage-handler';
+export type { EventOf, MessageContext, Settled, StageHandler, StageOutcome } from './stage-handler';
 export { decodeOptions, MAX_INPUT_PIXELS, sharp } from '@aperture/imaging';
-export { startStageHarness } from './harness';
-export type { StageHarness } from './harness';
 export { StageApiError, StageApiErrorFilter } from './api';
 export {
   ANNOTATOR_TOKEN_HEADER,

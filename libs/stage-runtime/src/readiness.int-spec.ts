@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { qualityV1, Topics } from '@aperture/contracts';
 import { createKafka } from '@aperture/messaging';
 import { type RunningStage, startStage } from '@aperture/stage-runtime';
-import { type PrivateInfra, startPrivateInfra, waitFor } from '@aperture/testing';
+import { type PrivateInfra, startPrivateInfra, waitFor, serviceTestEnv } from '@aperture/testing';
 import type { Producer } from 'kafkajs';
 
 /**
@@ -31,7 +31,6 @@ describe('a stage while its broker or database is down', () => {
     stage = await startStage(
       {
         service: 'quality',
-        inputTopic: Topics.imageIngested,
         httpPort: 0,
         // Methods left unimplemented answer UNIMPLEMENTED; only health and consumption matter here.
         grpc: {
@@ -42,21 +41,18 @@ describe('a stage while its broker or database is down', () => {
           access: {},
         },
         // Reads the database, as every real stage does first, so a database outage fails it.
-        handle: async (message, ctx) => {
-          await ctx.pipeline.records.get(message.key ?? '');
-          handled.push(message.key ?? '');
-          return 'done';
+        consumes: {
+          topic: Topics.imageIngested,
+          handle: async (message, ctx) => {
+            await ctx.pipeline.records.get(message.key ?? '');
+            handled.push(message.key ?? '');
+            return 'done';
+          },
         },
       },
       {
         env: {
-          KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-          MONGODB_URI: infra.mongoUri,
-          BLOB_STORE_DIR: blobDir,
-          HTTP_PORT: '0',
-          GRPC_PORT: '0',
-          // The service identity of the test run (Jest's global setup sets it), which every stage requires.
-          APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
+          ...serviceTestEnv(infra, blobDir),
         },
       },
     );

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createBlobStore, type BlobStore } from '@aperture/blob-store';
 import { type Env, infraSchema, int, loadConfig, serviceIdentitySchema, str } from '@aperture/config';
-import { deadLetterTopic, type ServiceName } from '@aperture/contracts';
+import { deadLetterTopic, type ServiceName, type TopicName } from '@aperture/contracts';
 import {
   AtLeastOnceConsumer,
   type ConsumedMessage,
@@ -31,6 +31,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Connection } from 'mongoose';
 import { StageApiErrorFilter } from './api';
 import { type CallerKind, type ExtraCredential, grpcAuthenticator } from './caller';
+import { handleWith, type StageHandler } from './stage-handler';
 
 /** What a stage's handlers and gRPC methods work with. */
 export interface StageContext {
@@ -43,49 +44,59 @@ export interface StageContext {
   serviceToken: string;
 }
 
-export interface StageOptions {
+/**
+ * A service built on stage-runtime. `S` is the service's own objects (stores, queues, models),
+ * built once by `build` from the shared context; every part below gets the context with them.
+ */
+export interface StageOptions<S extends object = object> {
   service: ServiceName;
-  /** The topic the stage consumes. */
-  inputTopic: string;
   /** Default HTTP port (health); env HTTP_PORT overrides. */
   httpPort: number;
+  /** Builds the service's own objects, once, before anything else starts. */
+  build?: (ctx: StageContext) => S;
   grpc: {
     /** Default gRPC port; env GRPC_PORT overrides. */
     port: number;
     /** Fully qualified service name, reported by grpc.health.v1. */
     name: string;
     definition: ServiceDefinition;
-    implementation: (ctx: StageContext) => UntypedServiceImplementation;
+    implementation: (ctx: StageContext & S) => UntypedServiceImplementation;
     /**
      * Who may call each method (every method of the definition must be listed): the caller is
      * authenticated before its handler runs (`callerOf(call)`); no credential is UNAUTHENTICATED.
      */
     access: Record<string, readonly CallerKind[]>;
     /** The stage's own credential (campaigns: a collector's token), besides the shared ones. */
-    credential?: (ctx: StageContext) => ExtraCredential;
+    credential?: (ctx: StageContext & S) => ExtraCredential;
   };
   /** The stage's own HTTP routes (controllers), served beside health and readiness. */
-  http?: (ctx: StageContext) => DynamicModule;
+  http?: (ctx: StageContext & S) => DynamicModule;
   /**
    * The exception filter of every HTTP route, health's included; default StageApiErrorFilter.
    * Non-domain errors (unknown route, body-parser's) should go through `httpErrorResponse`.
    */
-  httpErrorFilter?: (ctx: StageContext) => ExceptionFilter;
+  httpErrorFilter?: (ctx: StageContext & S) => ExceptionFilter;
   /**
    * The stage's own resources and background work (workers, timers), started after HTTP and gRPC
    * and before the consumer; the function it returns stops them (before the connections close).
    */
-  start?: (ctx: StageContext) => Promise<() => Promise<void>>;
+  start?: (ctx: StageContext & S) => Promise<() => Promise<void>>;
   /** Keep each request's raw body (`request.rawBody`), e.g. to check a webhook's signature. */
   rawBody?: boolean;
   /** Registers the stage's own models, so their indexes are synced before consuming. */
   registerModels?: (connection: Connection) => void;
-  /** Handles one input message; throws only for transient failures (retried, then dead-lettered). */
-  handle(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome>;
+  /**
+   * What the service consumes, the topic `pipeline` (@aperture/contracts) gives it: a pipeline
+   * stage's handler (stage-handler.ts), or, for a reader that writes no stage result (campaigns),
+   * its own handler of the topic's messages, which throws only for transient failures.
+   */
+  consumes:
+    | StageHandler<TopicName, StageContext & S>
+    | { topic: TopicName; handle(message: ConsumedMessage, ctx: StageContext & S): Promise<HandlerOutcome> };
 }
 
-export interface RunningStage {
-  ctx: StageContext;
+export interface RunningStage<S extends object = object> {
+  ctx: StageContext & S;
   httpPort: number;
   grpcPort: number;
   /** Stops consumer, gRPC, HTTP, relay, Kafka and MongoDB: the reverse of start-up. */
@@ -102,10 +113,13 @@ export interface StartOverrides {
  * Starts a stage: config → MongoDB and Kafka (connectPipeline) → HTTP health → gRPC → consumer.
  * If a step fails, what was already started is stopped again before the error propagates.
  */
-export async function startStage(
-  options: StageOptions,
+export async function startStage<S extends object>(
+  options: StageOptions<S>,
   overrides: StartOverrides = {},
-): Promise<RunningStage> {
+): Promise<RunningStage<S>> {
+  const { consumes } = options;
+  const inputTopic = consumes.topic;
+  const handle = 'process' in consumes ? handleWith(consumes) : consumes.handle.bind(consumes);
   const env = overrides.env ?? process.env;
   const config = loadConfig(
     {
@@ -139,7 +153,7 @@ export async function startStage(
       ...(options.registerModels && { registerModels: options.registerModels }),
     });
     closers.push(() => pipeline.close());
-    const ctx: StageContext = {
+    const shared: StageContext = {
       service: options.service,
       pipeline,
       policies: new ProjectPolicies(pipeline.connection),
@@ -147,6 +161,7 @@ export async function startStage(
       log,
       serviceToken: config.APERTURE_SERVICE_TOKEN,
     };
+    const ctx = { ...shared, ...options.build?.(shared) } as StageContext & S;
 
     const app = await NestFactory.create(StageHttpModule.register(pipeline, options.http?.(ctx)), {
       logger: new NestLogger(log),
@@ -185,11 +200,11 @@ export async function startStage(
     const deadLetter = sendToDeadLetter(pipeline.producer, deadLetterTopic(options.service));
     const consumer = new AtLeastOnceConsumer(pipeline.kafka, {
       groupId,
-      topics: [options.inputTopic],
+      topics: [inputTopic],
       handler: async (message) => {
         const timer = stageDuration.startTimer();
         try {
-          const outcome = await options.handle(message, ctx);
+          const outcome = await handle(message, ctx);
           timer({ outcome });
           stageMessages.inc({ topic: message.topic, outcome });
           log.info({ imageId: message.key, outcome, offset: message.offset }, 'handled');
@@ -211,10 +226,10 @@ export async function startStage(
       onOutage: (event, message) =>
         log.warn({ imageId: message.key, event }, 'dependency outage: holding the message until it ends'),
     });
-    trackConsumerLag(pipeline.metrics, pipeline.admin, groupId, [options.inputTopic]);
+    trackConsumerLag(pipeline.metrics, pipeline.admin, groupId, [inputTopic]);
     closers.push(() => consumer.stop());
     await consumer.start();
-    log.info({ httpPort, grpcPort: grpc.port, inputTopic: options.inputTopic }, 'started');
+    log.info({ httpPort, grpcPort: grpc.port, inputTopic }, 'started');
     return { ctx, httpPort, grpcPort: grpc.port, stop };
   } catch (error) {
     await stop().catch(() => undefined);
@@ -223,7 +238,7 @@ export async function startStage(
 }
 
 /** The process entry point: starts the stage, stops it on SIGTERM/SIGINT, exits 1 if start-up fails. */
-export async function runStage(options: StageOptions): Promise<void> {
+export async function runStage<S extends object>(options: StageOptions<S>): Promise<void> {
   const log = createLogger(options.service);
   keepProcessAlive((message, error) => log.error({ err: error }, message));
   try {

@@ -1,6 +1,6 @@
 export { containerEngineAvailable, resolveTestInfra, s3Env } from './infra';
 export type { InfraSource, S3Settings, TestInfra } from './infra';
-export { testInfraEnv } from './env';
+export { serviceTestEnv, testInfraEnv } from './env';
 export { uniqueName } from './names';
 export { waitFor } from './wait';
 export { corpusFiles, corpusPath, evalPath } from './corpus';

@@ -1,16 +1,10 @@
 import type { annotationV1 } from '@aperture/contracts';
 import { callerOf, grpcError } from '@aperture/runtime';
-import {
-  annotatorFor,
-  type Caller,
-  type StageContext,
-  StageApiError,
-  tenantFor,
-} from '@aperture/stage-runtime';
+import { annotatorFor, type Caller, StageApiError, tenantFor } from '@aperture/stage-runtime';
 import { status } from '@grpc/grpc-js';
 import { AnnotationError } from './errors';
-import { parseAnnotation } from './domain/tasks';
-import { TaskQueue } from './queue';
+import { parseResultJson } from './domain/tasks';
+import type { AnnotationContext } from './queue';
 import { annotationJsonOf, taskMessage } from './views';
 
 /**
@@ -18,10 +12,8 @@ import { annotationJsonOf, taskMessage } from './views';
  * API key's or an annotator token's; only the service identity names one in tenant_id), and an
  * annotator token acts as its own annotator whatever annotator_id says.
  */
-export function annotationGrpc(
-  ctx: StageContext,
-  queue = new TaskQueue(ctx),
-): annotationV1.AnnotationServiceServer {
+export function annotationGrpc(ctx: AnnotationContext): annotationV1.AnnotationServiceServer {
+  const { queue } = ctx;
   const answer =
     <Res>(callback: (error: Error | null, response?: Res) => void, what: string) =>
     (work: Promise<Res>) =>
@@ -70,7 +62,7 @@ export function annotationGrpc(
           let result: unknown;
           if (reject) result = { reject: true };
           else if (resultJson) {
-            const parsed = parseAnnotation(resultJson);
+            const parsed = parseResultJson(resultJson);
             if ('error' in parsed) throw new AnnotationError('invalid_request', parsed.error);
             result = JSON.parse(parsed.json);
           } else result = annotationJsonOf(annotation ?? { labels: [] });

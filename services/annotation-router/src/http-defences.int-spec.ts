@@ -1,4 +1,4 @@
-import { startStageHarness, type StageHarness } from '@aperture/stage-runtime';
+import { startStageHarness, type StageHarness } from '@aperture/stage-runtime/testing';
 import { expectedDefences, probeHttpDefences } from '@aperture/testing';
 import { annotationRouterStage } from './stage';
 

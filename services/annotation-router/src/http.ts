@@ -1,3 +1,4 @@
+import { isObject } from '@aperture/contracts';
 import {
   annotatorFor,
   authenticateCaller,
@@ -26,7 +27,7 @@ import { curatedImageBytes, curatedPage } from './dataset';
 import { projectReport } from './report.source';
 import { fromCvatXml, fromLabelStudio, type ImportedResult, toLabelStudioTasks } from './domain/interop';
 import { AnnotationError } from './errors';
-import { TaskQueue } from './queue';
+import type { AnnotationContext, TaskQueue } from './queue';
 import { imageUrl, taskView } from './views';
 
 type RequestHeaders = Record<string, string | string[] | undefined>;
@@ -45,9 +46,6 @@ interface Reply {
   type(contentType: string): Reply;
   send(body: Buffer): void;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function optionalString(body: Record<string, unknown>, field: string): string {
   const value = body[field];
@@ -303,12 +301,12 @@ class TasksController {
 
 @Module({})
 export class AnnotationHttpModule {
-  static register(ctx: StageContext, queue = new TaskQueue(ctx)): DynamicModule {
+  static register(ctx: AnnotationContext): DynamicModule {
     return {
       module: AnnotationHttpModule,
       controllers: [TasksController],
       providers: [
-        { provide: QUEUE, useValue: queue },
+        { provide: QUEUE, useValue: ctx.queue },
         { provide: CONTEXT, useValue: ctx },
       ],
     };

@@ -4,8 +4,8 @@ import { DuplicateKeyError, type AnnotationPolicy, type ProjectPolicy } from '@a
 import { completeStage, pendingEvent, rejection, type StageContext } from '@aperture/stage-runtime';
 import { curatedEvent, imageSize } from './curated';
 import { goldScore, mergeAnnotations, type Submitted } from './domain/consensus';
-import { type Annotation, annotationToJson, validateResult } from './domain/labels';
-import { goldDue, leaseExpiry, poolsFor } from './domain/tasks';
+import { annotationFromJson, annotationToJson, validateResult } from './domain/labels';
+import { goldDue, leaseExpiry, poolsFor, submitCheck } from './domain/tasks';
 import { AnnotationError } from './errors';
 import { type AnnotationModels, annotationModels, type DecisionDoc, type TaskDoc } from './tasks.model';
 
@@ -46,23 +46,9 @@ const POOL = /^[a-z0-9][a-z0-9_.-]{0,63}$/i;
 const CANDIDATES = 50;
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
-const parseAnnotation = (json: string): Annotation => {
-  const parsed = JSON.parse(json) as { labels: Array<Record<string, unknown>> };
-  return {
-    labels: parsed.labels.map((label) => ({
-      className: String(label['class']),
-      attributes: (label['attributes'] as Record<string, string> | undefined) ?? {},
-      ...(label['box'] !== undefined && { box: label['box'] as Annotation['labels'][number]['box'] }),
-      ...(label['polygon'] !== undefined && {
-        polygon: (label['polygon'] as number[][]).map(([x = 0, y = 0]) => ({ x, y })),
-      }),
-      ...(label['keypoints'] !== undefined && {
-        keypoints: label['keypoints'] as NonNullable<Annotation['labels'][number]['keypoints']>,
-      }),
-      ...(label['trackId'] !== undefined && { trackId: label['trackId'] as string }),
-    })),
-  };
-};
+
+/** The annotation-router's context: the stage's, with its one task queue (built in stage.ts). */
+export type AnnotationContext = StageContext & { queue: TaskQueue };
 
 /**
  * The task queues of the annotation-router: tasks per project, task type and pool, leased by
@@ -287,14 +273,10 @@ export class TaskQueue {
       .exec();
     if (!task) throw new AnnotationError('not_found', `task ${JSON.stringify(taskId)} not found`);
     const stored = await this.models.results.findById(taskId).lean().exec();
-    if (stored) {
-      if (stored.annotatorId !== annotatorId)
-        throw new AnnotationError('conflict', 'the task already has a result from another annotator');
-      // A retry (or a call after a failure between writes): finish what the first call started.
-      return this.afterResult({ ...task, state: 'done' });
-    }
-    if (task.state !== 'leased' || task.annotatorId !== annotatorId)
-      throw new AnnotationError('failed_precondition', 'the task is not leased by this annotator');
+    const check = submitCheck(task, stored?.annotatorId, annotatorId);
+    // A retry (or a call after a failure between writes): finish what the first call started.
+    if (check === 'already_done') return this.afterResult({ ...task, state: 'done' });
+    if (check !== 'ok') throw new AnnotationError(check.code, check.message);
 
     const policy = await this.ctx.policies.get(task.tenantId, task.projectId);
     if (!policy)
@@ -351,8 +333,8 @@ export class TaskQueue {
       const gold = await this.models.gold.findById(task.imageId).lean().exec();
       const result = await this.models.results.findById(task._id).lean().exec();
       const score = goldScore(
-        parseAnnotation(gold!.answerJson),
-        parseAnnotation(result!.annotationJson),
+        annotationFromJson(gold!.answerJson),
+        annotationFromJson(result!.annotationJson),
         settings,
         size,
       );
@@ -391,7 +373,7 @@ export class TaskQueue {
       .sort((a, b) => (a._id < b._id ? -1 : 1))
       .map((result) => ({
         annotatorId: result.annotatorId,
-        annotation: parseAnnotation(result.annotationJson),
+        annotation: annotationFromJson(result.annotationJson),
       }));
     const consensus =
       submitted.length === 1

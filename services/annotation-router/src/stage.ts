@@ -1,19 +1,21 @@
-import { annotationV1, Topics } from '@aperture/contracts';
+import { annotationV1 } from '@aperture/contracts';
 import type { StageOptions } from '@aperture/stage-runtime';
-import { handleCleared } from './annotation.consumer';
+import { annotationHandler } from './annotation.consumer';
 import { annotationGrpc } from './annotation.grpc';
 import { AnnotationHttpModule } from './http';
+import { TaskQueue } from './queue';
 import { annotationModels } from './tasks.model';
 
-export const annotationRouterStage: StageOptions = {
+export const annotationRouterStage: StageOptions<{ queue: TaskQueue }> = {
   service: 'annotation-router',
-  inputTopic: Topics.imageCleared,
+  // The one task queue of the process: the consumer, gRPC and REST share it.
+  build: (ctx) => ({ queue: new TaskQueue(ctx) }),
   httpPort: 8084,
   grpc: {
     port: 50055,
     name: 'aperture.annotation.v1.AnnotationService',
     definition: annotationV1.AnnotationServiceService,
-    implementation: (ctx) => annotationGrpc(ctx),
+    implementation: annotationGrpc,
     // An annotator's own token may lease, fetch and submit tasks, nothing else.
     access: {
       leaseTask: ['service', 'tenant', 'annotator'],
@@ -24,5 +26,5 @@ export const annotationRouterStage: StageOptions = {
   },
   http: (ctx) => AnnotationHttpModule.register(ctx),
   registerModels: (connection) => void annotationModels(connection),
-  handle: handleCleared,
+  consumes: annotationHandler,
 };

@@ -19,7 +19,7 @@ describe('the curated-topic handler', () => {
       value: null,
     } as unknown as ConsumedMessage;
     await expect(
-      handleCurated(tombstone, untouched as StageContext, untouched as CampaignStore),
+      handleCurated(tombstone, untouched as StageContext & { store: CampaignStore }),
     ).resolves.toBe('skipped');
   });
 });

@@ -1,4 +1,4 @@
-import { curatedV1 } from '@aperture/contracts';
+import { topicMessages, Topics } from '@aperture/contracts';
 import { type CameraFacts, readCamera } from '@aperture/imaging';
 import type { ConsumedMessage, HandlerOutcome } from '@aperture/messaging';
 import { decodeEvent, type StageContext } from '@aperture/stage-runtime';
@@ -15,14 +15,14 @@ import type { CampaignDoc, CollectorDoc } from './models';
  */
 export async function handleCurated(
   message: ConsumedMessage,
-  ctx: StageContext,
-  store: CampaignStore,
+  ctx: StageContext & { store: CampaignStore },
 ): Promise<HandlerOutcome> {
   // A tombstone (null value) on the compacted curated topic is an erased image's record going
   // away, not a new curated image: nothing to count. (Its count stays: it was collected and
   // curated; the per-cell progress is of what was delivered.)
   if (!message.value) return 'skipped';
-  const curated = decodeEvent(message.value, curatedV1.ImageCurated);
+  const { store } = ctx;
+  const curated = decodeEvent(message.value, topicMessages[Topics.imageCurated]);
   const { image } = curated;
   const upload = image.campaign;
   if (!upload?.campaignId) return 'skipped';

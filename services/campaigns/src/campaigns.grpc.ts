@@ -3,14 +3,12 @@ import { callerOf, grpcError } from '@aperture/runtime';
 import { type Caller, StageApiError, type StageContext, tenantFor } from '@aperture/stage-runtime';
 import * as grpc from '@grpc/grpc-js';
 import type { CampaignStore } from './campaigns.store';
-import { CampaignError } from './errors';
 
 /** How often a watch re-reads the counts; a change is sent at most this long after it happens. */
 export const WATCH_INTERVAL_MS = 1000;
 
 function toStatus(ctx: StageContext, error: unknown): grpc.ServiceError {
-  if (error instanceof CampaignError || error instanceof StageApiError)
-    return grpcError(error.grpcStatus, error.message);
+  if (error instanceof StageApiError) return grpcError(error.grpcStatus, error.message);
   ctx.log.error({ err: error }, 'gRPC call failed');
   return grpcError(grpc.status.INTERNAL, 'internal error');
 }

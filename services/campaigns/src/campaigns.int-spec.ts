@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { campaignsV1, type commonV1, curatedV1, Topics } from '@aperture/contracts';
-import { startStageHarness, type StageHarness } from '@aperture/stage-runtime';
+import { startStageHarness, type StageHarness } from '@aperture/stage-runtime/testing';
 import { corpusPath, isolated, probeTenantIsolation, waitFor } from '@aperture/testing';
 import { serviceMetadata } from '@aperture/runtime';
 import { credentials, Metadata } from '@grpc/grpc-js';

@@ -1,37 +1,16 @@
-import { status } from '@grpc/grpc-js';
+import { ApiError, type ApiErrorCode } from '@aperture/runtime';
 
-export type CampaignErrorCode =
-  'invalid_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict';
-
-const httpStatusOf: Record<CampaignErrorCode, number> = {
-  invalid_request: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-};
-const grpcStatusOf: Record<CampaignErrorCode, status> = {
-  invalid_request: status.INVALID_ARGUMENT,
-  unauthenticated: status.UNAUTHENTICATED,
-  forbidden: status.PERMISSION_DENIED,
-  not_found: status.NOT_FOUND,
-  conflict: status.FAILED_PRECONDITION,
-};
-
-/** A refusal of the campaigns API: REST `{"error": {code, message, field?}}`, or a gRPC status. */
-export class CampaignError extends Error {
+/**
+ * A refusal of the campaigns API: REST `{"error": {code, message, field?}}`, or the gRPC status of
+ * the shared code table (@aperture/runtime ApiError).
+ */
+export class CampaignError extends ApiError {
   constructor(
-    readonly code: CampaignErrorCode,
+    code: ApiErrorCode,
     message: string,
     readonly field?: string,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'CampaignError';
-  }
-  get httpStatus(): number {
-    return httpStatusOf[this.code];
-  }
-  get grpcStatus(): status {
-    return grpcStatusOf[this.code];
   }
 }

@@ -1,3 +1,4 @@
+import { isObject } from '@aperture/contracts';
 import { httpErrorResponse } from '@aperture/runtime';
 import type { StageContext } from '@aperture/stage-runtime';
 import {
@@ -34,9 +35,6 @@ interface Reply {
   headersSent?: boolean;
   end(): void;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function jsonObject(body: unknown): Record<string, unknown> {
   if (!isObject(body)) throw new CampaignError('invalid_request', 'the body must be a JSON object', 'body');

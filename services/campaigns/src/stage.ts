@@ -1,5 +1,5 @@
 import { campaignsV1, Topics } from '@aperture/contracts';
-import type { StageContext, StageOptions } from '@aperture/stage-runtime';
+import type { StageOptions } from '@aperture/stage-runtime';
 import { collectorCredential } from './auth';
 import { handleCurated } from './campaigns.consumer';
 import { campaignsGrpc } from './campaigns.grpc';
@@ -13,22 +13,17 @@ import { campaignModels } from './models';
  * count), serves REST (campaigns, collectors, the KYC webhook, assignments) and gRPC
  * (CheckUpload for ingest, GetCampaign, WatchCampaign). `clock` is a test seam.
  */
-export function campaignsStage(clock: Clock = systemClock): StageOptions {
-  const stores = new WeakMap<StageContext, CampaignStore>();
-  const storeOf = (ctx: StageContext) => {
-    let store = stores.get(ctx);
-    if (!store) stores.set(ctx, (store = new CampaignStore(ctx, clock)));
-    return store;
-  };
+export function campaignsStage(clock: Clock = systemClock): StageOptions<{ store: CampaignStore }> {
   return {
     service: 'campaigns',
-    inputTopic: Topics.imageCurated,
+    // The one store of the process: the consumer, gRPC, REST and the collector credential share it.
+    build: (ctx) => ({ store: new CampaignStore(ctx, clock) }),
     httpPort: 8085,
     grpc: {
       port: 50056,
       name: 'aperture.campaigns.v1.CampaignService',
       definition: campaignsV1.CampaignServiceService,
-      implementation: (ctx) => campaignsGrpc(ctx, storeOf(ctx)),
+      implementation: (ctx) => campaignsGrpc(ctx, ctx.store),
       // CheckUpload is ingest's question (service identity); a capture app follows its campaign
       // with the tenant's key or its collector's token.
       access: {
@@ -36,12 +31,13 @@ export function campaignsStage(clock: Clock = systemClock): StageOptions {
         getCampaign: ['service', 'tenant', 'collector'],
         watchCampaign: ['service', 'tenant', 'collector'],
       },
-      credential: (ctx) => collectorCredential(storeOf(ctx)),
+      credential: (ctx) => collectorCredential(ctx.store),
     },
-    http: (ctx) => CampaignsHttpModule.register(ctx, storeOf(ctx)),
+    http: (ctx) => CampaignsHttpModule.register(ctx, ctx.store),
     httpErrorFilter: (ctx) => new CampaignsErrorFilter(ctx),
     rawBody: true,
     registerModels: (connection) => void campaignModels(connection),
-    handle: (message, ctx) => handleCurated(message, ctx, storeOf(ctx)),
+    // Not a stage of the image record: it counts curated images into cells (campaigns.consumer.ts).
+    consumes: { topic: Topics.imageCurated, handle: handleCurated },
   };
 }

@@ -1,22 +1,22 @@
-import { type commonV1, complianceV1, standardizeV1, Topics } from '@aperture/contracts';
-import type { ConsumedMessage, HandlerOutcome } from '@aperture/messaging';
-import { type ProjectPolicy, regionRuleFor } from '@aperture/persistence';
+import { type commonV1, type complianceV1, Topics } from '@aperture/contracts';
+import type { AuditInput } from '@aperture/audit';
+import { type ImageRecord, type ProjectPolicy, regionRuleFor } from '@aperture/persistence';
 import {
   blobRef,
-  completeStage,
-  decodeEvent,
-  pendingEvent,
-  projectNotFound,
-  readStageRecord,
-  rejection,
-  type StageContext,
+  type EventOf,
+  type MessageContext,
+  next,
+  reject,
+  retry,
+  type StageHandler,
+  type StageOutcome,
 } from '@aperture/stage-runtime';
 import { clearMetadata, findMetadataLeaks } from '@aperture/standardization';
-import type { AuditInput } from '@aperture/audit';
 import { consentKey, consentModel } from './consents/consent.store';
-import { complianceDeps, type FaceBox } from './deps';
+import type { ComplianceContext } from './context';
 import { checkConsents } from './domain/consent';
 import { decidePeople } from './domain/people';
+import type { FaceBox } from './privacy.repository';
 
 export const STAGE = 'compliance';
 
@@ -38,62 +38,55 @@ export type ComplianceStageResult =
  * thumbnail checked for identifying metadata left by standardize (metadata_leak); faces detected
  * and treated as the image's region rule says (kept under consent, redacted, or refused); the
  * cleared derivative and thumbnail written with only the region's metadata. Every decision is
- * appended to the tenant's audit chain once, whatever the number of deliveries.
+ * appended to the tenant's audit chain once, whatever the number of deliveries (`settled`).
  */
-export async function handleStandardized(
-  message: ConsumedMessage,
-  ctx: StageContext,
-): Promise<HandlerOutcome> {
-  const event = decodeEvent(message.value, standardizeV1.ImageStandardized);
+export const complianceHandler: StageHandler<typeof Topics.imageStandardized, ComplianceContext> = {
+  stage: STAGE,
+  topic: Topics.imageStandardized,
+  projectNotFound: (reason) => rejected('project', [reason]),
+  process: decide,
+  // Audits what this delivery wrote, or, for a redelivery, the decision the record holds; a skipped
+  // (unknown or forged) event touches nothing.
+  async settled({ event, record, result }, ctx) {
+    const decision = result as ComplianceStageResult | undefined;
+    if (!decision) return;
+    const inputs: AuditInput[] = [{ name: 'raw', sha256: event.image.raw?.checksum?.hex ?? '' }];
+    const derivative = event.standardize?.derivative?.checksum?.hex;
+    await ctx.audit.append(
+      {
+        tenantId: record.tenantId,
+        stage: STAGE,
+        rule: decision.rule,
+        outcome:
+          decision.decision === 'rejected'
+            ? `rejected:${decision.reasons.map((reason) => reason.code).join(',')}`
+            : 'cleared',
+        actor: 'service:compliance',
+        imageId: record._id,
+        inputs: derivative ? [...inputs, { name: 'derivative', sha256: derivative }] : inputs,
+        detail: auditDetail(decision),
+      },
+      `decision/${record._id}`,
+    );
+  },
+};
+
+/** A refusal under `rule`, stored with the decision the audit log records. */
+function rejected(
+  rule: string,
+  reasons: commonV1.Reason[],
+  extra: Partial<ComplianceStageResult> = {},
+): StageOutcome {
+  return reject(reasons, { decision: 'rejected', rule, reasons, ...extra });
+}
+
+async function decide(
+  event: EventOf<typeof Topics.imageStandardized>,
+  _record: ImageRecord,
+  policy: ProjectPolicy,
+  ctx: MessageContext<ComplianceContext>,
+): Promise<StageOutcome> {
   const { image } = event;
-  const deps = complianceDeps(ctx);
-  const inputs: AuditInput[] = [{ name: 'raw', sha256: image.raw?.checksum?.hex ?? '' }];
-  const { outcome: settled, record } = await readStageRecord(ctx, image, STAGE);
-  if (settled === 'skipped') return settled;
-  // Audits what this delivery wrote, or, for a redelivery, the decision the record holds (read
-  // again only when another delivery wrote it while this one worked).
-  const audited = async (outcome: HandlerOutcome, written?: ComplianceStageResult) => {
-    const decision =
-      outcome === 'done'
-        ? written
-        : ((written ? await ctx.pipeline.records.get(record._id) : record)?.stages[STAGE] as
-            ComplianceStageResult | undefined);
-    if (decision) {
-      const derivative = event.standardize?.derivative?.checksum?.hex;
-      await deps.audit.append(
-        {
-          tenantId: record.tenantId,
-          stage: STAGE,
-          rule: decision.rule,
-          outcome:
-            decision.decision === 'rejected'
-              ? `rejected:${decision.reasons.map((reason) => reason.code).join(',')}`
-              : 'cleared',
-          actor: 'service:compliance',
-          imageId: record._id,
-          inputs: derivative ? [...inputs, { name: 'derivative', sha256: derivative }] : inputs,
-          detail: auditDetail(decision),
-        },
-        `decision/${record._id}`,
-      );
-    }
-    return outcome;
-  };
-  // Only a redelivery is audited again (a no-op if logged); a skipped (unknown or forged) event touches nothing.
-  if (settled === 'duplicate') return audited(settled);
-
-  const reject = async (
-    rule: string,
-    reasons: commonV1.Reason[],
-    extra: Partial<ComplianceStageResult> = {},
-  ) => {
-    const result = { decision: 'rejected', rule, reasons, ...extra } as ComplianceStageResult;
-    return audited(await completeStage(ctx, record, STAGE, rejection(image, STAGE, reasons, result)), result);
-  };
-
-  const policy = await ctx.policies.get(image.tenantId, image.projectId);
-  if (!policy) return reject('project', [projectNotFound(image)]);
-
   const declaredIds = image.declarations?.consentIds ?? [];
   // No declared consent, nothing to look up (most images: no query).
   const registered =
@@ -113,19 +106,18 @@ export async function handleStandardized(
     now: new Date(),
   });
   if (!verdict.ok)
-    return reject(
+    return rejected(
       policy.compliance.requireConsent ? 'consent required' : 'declared consents',
       verdict.reasons,
     );
 
   const standardize = event.standardize;
   const derivativeKey = standardize?.derivative?.key;
-  if (!derivativeKey || !image.raw?.key)
-    throw new Error(`image ${image.imageId} has no derivative or raw blob`);
+  if (!derivativeKey || !image.raw?.key) return retry(`image ${image.imageId} has no derivative or raw blob`);
   const thumbnailKey = standardize.thumbnail?.key;
   const [derivative, original, thumbnail] = await Promise.all([
     ctx.blobs.get(derivativeKey),
-    ctx.blobs.get(image.raw.key),
+    ctx.raw(),
     thumbnailKey ? ctx.blobs.get(thumbnailKey) : undefined,
   ]);
 
@@ -140,7 +132,7 @@ export async function handleStandardized(
       : []),
   ];
   if (leaks.length > 0)
-    return reject(
+    return rejected(
       'metadata: no GPS, serial numbers, owner or artist names outside the allowed names, maker notes or XMP history',
       [
         {
@@ -151,7 +143,7 @@ export async function handleStandardized(
     );
 
   const { redaction } = policy.compliance;
-  const found = await deps.people.find(derivative, {
+  const found = await ctx.people.find(derivative, {
     minScore: redaction.minScore,
     minFaceSize: redaction.minFaceSize,
     plates: redaction.plates,
@@ -170,7 +162,7 @@ export async function handleStandardized(
   const plates = found.plates.map((plate) => detectedRegion(plate, true));
   const detectors = { detector: found.faceDetector, plateDetector: found.plateDetector };
   if (decision.outcome === 'rejected')
-    return reject(decision.rule, [decision.reason], { faces, plates, ...detectors });
+    return rejected(decision.rule, [decision.reason], { faces, plates, ...detectors });
 
   const cleared = await clearedImages(ctx, policy, {
     imageId: image.imageId,
@@ -195,16 +187,7 @@ export async function handleStandardized(
     ...(cleared.thumbnail && { clearedThumbnail: cleared.thumbnail }),
   };
   const result: ComplianceStageResult = { decision: 'cleared', rule: decision.rule, ...compliance };
-  const outcome = await completeStage(ctx, record, STAGE, {
-    result,
-    status: 'processing',
-    event: pendingEvent(
-      Topics.imageCleared,
-      image.imageId,
-      complianceV1.ImageCleared.encode({ image, quality: event.quality, standardize, compliance }).finish(),
-    ),
-  });
-  return audited(outcome, result);
+  return next(Topics.imageCleared, { image, quality: event.quality, standardize, compliance }, result);
 }
 
 function detectedRegion(face: FaceBox, redacted: boolean): complianceV1.DetectedRegion {
@@ -213,7 +196,7 @@ function detectedRegion(face: FaceBox, redacted: boolean): complianceV1.Detected
 
 /** The cleared derivative and thumbnail: faces (when asked) and plates redacted, only `keep` metadata left. */
 async function clearedImages(
-  ctx: StageContext,
+  ctx: ComplianceContext,
   policy: ProjectPolicy,
   input: {
     imageId: string;
@@ -225,7 +208,7 @@ async function clearedImages(
     derivativeWidth: number;
   },
 ) {
-  const { people } = complianceDeps(ctx);
+  const { people } = ctx;
   const { method, marginRatio } = policy.compliance.redaction;
   const quality = policy.standardize.quality;
   // The thumbnail is the derivative scaled down: the same boxes, scaled by the width of the pixels

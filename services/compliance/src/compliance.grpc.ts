@@ -1,10 +1,9 @@
 import type { complianceV1 } from '@aperture/contracts';
 import { callerOf, grpcError } from '@aperture/runtime';
-import { type Caller, type StageContext, StageApiError, tenantFor } from '@aperture/stage-runtime';
+import { type Caller, StageApiError, tenantFor } from '@aperture/stage-runtime';
 import { type sendUnaryData, status } from '@grpc/grpc-js';
 import { InvalidPageToken } from './audit/audit-log';
-import { ConsentsService } from './consents/consents.service';
-import { complianceDeps } from './deps';
+import type { ComplianceContext } from './context';
 import { toErasure } from './erasure/erasure';
 import { ComplianceError } from './errors';
 import { toAuditEntry } from './views';
@@ -13,8 +12,8 @@ import { toAuditEntry } from './views';
  * ComplianceService: consents, erasure and the tenant's audit trail. The tenant is the caller's API
  * key's; only an internal caller (the service identity: ingest's console) names it in tenant_id.
  */
-export function complianceGrpc(ctx: StageContext): complianceV1.ComplianceServiceServer {
-  const consents = new ConsentsService(ctx);
+export function complianceGrpc(ctx: ComplianceContext): complianceV1.ComplianceServiceServer {
+  const { consents } = ctx;
   const actor = 'grpc';
   /** Runs a call; refusals map to their status, anything else is logged and UNAVAILABLE. */
   function answer<T>(what: string, callback: sendUnaryData<T>, work: () => Promise<T>) {
@@ -53,7 +52,7 @@ export function complianceGrpc(ctx: StageContext): complianceV1.ComplianceServic
     requestErasure: (call, callback) =>
       answer('RequestErasure', callback, async () => {
         const { tenantId, imageId, batchId, consentId } = call.request;
-        const erasure = await complianceDeps(ctx).erasures.request({
+        const erasure = await ctx.erasures.request({
           tenantId: tenantOf(call, tenantId),
           ...(imageId && { imageId }),
           ...(batchId && { batchId }),
@@ -64,10 +63,7 @@ export function complianceGrpc(ctx: StageContext): complianceV1.ComplianceServic
       }),
     getErasure: (call, callback) =>
       answer('GetErasure', callback, async () => {
-        const erasure = await complianceDeps(ctx).erasures.get(
-          tenantOf(call, call.request.tenantId),
-          call.request.erasureId,
-        );
+        const erasure = await ctx.erasures.get(tenantOf(call, call.request.tenantId), call.request.erasureId);
         if (!erasure)
           throw new ComplianceError('not_found', `erasure ${call.request.erasureId} does not exist`);
         return { erasure: toErasure(erasure) };
@@ -75,7 +71,7 @@ export function complianceGrpc(ctx: StageContext): complianceV1.ComplianceServic
     getAuditTrail: (call, callback) =>
       answer('GetAuditTrail', callback, async () => {
         const { tenantId, imageId, pageSize, pageToken } = call.request;
-        const page = await complianceDeps(ctx).audit.page(tenantOf(call, tenantId), {
+        const page = await ctx.audit.page(tenantOf(call, tenantId), {
           imageId,
           pageSize,
           pageToken,

@@ -1,7 +1,8 @@
 import { corpusPath, isolated, probeTenantIsolation } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { commonV1, complianceV1, Topics } from '@aperture/contracts';
-import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
+import { sharp } from '@aperture/stage-runtime';
+import { startStageHarness, type StageHarness } from '@aperture/stage-runtime/testing';
 import { complianceStage } from './stage';
 import {
   complianceClient,

@@ -1,10 +1,11 @@
 import { ChainVerifier, type ChainedEntry } from '@aperture/audit';
 import { commonV1, complianceV1, Topics } from '@aperture/contracts';
-import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
+import { sharp } from '@aperture/stage-runtime';
+import { startStageHarness, type StageHarness } from '@aperture/stage-runtime/testing';
+import type { ComplianceObjects } from './context';
 import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { AuditLog } from './audit/audit-log';
-import { complianceDeps } from './deps';
 import { sweepRetention } from './retention/retention';
 import { complianceStage } from './stage';
 import { complianceClient, standardizedEvent } from './testing/helpers';
@@ -14,7 +15,7 @@ const DAY = 86_400_000;
 
 // Consent revocation, erasure, retention and the audit chain, against the real broker and database.
 describe('compliance: revocation, erasure, retention, audit', () => {
-  let harness: StageHarness;
+  let harness: StageHarness<ComplianceObjects>;
   let grpc: ReturnType<typeof complianceClient>;
   let baseUrl: string;
   let apiKey: string;
@@ -56,7 +57,7 @@ describe('compliance: revocation, erasure, retention, audit', () => {
   const erasureDone = (erasureId: string, tenantId = 't1') =>
     waitFor(
       `erasure ${erasureId}`,
-      async () => (await complianceDeps(harness.ctx).erasures.get(tenantId, erasureId))?.state === 'done',
+      async () => (await harness.ctx.erasures.get(tenantId, erasureId))?.state === 'done',
     );
 
   beforeAll(async () => {
@@ -168,7 +169,7 @@ describe('compliance: revocation, erasure, retention, audit', () => {
     for (const key of keys) expect(await harness.ctx.blobs.exists(key)).toBe(true);
 
     // A crash half-way: the request stored, the first image's tombstone written, the process gone.
-    const { erasures } = complianceDeps(harness.ctx);
+    const { erasures } = harness.ctx;
     await erasures.model.create({
       _id: 'ers_crashed',
       tenantId: 't1',

@@ -1,5 +1,5 @@
-import { type complianceV1 } from '@aperture/contracts';
-import { type StageContext, tenantOfApiKey } from '@aperture/stage-runtime';
+import { type complianceV1, isObject } from '@aperture/contracts';
+import { tenantOfApiKey } from '@aperture/stage-runtime';
 import {
   Body,
   Controller,
@@ -14,17 +14,14 @@ import {
   Query,
 } from '@nestjs/common';
 import { InvalidPageToken } from './audit/audit-log';
-import { ConsentsService } from './consents/consents.service';
-import { complianceDeps } from './deps';
+import type { ConsentsService } from './consents/consents.service';
+import type { ComplianceContext } from './context';
 import { toErasure } from './erasure/erasure';
 import { ComplianceError } from './errors';
 import { toAuditEntry } from './views';
 
 const CONTEXT = Symbol('StageContext');
 const ACTOR = 'api-key';
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function strings(body: Record<string, unknown>, field: string): string[] {
   const value = body[field] ?? [];
@@ -47,8 +44,8 @@ function text(body: Record<string, unknown>, field: string): string {
 class ComplianceController {
   private readonly consents: ConsentsService;
 
-  constructor(@Inject(CONTEXT) private readonly ctx: StageContext) {
-    this.consents = new ConsentsService(ctx);
+  constructor(@Inject(CONTEXT) private readonly ctx: ComplianceContext) {
+    this.consents = ctx.consents;
   }
 
   @Post('consents')
@@ -90,7 +87,7 @@ class ComplianceController {
   async requestErasure(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
     const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     if (!isObject(body)) throw new ComplianceError('invalid_request', 'the body must be a JSON object');
-    const erasure = await complianceDeps(this.ctx).erasures.request({
+    const erasure = await this.ctx.erasures.request({
       tenantId,
       ...(text(body, 'imageId') && { imageId: text(body, 'imageId') }),
       ...(text(body, 'batchId') && { batchId: text(body, 'batchId') }),
@@ -103,7 +100,7 @@ class ComplianceController {
   @Get('erasures/:erasureId')
   async getErasure(@Headers('x-api-key') apiKey: unknown, @Param('erasureId') erasureId: string) {
     const tenantId = await tenantOfApiKey(this.ctx, apiKey);
-    const erasure = await complianceDeps(this.ctx).erasures.get(tenantId, erasureId);
+    const erasure = await this.ctx.erasures.get(tenantId, erasureId);
     if (!erasure) throw new ComplianceError('not_found', `erasure ${erasureId} does not exist`);
     return { erasure: toErasure(erasure) };
   }
@@ -126,7 +123,7 @@ class ComplianceController {
     )
       throw new ComplianceError('invalid_request', 'imageId and pageToken must be single values');
     try {
-      const page = await complianceDeps(this.ctx).audit.page(tenantId, {
+      const page = await this.ctx.audit.page(tenantId, {
         ...(imageId && { imageId }),
         pageSize: size,
         ...(pageToken && { pageToken }),
@@ -145,7 +142,7 @@ class ComplianceController {
 
 @Module({})
 export class ComplianceHttpModule {
-  static register(ctx: StageContext): DynamicModule {
+  static register(ctx: ComplianceContext): DynamicModule {
     return {
       module: ComplianceHttpModule,
       controllers: [ComplianceController],

@@ -8,7 +8,41 @@ import {
   type PrivacyDetector,
   redactPixels,
 } from '@aperture/redaction';
-import type { PrivacyFinder } from './deps';
+import type { PixelBuffer } from '@aperture/standardization';
+import type { RedactionMethod } from '@aperture/persistence';
+
+/** A detected face or plate in upright pixels of the image it was found in. */
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  score: number;
+}
+
+/** The face and plate models and the redaction, behind one adapter (privacy.repository.ts). */
+export interface PrivacyFinder {
+  /**
+   * Checks the model files and loads them in the worker pool: rejects with a ModelFileError naming
+   * a missing or damaged file, so the service fails at start rather than in the middle of a batch.
+   */
+  start(): Promise<void>;
+  /**
+   * Faces scoring at least `minScore`, down to `minFaceSize` px, and plates when asked; each
+   * model as "name@version" ('' for plates when not asked).
+   */
+  find(
+    image: Buffer,
+    settings: { minScore: number; minFaceSize: number; plates: boolean },
+  ): Promise<{ faces: FaceBox[]; plates: FaceBox[]; faceDetector: string; plateDetector: string }>;
+  /** Redacts each box and a margin around it, in place and irreversibly. */
+  redact(
+    pixels: PixelBuffer,
+    boxes: readonly FaceBox[],
+    options: { method: RedactionMethod; marginRatio: number },
+  ): void;
+  close(): Promise<void>;
+}
 
 export function createPrivacyFinder(): PrivacyFinder {
   let detector: PrivacyDetector | undefined;

@@ -1,10 +1,10 @@
-import { complianceV1, Topics } from '@aperture/contracts';
-import type { StageContext, StageOptions } from '@aperture/stage-runtime';
+import { complianceV1 } from '@aperture/contracts';
+import type { StageOptions } from '@aperture/stage-runtime';
 import { registerAuditModels } from './audit/audit-log';
-import { handleStandardized } from './compliance.consumer';
+import { complianceHandler } from './compliance.consumer';
 import { complianceGrpc } from './compliance.grpc';
 import { consentModel } from './consents/consent.store';
-import { complianceDeps } from './deps';
+import { buildCompliance, type ComplianceContext, type ComplianceObjects } from './context';
 import { erasureModel } from './erasure/erasure';
 import { ComplianceHttpModule } from './http';
 import { sweepRetention } from './retention/retention';
@@ -13,16 +13,15 @@ import { sweepRetention } from './retention/retention';
 const SWEEP_INTERVAL_MS = 60_000;
 
 /** The privacy models loaded; erasures left pending by a crash are finished at start; retention and erasure sweeps run every minute. */
-async function startBackgroundWork(ctx: StageContext): Promise<() => Promise<void>> {
-  const deps = complianceDeps(ctx);
+async function startBackgroundWork(ctx: ComplianceContext): Promise<() => Promise<void>> {
   // The models are checked and loaded before the first image, not on it.
-  await deps.people.start();
+  await ctx.people.start();
   let sweeping: Promise<void> | undefined;
   const sweep = () => {
     sweeping ??= (async () => {
       try {
-        await deps.erasures.resumePending();
-        const retention = await sweepRetention(ctx, deps.audit, new Date());
+        await ctx.erasures.resumePending();
+        const retention = await sweepRetention(ctx, ctx.audit, new Date());
         if (retention.deleted + retention.released > 0) ctx.log.info(retention, 'retention sweep');
       } catch (error) {
         ctx.log.warn({ err: error }, 'compliance sweep failed; next one in a minute');
@@ -38,13 +37,13 @@ async function startBackgroundWork(ctx: StageContext): Promise<() => Promise<voi
   return async () => {
     clearInterval(timer);
     await sweeping;
-    await deps.people.close();
+    await ctx.people.close();
   };
 }
 
-export const complianceStage: StageOptions = {
+export const complianceStage: StageOptions<ComplianceObjects> = {
   service: 'compliance',
-  inputTopic: Topics.imageStandardized,
+  build: buildCompliance,
   httpPort: 8083,
   grpc: {
     port: 50054,
@@ -68,5 +67,5 @@ export const complianceStage: StageOptions = {
     erasureModel(connection);
     registerAuditModels(connection);
   },
-  handle: handleStandardized,
+  consumes: complianceHandler,
 };

@@ -1,5 +1,5 @@
 import { createLogger } from '@aperture/telemetry';
-import { checkProperty, fuzzSettings, testInfraEnv, uniqueName } from '@aperture/testing';
+import { checkProperty, fuzzSettings, testInfraEnv, uniqueName, serviceTestEnv } from '@aperture/testing';
 import * as fc from 'fast-check';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,17 +94,11 @@ describe('fuzz: REST input validation', () => {
     mongoUri.pathname = `/${uniqueName('it_ingest_fuzz').replace(/-/g, '_')}`;
     blobDir = await mkdtemp(join(tmpdir(), 'ingest-fuzz-blobs-'));
     running = await startIngest(
-      {
-        KAFKA_BROKERS: env.kafkaBrokers.join(','),
-        MONGODB_URI: mongoUri.toString(),
-        HTTP_PORT: '0',
-        GRPC_PORT: '0',
-        BLOB_STORE_DIR: blobDir,
+      serviceTestEnv({ ...env, mongoUri: mongoUri.toString() }, blobDir, {
         ADMIN_TOKEN,
-        APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'],
         RATE_LIMIT_PER_SECOND: '100000',
         RATE_LIMIT_BURST: '100000',
-      },
+      }),
       createLogger('ingest', { level: 'fatal' }),
     );
     api = request(`http://127.0.0.1:${running.httpPort}`);

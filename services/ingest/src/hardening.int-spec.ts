@@ -1,6 +1,6 @@
 import { ingestV1 } from '@aperture/contracts';
 import { createLogger } from '@aperture/telemetry';
-import { corpusPath, hostileCases, testInfraEnv, uniqueName } from '@aperture/testing';
+import { corpusPath, hostileCases, testInfraEnv, uniqueName, serviceTestEnv } from '@aperture/testing';
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -68,17 +68,11 @@ async function startTestIngest(dbName: string, blobDir: string, env: Record<stri
   const mongoUri = new URL(infra.mongoUri);
   mongoUri.pathname = `/${dbName}`;
   return startIngest(
-    {
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      MONGODB_URI: mongoUri.toString(),
-      HTTP_PORT: '0',
-      GRPC_PORT: '0',
-      BLOB_STORE_DIR: blobDir,
+    serviceTestEnv({ ...infra, mongoUri: mongoUri.toString() }, blobDir, {
       ADMIN_TOKEN,
-      APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'],
       MAX_JSON_BODY_BYTES: String(MAX_JSON_BODY_BYTES),
       ...env,
-    },
+    }),
     createLogger('ingest', { level: 'fatal' }),
   );
 }

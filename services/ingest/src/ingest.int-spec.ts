@@ -8,6 +8,7 @@ import {
   testInfraEnv,
   uniqueName,
   waitFor,
+  serviceTestEnv,
 } from '@aperture/testing';
 import * as grpc from '@grpc/grpc-js';
 import type { Consumer } from 'kafkajs';
@@ -64,16 +65,10 @@ describe('ingest service', () => {
     mongoUri.pathname = `/${uniqueName('it_ingest').replace(/-/g, '_')}`;
     blobDir = await mkdtemp(join(tmpdir(), 'ingest-it-blobs-'));
     running = await startIngest(
-      {
-        KAFKA_BROKERS: env.kafkaBrokers.join(','),
-        MONGODB_URI: mongoUri.toString(),
-        HTTP_PORT: '0',
-        GRPC_PORT: '0',
+      serviceTestEnv({ ...env, mongoUri: mongoUri.toString() }, blobDir, {
         MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
-        BLOB_STORE_DIR: blobDir,
         ADMIN_TOKEN,
-        APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'],
-      },
+      }),
       createLogger('ingest', { level: 'warn' }),
     );
     api = request(`http://127.0.0.1:${running.httpPort}`);

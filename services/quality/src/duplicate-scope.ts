@@ -2,15 +2,17 @@ import type { DuplicateScope } from '@aperture/image-quality';
 import type { StageContext } from '@aperture/stage-runtime';
 import { mongoDuplicateIndex } from './duplicates';
 
+export type ScopedImage = { tenantId: string; projectId: string; imageId: string; receivedAt: string };
+
+/** The quality service's context: the stage's, with the duplicate scope of an image (its one object). */
+export type QualityContext = StageContext & { duplicateScope(image: ScopedImage): DuplicateScope };
+
 /**
  * The duplicate scope of one image: its project's index in MongoDB (shared by every replica of the
  * stage), "earlier" meaning received earlier by ingest (ties broken by image id), and earlier
  * images' bytes read back through their records, to confirm a pixel-identical match.
  */
-export function duplicateScope(
-  ctx: StageContext,
-  image: { tenantId: string; projectId: string; imageId: string; receivedAt: string },
-): DuplicateScope {
+export function duplicateScope(ctx: StageContext, image: ScopedImage): DuplicateScope {
   return {
     index: mongoDuplicateIndex(ctx.pipeline.connection, {
       tenantId: image.tenantId,

@@ -2,9 +2,9 @@ import { qualityV1 } from '@aperture/contracts';
 import { assessImage } from '@aperture/image-quality';
 import { defaultPolicy } from '@aperture/persistence';
 import { callerOf, grpcError } from '@aperture/runtime';
-import { type Caller, type StageContext, tenantFor } from '@aperture/stage-runtime';
+import { type Caller, tenantFor } from '@aperture/stage-runtime';
 import { status } from '@grpc/grpc-js';
-import { duplicateScope } from './duplicate-scope';
+import type { QualityContext } from './duplicate-scope';
 
 /**
  * QualityService.Assess: the stage's verdict on bytes sent in the request, for a capture app that
@@ -12,12 +12,12 @@ import { duplicateScope } from './duplicate-scope';
  * consulted without recording the image; otherwise the default policy and no duplicate check. The
  * tenant is the caller's API key's; only ingest (the service identity) names it in tenant_id.
  */
-export function qualityGrpc(ctx: StageContext): qualityV1.QualityServiceServer {
+export function qualityGrpc(ctx: QualityContext): qualityV1.QualityServiceServer {
   const assess = async (content: Buffer, tenantId: string, projectId: string) => {
     if (!projectId) return assessImage(content, defaultPolicy.quality);
     const policy = await ctx.policies.get(tenantId, projectId);
     if (!policy) return undefined;
-    const scope = duplicateScope(ctx, {
+    const scope = ctx.duplicateScope({
       tenantId,
       projectId,
       imageId: '',

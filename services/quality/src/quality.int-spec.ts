@@ -1,5 +1,6 @@
 import { commonV1, ingestV1, qualityV1, Topics } from '@aperture/contracts';
-import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
+import { sharp } from '@aperture/stage-runtime';
+import { startStageHarness, type StageHarness } from '@aperture/stage-runtime/testing';
 import { corpusPath, isolated, probeTenantIsolation, withHeaders } from '@aperture/testing';
 import { credentials } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';

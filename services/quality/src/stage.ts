@@ -1,12 +1,13 @@
-import { qualityV1, Topics } from '@aperture/contracts';
+import { qualityV1 } from '@aperture/contracts';
 import type { StageOptions } from '@aperture/stage-runtime';
 import { fingerprintRecordModel } from './duplicates';
-import { handleIngested } from './quality.consumer';
+import { duplicateScope, type QualityContext } from './duplicate-scope';
+import { qualityHandler } from './quality.consumer';
 import { qualityGrpc } from './quality.grpc';
 
-export const qualityStage: StageOptions = {
+export const qualityStage: StageOptions<Pick<QualityContext, 'duplicateScope'>> = {
   service: 'quality',
-  inputTopic: Topics.imageIngested,
+  build: (ctx) => ({ duplicateScope: (image) => duplicateScope(ctx, image) }),
   httpPort: 8081,
   grpc: {
     port: 50052,
@@ -18,5 +19,5 @@ export const qualityStage: StageOptions = {
   },
   // The duplicate index's collection: its indexes are synced before the stage consumes.
   registerModels: (connection) => void fingerprintRecordModel(connection),
-  handle: handleIngested,
+  consumes: qualityHandler,
 };

@@ -1,11 +1,10 @@
-import { standardizeV1, Topics } from '@aperture/contracts';
+import { standardizeV1 } from '@aperture/contracts';
 import type { StageOptions } from '@aperture/stage-runtime';
-import { handleQualified } from './standardize.consumer';
+import { standardizeHandler } from './standardize.consumer';
 import { standardizeGrpc } from './standardize.grpc';
 
 export const standardizeStage: StageOptions = {
   service: 'standardize',
-  inputTopic: Topics.imageQualified,
   httpPort: 8082,
   grpc: {
     port: 50053,
@@ -15,5 +14,5 @@ export const standardizeStage: StageOptions = {
     // Preview stores nothing and reads no tenant data, but is still no open service.
     access: { preview: ['service', 'tenant'] },
   },
-  handle: handleQualified,
+  consumes: standardizeHandler,
 };

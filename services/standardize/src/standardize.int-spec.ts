@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { credentials } from '@grpc/grpc-js';
 import { qualityV1, standardizeV1, Topics } from '@aperture/contracts';
-import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
+import { sharp } from '@aperture/stage-runtime';
+import { startStageHarness, type StageHarness } from '@aperture/stage-runtime/testing';
 import { standardizeStage } from './stage';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

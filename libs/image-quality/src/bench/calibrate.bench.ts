@@ -9,7 +9,7 @@ import { corpusFiles, corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { analysisRaster } from '../analysis-raster';
-import { blank, contrast, desaturate, exposure, gaussianBlur, type Degradation } from '../degrade';
+import { blank, contrast, desaturate, exposure, gaussianBlur, type Degradation } from '../testing/degrade';
 import { judgeMetrics } from '../judge';
 import { measure, type QualityMetrics, type RgbRaster } from '../metrics';
 

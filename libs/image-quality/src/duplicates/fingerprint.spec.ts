@@ -9,7 +9,7 @@ import {
   type Fingerprint,
 } from './index';
 import { hamming, hashToHex, hexListToHalves, popcount32 } from './hash64';
-import { bordered, cropped, mapPixels, mirrored, scene, turned } from './test-pictures';
+import { bordered, cropped, mapPixels, mirrored, scene, turned } from '../testing/test-pictures';
 
 describe('64-bit hash helpers', () => {
   it('counts bits and measures Hamming distance on both halves', () => {

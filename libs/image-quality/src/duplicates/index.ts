@@ -28,4 +28,3 @@ export type { GreyRaster } from './grey-raster';
 export { BAND_COUNT, bandKeysOf, HashKind } from './index-bands';
 export { MemoryDuplicateIndex } from './memory-duplicate-index';
 export type { StoredEntry } from './memory-duplicate-index';
-export { plainPerceptualHash } from './plain-phash';

@@ -5,7 +5,7 @@ import {
   MemoryDuplicateIndex,
 } from './index';
 import type { DuplicateEntry } from './index';
-import { cropped, mapPixels, mirrored, scene } from './test-pictures';
+import { cropped, mapPixels, mirrored, scene } from '../testing/test-pictures';
 
 const picture = scene(21);
 const fingerprints = {

@@ -6,11 +6,11 @@ import {
   DEFAULT_NEAR_DUPLICATE_DISTANCE,
   fingerprintDistance,
   MemoryDuplicateIndex,
-  plainPerceptualHash,
   type Fingerprint,
   type GreyRaster,
 } from './index';
 import { hamming, hexListToHalves } from './hash64';
+import { plainPerceptualHash } from '../testing/plain-phash';
 
 // The evidence for the near-duplicate method (services/quality/docs/near-duplicates.md): real photos
 // of the shared corpus, each edited with sharp in every way the issue names, then looked up among

@@ -1,3 +1,4 @@
+import { isObject } from '@aperture/contracts';
 import { XMLParser } from 'fast-xml-parser';
 import type { AnnotationTaskType } from '@aperture/persistence';
 
@@ -37,8 +38,7 @@ export function toLabelStudioTasks(tasks: readonly ExportableTask[]): unknown[] 
   }));
 }
 
-/** The file name an image of a task gets in other tools (CVAT keys images by name). */
-export const taskFileName = (taskId: string, extension = 'jpg') => `${taskId}.${extension}`;
+/** The task id of an image named `<taskId>.<extension>` in other tools (CVAT keys images by name). */
 const taskIdFromName = (name: string) => (name.split(/[\\/]/).pop() ?? '').replace(/\.[^.]*$/, '');
 
 interface LsResult {
@@ -50,8 +50,6 @@ interface LsResult {
   value?: Record<string, unknown>;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 const firstString = (value: unknown): string | undefined =>
   Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
 

@@ -1,5 +1,5 @@
 import { defaultAnnotationPolicy } from '@aperture/persistence';
-import { annotationToJson, type LabelSchema, validateResult } from './labels';
+import { annotationFromJson, annotationToJson, type LabelSchema, validateResult } from './labels';
 
 const schema = (taskType: LabelSchema['taskType'], extra: Partial<LabelSchema> = {}): LabelSchema => ({
   ...defaultAnnotationPolicy,
@@ -53,6 +53,11 @@ describe('validateResult', () => {
         box: { x: 10, y: 20, width: 100, height: 50 },
         attributes: { occluded: 'false' },
       });
+    // What is stored reads back as the same annotation.
+    if ('annotation' in result)
+      expect(annotationFromJson(JSON.stringify(annotationToJson(result.annotation)))).toEqual(
+        result.annotation,
+      );
   });
 
   it('refuses a box past the edge, an unknown class and a missing required attribute, naming each', () => {

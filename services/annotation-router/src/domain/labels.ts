@@ -1,3 +1,4 @@
+import { isObject } from '@aperture/contracts';
 import type { AnnotationPolicy, AnnotationTaskType } from '@aperture/persistence';
 
 /**
@@ -48,8 +49,6 @@ export type LabelSchema = Pick<AnnotationPolicy, 'classes' | 'attributes' | 'key
 
 const EPSILON = 1e-6;
 const MAX_LABELS = 1000;
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 const finite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
 /**
@@ -360,6 +359,25 @@ export function annotationToJson(annotation: Annotation): { labels: Array<Record
       ...(label.keypoints && { keypoints: label.keypoints }),
       ...(Object.keys(label.attributes).length > 0 && { attributes: label.attributes }),
       ...(label.trackId !== undefined && { trackId: label.trackId }),
+    })),
+  };
+}
+
+/** An annotation from its stored JSON form (written by annotationToJson, so trusted). */
+export function annotationFromJson(json: string): Annotation {
+  const parsed = JSON.parse(json) as { labels: Array<Record<string, unknown>> };
+  return {
+    labels: parsed.labels.map((label) => ({
+      className: String(label['class']),
+      attributes: (label['attributes'] as Record<string, string> | undefined) ?? {},
+      ...(label['box'] !== undefined && { box: label['box'] as Annotation['labels'][number]['box'] }),
+      ...(label['polygon'] !== undefined && {
+        polygon: (label['polygon'] as number[][]).map(([x = 0, y = 0]) => ({ x, y })),
+      }),
+      ...(label['keypoints'] !== undefined && {
+        keypoints: label['keypoints'] as NonNullable<Annotation['labels'][number]['keypoints']>,
+      }),
+      ...(label['trackId'] !== undefined && { trackId: label['trackId'] as string }),
     })),
   };
 }

@@ -1,4 +1,4 @@
-import { goldDue, leaseExpiry, parseAnnotation, poolsFor, submitCheck } from './tasks';
+import { goldDue, leaseExpiry, parseResultJson, poolsFor, submitCheck } from './tasks';
 
 describe('annotation tasks', () => {
   const now = new Date('2025-06-01T12:00:00Z');
@@ -10,24 +10,32 @@ describe('annotation tasks', () => {
   });
 
   it('takes a JSON object as the result and refuses anything else', () => {
-    expect(parseAnnotation(' {"class": "shelf"} ')).toEqual({ json: '{"class":"shelf"}' });
-    expect(parseAnnotation('{"class":')).toEqual({ error: 'result_json is not valid JSON' });
-    expect(parseAnnotation('[1,2]')).toMatchObject({ error: expect.stringContaining('JSON object') });
-    expect(parseAnnotation('"shelf"')).toMatchObject({ error: expect.stringContaining('JSON object') });
-    expect(parseAnnotation(JSON.stringify({ big: 'x'.repeat(70_000) }))).toMatchObject({
+    expect(parseResultJson(' {"class": "shelf"} ')).toEqual({ json: '{"class":"shelf"}' });
+    expect(parseResultJson('{"class":')).toEqual({ error: 'result_json is not valid JSON' });
+    expect(parseResultJson('[1,2]')).toMatchObject({ error: expect.stringContaining('JSON object') });
+    expect(parseResultJson('"shelf"')).toMatchObject({ error: expect.stringContaining('JSON object') });
+    expect(parseResultJson(JSON.stringify({ big: 'x'.repeat(70_000) }))).toMatchObject({
       error: expect.stringContaining('larger'),
     });
   });
 
-  it('lets only the lease holder submit, and answers a retry of a done task', () => {
-    expect(submitCheck({ state: 'leased', annotatorId: 'ann-1' }, 'ann-1')).toBe('ok');
-    expect(submitCheck({ state: 'leased', annotatorId: 'ann-1' }, 'ann-2')).toEqual({
-      refused: 'the task is not leased by this annotator',
+  it('lets only the lease holder submit, answers a retry of a done task, refuses another annotator', () => {
+    const leased = { state: 'leased', annotatorId: 'ann-1' } as const;
+    expect(submitCheck(leased, undefined, 'ann-1')).toBe('ok');
+    expect(submitCheck(leased, undefined, 'ann-2')).toEqual({
+      code: 'failed_precondition',
+      message: 'the task is not leased by this annotator',
     });
-    expect(submitCheck({ state: 'pending', annotatorId: '' }, 'ann-1')).toEqual({
-      refused: 'the task is not leased by this annotator',
+    expect(submitCheck({ state: 'pending', annotatorId: '' }, undefined, 'ann-1')).toMatchObject({
+      code: 'failed_precondition',
     });
-    expect(submitCheck({ state: 'done', annotatorId: 'ann-1' }, 'ann-1')).toBe('already_done');
+    // The stored result decides, whatever the task document says (a crash between the two writes).
+    expect(submitCheck(leased, 'ann-1', 'ann-1')).toBe('already_done');
+    expect(submitCheck({ state: 'done', annotatorId: 'ann-1' }, 'ann-1', 'ann-1')).toBe('already_done');
+    expect(submitCheck(leased, 'ann-1', 'ann-2')).toEqual({
+      code: 'conflict',
+      message: 'the task already has a result from another annotator',
+    });
   });
 
   it('routes an image to the pools of its region, else to the project pools', () => {

@@ -9,7 +9,7 @@ export function leaseExpiry(now: Date, leaseSeconds: number): Date {
 }
 
 /** An annotation result must be a JSON object of at most 64 KiB; returns it re-serialised, or the problem. */
-export function parseAnnotation(resultJson: string): { json: string } | { error: string } {
+export function parseResultJson(resultJson: string): { json: string } | { error: string } {
   if (Buffer.byteLength(resultJson) > MAX_RESULT_BYTES)
     return { error: `result_json is larger than ${MAX_RESULT_BYTES} bytes` };
   let value: unknown;
@@ -29,18 +29,26 @@ export interface TaskState {
   annotatorId: string;
 }
 
+/** Why a submission is refused: the task has another annotator's result, or is not this annotator's lease. */
+export type SubmitRefusal = { code: 'conflict' | 'failed_precondition'; message: string };
+
 /**
- * Whether `annotatorId` may submit a result for the task: it must hold the lease (a lease that ran
- * out still counts until someone else takes the task). A task already done by the same annotator is
- * 'already_done' (a retried call: answered again, nothing changes).
+ * Whether `annotatorId` may submit a result for the task, given who stored its result (if anyone):
+ * a result already stored by the same annotator is 'already_done' (a retried call: answered again,
+ * nothing changes), by another annotator a conflict; otherwise the annotator must hold the lease (a
+ * lease that ran out still counts until someone else takes the task).
  */
 export function submitCheck(
   task: TaskState,
+  resultBy: string | undefined,
   annotatorId: string,
-): 'ok' | 'already_done' | { refused: string } {
-  if (task.annotatorId !== annotatorId) return { refused: 'the task is not leased by this annotator' };
-  if (task.state === 'done') return 'already_done';
-  if (task.state !== 'leased') return { refused: 'the task is not leased' };
+): 'ok' | 'already_done' | SubmitRefusal {
+  if (resultBy !== undefined)
+    return resultBy === annotatorId
+      ? 'already_done'
+      : { code: 'conflict', message: 'the task already has a result from another annotator' };
+  if (task.state !== 'leased' || task.annotatorId !== annotatorId)
+    return { code: 'failed_precondition', message: 'the task is not leased by this annotator' };
   return 'ok';
 }
 

@@ -1,3 +1,4 @@
+import { isObject } from '@aperture/contracts';
 import { type CellSpec, ORIENTATIONS, SETTINGS, TIMES_OF_DAY } from './cells';
 
 /** What a client states when it opens a campaign (POST /v1/campaigns), validated. */
@@ -29,8 +30,6 @@ export class SpecError extends Error {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function text(
   body: Json,

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { commonV1, type complianceV1 } from '@aperture/contracts';
 import { DuplicateKeyError, type ImageRecord } from '@aperture/persistence';
 import { completeStage, rejection, type StageContext } from '@aperture/stage-runtime';
-import { complianceDeps } from '../deps';
+import type { AuditLog } from '../audit/audit-log';
 import { validateConsent } from '../domain/consent';
+import type { Erasures } from '../erasure/erasure';
 import { ComplianceError } from '../errors';
 import { type ConsentDoc, consentKey, consentModel, toConsent } from './consent.store';
 
@@ -28,7 +29,11 @@ function imageContextOf(record: ImageRecord): commonV1.ImageContext {
 
 /** Registering, reading and revoking consents: the logic behind both gRPC and REST. */
 export class ConsentsService {
-  constructor(private readonly ctx: StageContext) {}
+  constructor(
+    private readonly ctx: StageContext,
+    private readonly audit: AuditLog,
+    private readonly erasures: Erasures,
+  ) {}
 
   private get model() {
     return consentModel(this.ctx.pipeline.connection);
@@ -52,7 +57,7 @@ export class ConsentsService {
         throw new ComplianceError('conflict', 'consent_id is already registered');
       throw error;
     }
-    await complianceDeps(this.ctx).audit.append(
+    await this.audit.append(
       {
         tenantId: consent.tenantId,
         stage: 'consent',
@@ -90,7 +95,7 @@ export class ConsentsService {
       throw new ComplianceError('not_found', `consent ${consentId} does not exist`);
     const revokedAt = doc.revokedAt ?? new Date();
     if (!doc.revoked) await this.model.updateOne({ _id: id }, { $set: { revoked: true, revokedAt } });
-    const { audit, erasures } = complianceDeps(this.ctx);
+    const { audit, erasures } = this;
     await audit.append(
       {
         tenantId,

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { complianceV1, standardizeV1 } from '@aperture/contracts';
-import { sharp, type StageHarness } from '@aperture/stage-runtime';
+import { sharp } from '@aperture/stage-runtime';
+import type { StageHarness } from '@aperture/stage-runtime/testing';
 import { evalPath, withHeaders } from '@aperture/testing';
 import { credentials } from '@grpc/grpc-js';
 

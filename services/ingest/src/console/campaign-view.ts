@@ -1,3 +1,4 @@
+import { isObject } from '@aperture/contracts';
 /** What the Campaigns page's event stream sends: a campaign's progress and its collectors. */
 export interface CampaignSnapshot {
   campaign: Record<string, unknown>;
@@ -14,6 +15,3 @@ export function campaignSnapshot(progress: unknown, stats: unknown): CampaignSna
   const collectors = isObject(stats) && Array.isArray(stats['collectors']) ? stats['collectors'] : [];
   return { campaign, collectors };
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);

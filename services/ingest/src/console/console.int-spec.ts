@@ -1,5 +1,5 @@
 import { createLogger } from '@aperture/telemetry';
-import { corpusPath, freePort, testInfraEnv, uniqueName, waitFor } from '@aperture/testing';
+import { corpusPath, freePort, testInfraEnv, uniqueName, waitFor, serviceTestEnv } from '@aperture/testing';
 import * as http from 'node:http';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,19 +75,13 @@ describe('ingest: the web console routes', () => {
     await writeFile(join(workDir, 'web/assets/app-abc123.js'), 'console.log(1)');
     const closed = await freePort();
     running = await startIngest(
-      {
-        KAFKA_BROKERS: env.kafkaBrokers.join(','),
-        MONGODB_URI: mongoUri.toString(),
-        HTTP_PORT: '0',
-        GRPC_PORT: '0',
-        BLOB_STORE_DIR: join(workDir, 'blobs'),
+      serviceTestEnv({ ...env, mongoUri: mongoUri.toString() }, join(workDir, 'blobs'), {
         ADMIN_TOKEN,
-        APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'],
         CONSOLE_DIR: join(workDir, 'web'),
         ANNOTATION_ROUTER_URL: `http://127.0.0.1:${closed}`,
         CAMPAIGNS_URL: `http://127.0.0.1:${closed}`,
         COMPLIANCE_GRPC_ADDRESS: `127.0.0.1:${closed}`,
-      },
+      }),
       createLogger('ingest', { level: 'warn' }),
     );
     base = `http://127.0.0.1:${running.httpPort}`;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** How many leading characters of a key are kept in clear, to tell keys apart in a listing. */
 export const KEY_PREFIX_LENGTH = 12;
@@ -20,13 +20,6 @@ export function generateApiKey(): NewApiKey {
 
 export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey, 'utf8').digest('hex');
-}
-
-/** True when `apiKey` hashes to `hash` (constant-time comparison). */
-export function verifyApiKey(apiKey: string, hash: string): boolean {
-  const actual = Buffer.from(hashApiKey(apiKey), 'hex');
-  const expected = Buffer.from(hash, 'hex');
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
 /** A plausible key: something worth a database lookup (bounded length, printable). */

@@ -1,5 +1,5 @@
 import { createLogger } from '@aperture/telemetry';
-import { testInfraEnv, uniqueName } from '@aperture/testing';
+import { testInfraEnv, uniqueName, serviceTestEnv } from '@aperture/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,16 +26,7 @@ export async function startTestIngest(prefix: string, env: Record<string, string
   mongoUri.pathname = `/${dbName}`;
   const blobDir = await mkdtemp(join(tmpdir(), `${prefix}-blobs-`));
   const running = await startIngest(
-    {
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      MONGODB_URI: mongoUri.toString(),
-      HTTP_PORT: '0',
-      GRPC_PORT: '0',
-      BLOB_STORE_DIR: blobDir,
-      // The service identity of the test run (Jest's global setup sets it), which ingest requires.
-      APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
-      ...env,
-    },
+    serviceTestEnv({ ...infra, mongoUri: mongoUri.toString() }, blobDir, env),
     createLogger('ingest', { level: 'fatal' }),
   );
   return {

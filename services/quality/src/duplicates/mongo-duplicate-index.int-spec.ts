@@ -7,7 +7,7 @@ import {
   type DuplicateEntry,
   type Fingerprint,
 } from '@aperture/image-quality';
-import { duplicateTestPictures } from '@aperture/image-quality';
+import { duplicateTestPictures } from '@aperture/image-quality/testing';
 
 const { cropped, mapPixels, mirrored, scene } = duplicateTestPictures;
 import { fingerprintRecordModel } from './fingerprint-record';

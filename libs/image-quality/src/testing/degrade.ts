@@ -1,5 +1,5 @@
 import { sharp } from '@aperture/imaging';
-import type { RgbRaster } from './metrics';
+import type { RgbRaster } from '../metrics';
 
 /**
  * Controlled degradations of an analysis raster, used to calibrate the default thresholds and by

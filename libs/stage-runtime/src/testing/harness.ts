@@ -13,8 +13,8 @@ import {
   resolvePolicy,
 } from '@aperture/persistence';
 import type { Admin, Consumer, Producer } from 'kafkajs';
-import { blobRef } from './events';
-import { type RunningStage, type StageContext, type StageOptions, startStage } from './run-stage';
+import { blobRef } from '../events';
+import { type RunningStage, type StageContext, type StageOptions, startStage } from '../run-stage';
 
 /**
  * For integration tests only: runs a stage in-process, exactly as `runStage` wires it, against the
@@ -22,9 +22,9 @@ import { type RunningStage, type StageContext, type StageOptions, startStage } f
  * a blob directory and consumer groups of its own. Its input and output consumers start at the
  * topics' current ends, so messages of other runs are never seen.
  */
-export interface StageHarness {
-  stage: RunningStage;
-  ctx: StageContext;
+export interface StageHarness<S extends object = object> {
+  stage: RunningStage<S>;
+  ctx: StageContext & S;
   records: ImageRecords;
   createProject(tenantId: string, projectId: string, policy?: unknown): Promise<void>;
   /**
@@ -58,11 +58,12 @@ export interface StageHarness {
 }
 
 /** `env` adds to (or overrides) the stage's environment, e.g. BLOB_STORE=s3 for the S3 store. */
-export async function startStageHarness(
-  options: StageOptions,
+export async function startStageHarness<S extends object>(
+  options: StageOptions<S>,
   outputTopics: string[],
   env: Record<string, string> = {},
-): Promise<StageHarness> {
+): Promise<StageHarness<S>> {
+  const inputTopic = options.consumes.topic;
   const brokers = process.env['KAFKA_BROKERS']?.split(',');
   const mongoUri = process.env['MONGODB_URI'];
   if (!brokers || !mongoUri) throw new Error('KAFKA_BROKERS and MONGODB_URI are not set (jest global setup)');
@@ -76,7 +77,7 @@ export async function startStageHarness(
 
   const groupId = `it-${options.service}-${suffix}`;
   const collectorGroup = `it-${options.service}-out-${suffix}`;
-  await startAtEnd(admin, groupId, [options.inputTopic]);
+  await startAtEnd(admin, groupId, [inputTopic]);
   // topic/partition → the next offset the collector will read (it starts at the current end)
   const nextOffset = await startAtEnd(admin, collectorGroup, outputTopics);
   const seen: Array<{ topic: string; key: string; value: Buffer; tombstone: boolean }> = [];
@@ -192,9 +193,9 @@ export async function startStageHarness(
       await producer.send({ topic, acks: -1, messages: [{ key, value: Buffer.from(payload) }] });
     },
     settle: async (imageId) => {
-      const inputEnds = await admin.fetchTopicOffsets(options.inputTopic);
+      const inputEnds = await admin.fetchTopicOffsets(inputTopic);
       await until('the stage to commit its input', async () => {
-        const [committed] = await admin.fetchOffsets({ groupId, topics: [options.inputTopic] });
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [inputTopic] });
         return inputEnds.every((end) => {
           const offset = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
           return BigInt(offset) >= BigInt(end.high);

@@ -1,4 +1,4 @@
-import type { GreyRaster } from './grey-raster';
+import type { GreyRaster } from '../duplicates/grey-raster';
 
 // Synthetic pictures for the unit tests: smooth random scenes (Gaussian spots on a gradient) from
 // a seed, and exact pixel edits of them. No decoder involved, so every edit is known exactly.

@@ -1,6 +1,6 @@
-import { coefficientAt, lowestCoefficients, lowFrequencyDct } from './dct-hash';
-import { SummedArea, type GreyRaster } from './grey-raster';
-import { hashToHex } from './hash64';
+import { coefficientAt, lowestCoefficients, lowFrequencyDct } from '../duplicates/dct-hash';
+import { SummedArea, type GreyRaster } from '../duplicates/grey-raster';
+import { hashToHex } from '../duplicates/hash64';
 
 const LOWEST_8X8 = lowestCoefficients(8);
 
