@@ -1,19 +1,60 @@
+import type { StandardizePolicy } from '@aperture/persistence';
+import { sharp } from '@aperture/imaging';
 import type { Sharp } from 'sharp';
-import { ANALYSIS_SIZE, type RgbRaster } from './metrics';
+import { MAX_ANALYSIS_SIZE, MIN_ANALYSIS_SIZE, type GreyRaster, type RgbRaster } from './metrics';
+
+/**
+ * The long side, in pixels, a project's standardize spec delivers: the exact box's long side when
+ * one is set, otherwise maxLongSide. Blur is judged at this size (an image is never judged larger
+ * than it is): a photo soft at 4000 px may be sharp at the 1024 px the project keeps.
+ */
+export function deliveredLongSide(spec: Pick<StandardizePolicy, 'maxLongSide' | 'width' | 'height'>): number {
+  return spec.width > 0 && spec.height > 0 ? Math.max(spec.width, spec.height) : spec.maxLongSide;
+}
+
+/**
+ * The long side the analysis raster is decoded to for a delivered size: the delivered size within
+ * MIN_ANALYSIS_SIZE..MAX_ANALYSIS_SIZE (never enlarged: a smaller image is measured as it is).
+ */
+export const analysisLongSide = (delivered: number): number =>
+  Math.min(MAX_ANALYSIS_SIZE, Math.max(MIN_ANALYSIS_SIZE, delivered));
 
 /**
  * The analysis raster of an image: its upright first frame, shrunk to fit inside
- * ANALYSIS_SIZE × ANALYSIS_SIZE (never enlarged), flattened onto mid-grey, 8-bit sRGB. `pipeline` is
- * a fresh sharp pipeline over the decoded image (orientation already applied). Started from the
+ * longSide × longSide (never enlarged), flattened onto mid-grey, 8-bit sRGB. `pipeline` is a
+ * fresh sharp pipeline over the decoded image (orientation already applied). Started from the
  * encoded bytes, libvips shrinks JPEG and WebP while decoding, which is most of the speed.
  */
-export async function analysisRaster(pipeline: Sharp): Promise<RgbRaster> {
+export async function analysisRaster(pipeline: Sharp, longSide: number): Promise<RgbRaster> {
   const { data, info } = await pipeline
-    .resize(ANALYSIS_SIZE, ANALYSIS_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .resize(longSide, longSide, { fit: 'inside', withoutEnlargement: true })
     .flatten({ background: { r: 128, g: 128, b: 128 } })
     .toColourspace('srgb')
     .removeAlpha()
     .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+  };
+}
+
+/**
+ * The long side fingerprints are computed at, whatever the analysis size: the near-duplicate
+ * distances (docs/near-duplicates.md) were measured there.
+ */
+export const FINGERPRINT_SIZE = 512;
+
+/** A grey raster shrunk to fit longSide × longSide (returned as it is when it already fits). */
+export async function shrinkGrey(grey: GreyRaster, longSide: number): Promise<GreyRaster> {
+  if (Math.max(grey.width, grey.height) <= longSide) return grey;
+  const { data, info } = await sharp(Buffer.from(grey.data.buffer, grey.data.byteOffset, grey.data.length), {
+    raw: { width: grey.width, height: grey.height, channels: 1 },
+  })
+    .resize(longSide, longSide, { fit: 'inside' })
+    .extractChannel(0) // libvips would otherwise hand back sRGB
+    .raw()
     .toBuffer({ resolveWithObject: true });
   return {
     width: info.width,

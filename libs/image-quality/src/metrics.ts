@@ -1,11 +1,16 @@
+import { blurMeasure } from './blur';
+
 /**
  * Image quality metrics: pure functions over an analysis raster (the upright image, resized to fit
- * inside ANALYSIS_SIZE × ANALYSIS_SIZE, 8-bit RGB). Because every image is measured at the same
- * size, a threshold means the same for a 0.3 MP and a 48 MP photo.
+ * the size the project delivers, within MIN_ANALYSIS_SIZE..MAX_ANALYSIS_SIZE, 8-bit RGB). The
+ * histogram scores do not depend on the size; the blur width is in pixels of the delivered image,
+ * so a photo soft at 4000 px can be sharp at the 1024 px a project keeps (see analysis-raster.ts).
  */
 
-/** The long side, in pixels, images are measured at (never enlarged). */
-export const ANALYSIS_SIZE = 512;
+/** Rasters are measured with their long side at least this (unless the image is smaller)... */
+export const MIN_ANALYSIS_SIZE = 512;
+/** ... and at most this: blur finer than a pixel at 1024 px is not judged (cost and noise). */
+export const MAX_ANALYSIS_SIZE = 1024;
 
 /** An upright 8-bit RGB image, 3 bytes per pixel, row-major. */
 export interface RgbRaster {
@@ -23,11 +28,15 @@ export interface GreyRaster {
 
 export interface QualityMetrics {
   /**
-   * Blur effect (Crété-Roffet et al., 2007): 0 for a perfectly sharp image, 1 for one with no
-   * detail left to lose. Sums over edges, so large smooth areas (sky, snow, studio backdrops) do
-   * not make a sharp photo look blurred. NaN when the image has no edges at all.
+   * Blur of the sharpest region, in the blurriest direction, as the σ in pixels of the Gaussian
+   * blur that would give it, at the judged size (blur.ts). A crisp photo measures about 0.6-1;
+   * NaN when the picture has no structure at all (a blank frame).
    */
-  blur: number;
+  blurWidth: number;
+  /** The direction of that blur, degrees: 0 along rows, 90 along columns, 45 and 135 diagonals. */
+  blurAngle: number;
+  /** The same width across that direction (90° away): as wide for defocus, far less for motion blur. */
+  blurWidthAcross: number;
   /** Luminance percentiles, 0..255: the darkest 1 % and 5 %, the median, the brightest 5 % and 1 %. */
   brightnessP1: number;
   brightnessP5: number;
@@ -55,13 +64,20 @@ export function toGrey(rgb: RgbRaster): GreyRaster {
   return { width: rgb.width, height: rgb.height, data: grey };
 }
 
-export function measure(rgb: RgbRaster, grey: GreyRaster = toGrey(rgb)): QualityMetrics {
+/**
+ * `judgedScale`: the judged size over the raster's size, below 1 when the project delivers images
+ * smaller than MIN_ANALYSIS_SIZE (a blur shrinks with the picture).
+ */
+export function measure(rgb: RgbRaster, grey: GreyRaster = toGrey(rgb), judgedScale = 1): QualityMetrics {
+  const blur = blurMeasure(grey);
   const luminance = histogram(grey.data);
   const chroma = chromaHistogram(rgb);
   const p5 = percentile(luminance, 0.05);
   const p95 = percentile(luminance, 0.95);
   return {
-    blur: blurEffect(grey),
+    blurWidth: blur.width * judgedScale,
+    blurAngle: blur.angle,
+    blurWidthAcross: blur.across * judgedScale,
     brightnessP1: percentile(luminance, 0.01),
     brightnessP5: p5,
     brightnessP50: percentile(luminance, 0.5),
@@ -127,76 +143,4 @@ function entropy(bins: Uint32Array): number {
     bits -= p * Math.log2(p);
   }
   return bits;
-}
-
-/** Width of the box filter that re-blurs the image (the reference implementation's 11). */
-const REBLUR_WIDTH = 11;
-
-/**
- * Blur effect: re-blur the image with a box filter and see how much of its neighbour-to-neighbour
- * variation that removes. A sharp image loses much of it; an already blurred one loses little.
- * Computed along rows and along columns; the blurrier direction is reported (motion blur is
- * one-directional). Same definition as scikit-image's `measure.blur_effect`.
- */
-export function blurEffect(grey: GreyRaster): number {
-  const { width, height, data } = grey;
-  if (width < REBLUR_WIDTH + 2 || height < REBLUR_WIDTH + 2) return Number.NaN;
-  const half = REBLUR_WIDTH >> 1;
-  // Integer arithmetic throughout: box sums stand in for box means, so every difference of the
-  // sharp image is scaled by REBLUR_WIDTH to compare with a difference of box sums.
-  let rowVariation = 0;
-  let rowLost = 0;
-  const boxSums = new Int32Array(width);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    let sum = 0;
-    for (let k = -half; k <= half; k++) sum += data[row + clamp(k, width)]!;
-    for (let x = 0; x < width; x++) {
-      boxSums[x] = sum;
-      sum += data[row + clamp(x + half + 1, width)]! - data[row + clamp(x - half, width)]!;
-    }
-    // Border pixels are skipped where the box filter saw replicated pixels.
-    for (let x = half + 1; x < width - half; x++) {
-      const sharpDiff = abs(data[row + x]! - data[row + x - 1]!) * REBLUR_WIDTH;
-      const blurDiff = abs(boxSums[x]! - boxSums[x - 1]!);
-      rowVariation += sharpDiff;
-      if (sharpDiff > blurDiff) rowLost += sharpDiff - blurDiff;
-    }
-  }
-
-  // Columns, walked row by row (cache-friendly): columnSums holds each column's box sum centred on
-  // the current row, previousSums the one centred on the row above.
-  let columnVariation = 0;
-  let columnLost = 0;
-  const columnSums = new Int32Array(width);
-  const previousSums = new Int32Array(width);
-  for (let k = -half; k <= half; k++) {
-    const row = clamp(k, height) * width;
-    for (let x = 0; x < width; x++) columnSums[x]! += data[row + x]!;
-  }
-  for (let y = 0; y < height; y++) {
-    if (y > half && y < height - half) {
-      const row = y * width;
-      for (let x = 0; x < width; x++) {
-        const sharpDiff = abs(data[row + x]! - data[row - width + x]!) * REBLUR_WIDTH;
-        const blurDiff = abs(columnSums[x]! - previousSums[x]!);
-        columnVariation += sharpDiff;
-        if (sharpDiff > blurDiff) columnLost += sharpDiff - blurDiff;
-      }
-    }
-    previousSums.set(columnSums);
-    const entering = clamp(y + half + 1, height) * width;
-    const leaving = clamp(y - half, height) * width;
-    for (let x = 0; x < width; x++) columnSums[x]! += data[entering + x]! - data[leaving + x]!;
-  }
-
-  if (rowVariation === 0 || columnVariation === 0) return Number.NaN;
-  return Math.max((rowVariation - rowLost) / rowVariation, (columnVariation - columnLost) / columnVariation);
-}
-
-// Not Math.abs: under Jest's sandboxed globals every Math call in a hot loop costs ~40× more.
-const abs = (value: number): number => (value < 0 ? -value : value);
-
-function clamp(index: number, length: number): number {
-  return index < 0 ? 0 : index >= length ? length - 1 : index;
 }

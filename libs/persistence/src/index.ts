@@ -16,7 +16,12 @@ export { ImageRecordNotFoundError, ImageRecords } from './records/image-records'
 export type { NewImageRecord, PendingEvent, StageCompletion } from './records/image-records';
 export { OUTBOX_EVENT_ID_HEADER, OutboxRelay } from './records/outbox-relay';
 export type { OutboxPublisher, OutboxRelayOptions } from './records/outbox-relay';
-export { defaultPolicy, resolvePolicy, standardizeMetadataFields } from './records/project-policy';
+export {
+  defaultPolicy,
+  MOTION_BLUR_MIN_WIDTH,
+  resolvePolicy,
+  standardizeMetadataFields,
+} from './records/project-policy';
 export type {
   PolicyError,
   ProjectPolicy,

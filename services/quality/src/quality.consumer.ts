@@ -1,5 +1,5 @@
 import { ingestV1, qualityV1, Topics } from '@aperture/contracts';
-import { assessImage } from '@aperture/image-quality';
+import { assessImage, deliveredLongSide } from '@aperture/image-quality';
 import type { ConsumedMessage, HandlerOutcome } from '@aperture/messaging';
 import type { StageCompletion } from '@aperture/persistence';
 import {
@@ -29,7 +29,9 @@ export async function handleIngested(message: ConsumedMessage, ctx: StageContext
   const bytes = await ctx.blobs.get(image.raw.key);
   // The duplicate index is written before the verdict is stored: a redelivery finds this image's
   // own entry, which the index skips, and so reaches the same verdict again.
-  const assessment = await assessImage(bytes, policy.quality, duplicateScope(ctx, image));
+  const assessment = await assessImage(bytes, policy.quality, duplicateScope(ctx, image), {
+    deliveredLongSide: deliveredLongSide(policy.standardize),
+  });
   const completion: StageCompletion =
     assessment.accepted && assessment.result
       ? {

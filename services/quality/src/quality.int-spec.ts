@@ -22,7 +22,7 @@ describe('quality stage', () => {
   beforeAll(async () => {
     harness = await startStageHarness(qualityStage, [Topics.imageQualified, Topics.imageRejected]);
     await harness.createProject('t1', 'p1', { quality: { minWidth: 100, minHeight: 100 } });
-    await harness.createProject('t1', 'strict', { quality: { maxBlur: 0.2 } });
+    await harness.createProject('t1', 'strict', { quality: { maxBlurWidth: 0.5 } });
     client = new qualityV1.QualityServiceClient(
       `127.0.0.1:${harness.stage.grpcPort}`,
       credentials.createInsecure(),
@@ -56,7 +56,7 @@ describe('quality stage', () => {
           height: 480,
           frames: 1,
           metrics: {
-            blur: expect.any(Number),
+            blurWidth: expect.any(Number),
             brightnessP99: expect.any(Number),
             contrast: expect.any(Number),
           },

@@ -18,14 +18,14 @@ describe('resolvePolicy', () => {
 
   it('names every bad field', () => {
     const { errors } = resolvePolicy({
-      quality: { minWidth: -1, maxBlur: 3, sharpness: 1 },
+      quality: { minWidth: -1, maxBlurWidth: 300, sharpness: 1 },
       standardize: { format: 'bmp', quality: 101 },
       annotation: 'yes',
       colour: {},
     });
     expect(errors).toEqual([
       { field: 'quality.minWidth', message: 'must be an integer from 1 to 100000' },
-      { field: 'quality.maxBlur', message: 'must be a number from 0 to 1' },
+      { field: 'quality.maxBlurWidth', message: 'must be a number from 0.1 to 100' },
       { field: 'quality.sharpness', message: 'is not a known setting' },
       { field: 'standardize.format', message: 'must be one of jpeg, webp, png, avif' },
       { field: 'standardize.quality', message: 'must be an integer from 1 to 100' },

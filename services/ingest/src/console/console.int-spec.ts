@@ -226,7 +226,7 @@ describe('ingest: the web console routes', () => {
     expect(detail.body).toMatchObject({ imageId, canSeeRaw: false, duplicateOf: null, traceUrl: null });
     expect(
       (detail.body as { checks: Array<{ setting: string }> }).checks.map((check) => check.setting),
-    ).toContain('quality.maxBlur');
+    ).toContain('quality.maxBlurWidth');
   });
 
   it('says which neighbour is down rather than failing blind', async () => {
