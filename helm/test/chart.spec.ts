@@ -284,8 +284,14 @@ describe.each(cases)('the chart with %s', (_label, values) => {
       expect(secrets).toEqual([]); // existingSecret: the chart makes none
     } else {
       expect(secrets.map((s) => s.metadata.name)).toEqual([secretName]);
-      expect(Object.keys(secrets[0]!['stringData'] as object).sort()).toEqual(['ADMIN_TOKEN', 'MONGODB_URI']);
-      expect((secrets[0]!['stringData'] as { ADMIN_TOKEN: string }).ADMIN_TOKEN).toMatch(/^.{32}$/);
+      expect(Object.keys(secrets[0]!['stringData'] as object).sort()).toEqual([
+        'ADMIN_TOKEN',
+        'APERTURE_SERVICE_TOKEN',
+        'MONGODB_URI',
+      ]);
+      const data = secrets[0]!['stringData'] as { ADMIN_TOKEN: string; APERTURE_SERVICE_TOKEN: string };
+      expect(data.ADMIN_TOKEN).toMatch(/^.{32}$/);
+      expect(data.APERTURE_SERVICE_TOKEN).toMatch(/^[A-Za-z0-9]{48}$/);
     }
     for (const service of SERVICES) {
       const refs = (
@@ -299,6 +305,8 @@ describe.each(cases)('the chart with %s', (_label, values) => {
       expect(refs.length).toBeGreaterThanOrEqual(3);
       for (const [, ref] of refs) expect(ref).toBe(secretName);
       expect(refs.some(([n]) => n === 'ADMIN_TOKEN')).toBe(service === 'ingest');
+      // Every service holds the service identity: internal calls carry it, every gRPC server checks it.
+      expect(refs.some(([n]) => n === 'APERTURE_SERVICE_TOKEN')).toBe(true);
     }
   });
 });

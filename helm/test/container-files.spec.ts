@@ -175,6 +175,8 @@ describe('deploy/compose.yaml', () => {
         ['compose', '-f', path.join(composeDir, 'compose.yaml'), 'config', '-q'],
         {
           encoding: 'utf8',
+          // compose.yaml refuses to run without a service identity of the operator's choosing.
+          env: { ...process.env, APERTURE_SERVICE_TOKEN: 'a'.repeat(64) },
         },
       );
       expect(result.stderr).toBe('');

@@ -85,7 +85,7 @@ export class LocalBlobStore implements BlobStore {
     const path = this.pathFor(key);
     const out = new PassThrough();
     const file = createReadStream(path);
-    file.once('error', (error) => out.destroy(isMissing(error) ? new BlobNotFoundError(key) : error));
+    file.on('error', (error) => out.destroy(isMissing(error) ? new BlobNotFoundError(key) : error));
     out.once('close', () => file.destroy());
     file.pipe(out);
     return out;

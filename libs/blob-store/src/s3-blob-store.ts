@@ -132,7 +132,7 @@ export class S3BlobStore implements BlobStore {
       .then(
         (object) => {
           const body = object.Body as Readable;
-          body.once('error', (error) => out.destroy(error));
+          body.on('error', (error) => out.destroy(error));
           out.once('close', () => body.destroy());
           body.pipe(out);
         },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import { Writable, type Readable } from 'node:stream';
+import { finished, Writable, type Readable } from 'node:stream';
 import { BlobTooLargeError } from './blob-store';
 
 /** How many leading bytes `inspectHead` sees. */
@@ -30,7 +30,9 @@ export async function spoolToFile(
 
 /**
  * Pipes `source` into `sink` and settles once the sink has closed (its file handle released),
- * with what went wrong first, if anything. On failure the source is unpiped but not destroyed.
+ * with what went wrong first, if anything. On failure the source is unpiped but not destroyed. A
+ * source that fails, or is destroyed before its end (a client that went away), is a failure even
+ * when that happened before this call: `finished` reports a stream that is already done.
  */
 function pump(
   source: NodeJS.ReadableStream,
@@ -38,16 +40,16 @@ function pump(
 ): Promise<{ error: unknown; fromSource: boolean } | undefined> {
   return new Promise((resolvePump) => {
     let failure: { error: unknown; fromSource: boolean } | undefined;
-    const onSourceError = (error: unknown) => {
+    const stopWatching = finished(source, { writable: false }, (error) => {
+      if (!error) return;
       failure ??= { error, fromSource: true };
       sink.destroy();
-    };
-    source.once('error', onSourceError);
+    });
     sink.on('error', (error: unknown) => {
       failure ??= { error, fromSource: false };
     });
     sink.once('close', () => {
-      source.removeListener('error', onSourceError);
+      stopWatching();
       if (failure) source.unpipe(sink);
       resolvePump(failure);
     });

@@ -34,3 +34,17 @@ function blobStoreSchemaFields() {
     S3_SECRET_ACCESS_KEY: str({ fallback: '' }),
   };
 }
+
+/**
+ * The service identity: a shared secret every service of one installation holds (header
+ * x-service-token), by which internal calls (ingest asking quality, campaigns and compliance, the
+ * console forwarding to annotation-router) prove they come from inside. Required: there is no
+ * default, since a known default would let anyone on the network in. `scripts/start` and the test
+ * harness generate one; the Helm chart keeps it in a Secret.
+ */
+export const serviceIdentitySchema = {
+  APERTURE_SERVICE_TOKEN: str({
+    pattern: /^[\x21-\x7e]{32,256}$/,
+    describe: 'a secret of 32 to 256 printable characters (e.g. `openssl rand -hex 32`)',
+  }),
+};

@@ -1,4 +1,5 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from 'kafkajs';
+import './kafkajs-idle-loop';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogSink = (level: LogLevel, message: string, fields: Record<string, unknown>) => void;

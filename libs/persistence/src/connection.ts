@@ -7,6 +7,8 @@ export interface MongoConnectionOptions {
   dbName?: string;
   /** How long to wait for a server before an operation fails (default 10 s). */
   serverSelectionTimeoutMS?: number;
+  /** Called with every command sent (the driver's command monitoring), e.g. to count round trips. */
+  onCommand?: (command: { name: string; collection: string }) => void;
 }
 
 /**
@@ -20,7 +22,15 @@ export async function connectMongo(options: MongoConnectionOptions): Promise<Con
     // Indexes are created on purpose by syncModelIndexes at start-up, not lazily by each model.
     autoIndex: false,
     autoCreate: true,
+    ...(options.onCommand && { monitorCommands: true }),
   });
+  const onCommand = options.onCommand;
+  if (onCommand) {
+    connection.on('commandStarted', (event: { commandName: string; command: Record<string, unknown> }) => {
+      const target = event.command[event.commandName];
+      onCommand({ name: event.commandName, collection: typeof target === 'string' ? target : '' });
+    });
+  }
   connection.plugin(duplicateKeyErrorPlugin);
   await connection.asPromise();
   return connection;

@@ -24,10 +24,12 @@ describe('translateWriteError', () => {
     expect(isDuplicateKeyError({ code: 65, writeErrors: [{ code: 121 }] })).toBe(false);
   });
 
-  it("recognises FerretDB-on-SQLite's InternalError for a unique violation caused by an update", () => {
+  it("recognises FerretDB-on-PostgreSQL's InternalError for a unique violation caused by an update", () => {
+    // The message FerretDB 1.24.2 on PostgreSQL 15 answered (abridged).
     const ferretError = Object.assign(
       new Error(
-        "[msg_update.go:133] constraint failed: UNIQUE constraint failed: index 'images_1a2b_sha256_1' (2067)",
+        '[msg_update.go:133 handler.(*Handler).updateDocument] [collection.go:218 postgresql.(*collection).UpdateAll.func1] ' +
+          'ERROR: duplicate key value violates unique constraint "u__0542a986_key___63bdb4e8_idx" (SQLSTATE 23505)',
       ),
       { code: 1, codeName: 'InternalError' },
     );

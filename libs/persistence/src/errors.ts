@@ -25,16 +25,16 @@ interface MongoLikeError {
   writeErrors?: Array<{ code?: unknown; err?: { code?: unknown } }>;
 }
 
-// FerretDB 1.x on SQLite reports a unique violation caused by an *update* as InternalError (code 1)
-// carrying SQLite's own message (extended code 2067, SQLITE_CONSTRAINT_UNIQUE) instead of E11000.
-const sqliteUniqueViolation = /UNIQUE constraint failed/;
+// FerretDB 1.x on PostgreSQL reports a unique violation caused by an *update* as InternalError
+// (code 1) carrying PostgreSQL's own error (SQLSTATE 23505, unique_violation) instead of E11000.
+const postgresUniqueViolation = /\(SQLSTATE 23505\)/;
 
 /** True for a server error reporting a unique-index violation, single or in a bulk write. */
 export function isDuplicateKeyError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const candidate = error as MongoLikeError;
   if (duplicateKeyCodes.has(Number(candidate.code))) return true;
-  if (Number(candidate.code) === 1 && sqliteUniqueViolation.test(String(candidate.message))) return true;
+  if (Number(candidate.code) === 1 && postgresUniqueViolation.test(String(candidate.message))) return true;
   return (candidate.writeErrors ?? []).some(
     (writeError) =>
       duplicateKeyCodes.has(Number(writeError.code)) || duplicateKeyCodes.has(Number(writeError.err?.code)),

@@ -12,13 +12,22 @@ export type {
   RawBlob,
   StoredReason,
 } from './records/image-record';
-export { ImageRecordNotFoundError, ImageRecords } from './records/image-records';
-export type { NewImageRecord, PendingEvent, StageCompletion } from './records/image-records';
-export { OUTBOX_EVENT_ID_HEADER, OutboxRelay } from './records/outbox-relay';
-export type { OutboxPublisher, OutboxRelayOptions } from './records/outbox-relay';
+export { ImageRecordNotFoundError, ImageRecords, initialRecord } from './records/image-records';
+export type {
+  ImageRecordsOptions,
+  NewImageRecord,
+  PendingEvent,
+  RecordSeen,
+  StageCompletion,
+} from './records/image-records';
+export { OUTBOX_EVENT_ID_HEADER, OutboxClaims } from './records/outbox-claims';
+export type { OutboxClaim, OutboxPublisher } from './records/outbox-claims';
+export { OutboxRelay } from './records/outbox-relay';
+export type { OutboxRelayOptions } from './records/outbox-relay';
 export {
   defaultPolicy,
   MOTION_BLUR_MIN_WIDTH,
+  policyJsonSchema,
   resolvePolicy,
   standardizeMetadataFields,
 } from './records/project-policy';

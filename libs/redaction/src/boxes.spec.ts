@@ -1,11 +1,11 @@
 import {
+  evenTiles,
   expandBox,
   iou,
   mapFromTile,
   mergeBoxes,
   planTiles,
   roundBox,
-  starts,
   touchesInnerEdge,
   type Box,
   type Tile,
@@ -17,60 +17,63 @@ const covers = (tile: Box, box: Box) =>
   box.x + box.width <= tile.x + tile.width &&
   box.y + box.height <= tile.y + tile.height;
 
-describe('starts', () => {
-  it('lays tiles stride apart with the last one flush with the end', () => {
-    expect(starts(1000, 512, 384)).toEqual([0, 384, 488]);
-    expect(starts(512, 512, 384)).toEqual([0]);
-    expect(starts(300, 512, 384)).toEqual([0]);
+describe('evenTiles', () => {
+  it('covers a side with the fewest equal tiles, overlapping by at least the overlap', () => {
+    expect(evenTiles(1000, 1280, 160)).toEqual({ span: 1000, starts: [0] });
+    const { span, starts: at } = evenTiles(4000, 1280, 160);
+    expect(at).toHaveLength(4);
+    expect(span).toBe(1120);
+    expect(at.at(-1)! + span).toBe(4000);
+    for (let i = 1; i < at.length; i++) expect(at[i - 1]! + span - at[i]!).toBeGreaterThanOrEqual(160);
   });
 });
 
 describe('planTiles', () => {
-  it('is one whole-image pass for an image the detector sees whole at full resolution', () => {
+  it('is one full-resolution pass and a small upside-down pass for an image that fits a tile', () => {
     expect(planTiles(500, 400)).toEqual([
-      { x: 0, y: 0, width: 500, height: 400, step: 1, outWidth: 500, outHeight: 400 },
+      { x: 0, y: 0, width: 500, height: 400, outWidth: 500, outHeight: 400, turn: 'none' },
+      { x: 0, y: 0, width: 500, height: 400, outWidth: 500, outHeight: 400, turn: 'rotate180' },
+    ]);
+    expect(planTiles(1024, 768).map((t) => [t.outWidth, t.outHeight, t.turn])).toEqual([
+      [1024, 768, 'none'],
+      [640, 480, 'rotate180'],
     ]);
   });
 
-  it('tiles a 1024 px image (a standardized derivative) at full resolution: the whole pass sees it at half', () => {
-    const tiles = planTiles(1024, 768);
-    expect(tiles[0]).toMatchObject({ outWidth: 512, outHeight: 384, step: 2 });
-    expect(tiles.slice(1).map((t) => [t.x, t.y, t.width, t.height, t.outWidth])).toEqual([
-      [0, 0, 512, 512, 512],
-      [384, 0, 512, 512, 512],
-      [512, 0, 512, 512, 512],
-      [0, 256, 512, 512, 512],
-      [384, 256, 512, 512, 512],
-      [512, 256, 512, 512, 512],
-    ]);
+  it('runs a smaller fine pass when only bigger faces must be found', () => {
+    expect(planTiles(1024, 768, { minFaceSize: 32 })[0]).toMatchObject({ outWidth: 512, outHeight: 384 });
   });
 
-  it('bounds the whole-image pass of a 12 MP photo and adds half- and full-resolution grids', () => {
+  it('tiles a 12 MP photo at full resolution, with a coarse pass for the faces too big for a tile', () => {
     const tiles = planTiles(4000, 3000);
-    expect(tiles[0]).toEqual({
-      x: 0,
-      y: 0,
+    expect(tiles[0]).toMatchObject({
       width: 4000,
       height: 3000,
-      step: 7,
-      outWidth: 512,
-      outHeight: 384,
+      outWidth: 1024,
+      outHeight: 768,
+      turn: 'none',
     });
-    const half = tiles.filter((t) => t.width === 1024 && t.outWidth === 512);
-    const full = tiles.filter((t) => t.width === 512 && t.outWidth === 512 && t.step === 1);
-    expect(half.length).toBeGreaterThan(1);
-    expect(full.length).toBeGreaterThan(half.length);
-    for (const t of tiles) {
+    expect(tiles.at(-1)).toMatchObject({ outWidth: 640, outHeight: 480, turn: 'rotate180' });
+    const fine = tiles.slice(1, -1);
+    expect(fine).toHaveLength(6);
+    const pixels = fine.reduce((sum, t) => sum + t.outWidth * t.outHeight, 0);
+    expect(pixels).toBeLessThan(1.1 * 4000 * 3000);
+    for (const t of fine) {
+      expect([t.outWidth, t.outHeight]).toEqual([t.width, t.height]);
       expect(t.x + t.width).toBeLessThanOrEqual(4000);
       expect(t.y + t.height).toBeLessThanOrEqual(3000);
     }
   });
 
-  it('sees every face up to a quarter tile whole in some full-resolution tile', () => {
-    const tiles = planTiles(3001, 2003).filter((t) => t.width === 512);
-    for (let x = 0; x + 128 <= 3001; x += 37) {
-      for (let y = 0; y + 128 <= 2003; y += 41) {
-        const face = { x, y, width: 128, height: 128 };
+  it('mirrors the fine passes when asked', () => {
+    expect(planTiles(1024, 768, { flip: true }).map((t) => t.turn)).toEqual(['none', 'flip', 'rotate180']);
+  });
+
+  it('sees every face up to the overlap whole in some fine tile', () => {
+    const tiles = planTiles(5001, 3003).filter((t) => t.outWidth === t.width);
+    for (let x = 0; x + 96 <= 5001; x += 37) {
+      for (let y = 0; y + 96 <= 3003; y += 41) {
+        const face = { x, y, width: 96, height: 96 };
         expect(tiles.some((t) => covers(t, face))).toBe(true);
       }
     }
@@ -82,7 +85,15 @@ describe('planTiles', () => {
 });
 
 describe('mapFromTile and touchesInnerEdge', () => {
-  const tile: Tile = { x: 1000, y: 500, width: 1024, height: 1024, step: 2, outWidth: 512, outHeight: 512 };
+  const tile: Tile = {
+    x: 1000,
+    y: 500,
+    width: 1024,
+    height: 1024,
+    outWidth: 512,
+    outHeight: 512,
+    turn: 'none',
+  };
 
   it('scales a box from the resized tile back to the source and moves it by the tile origin', () => {
     expect(mapFromTile({ x: 10, y: 20, width: 30, height: 40, score: 0.9 }, tile)).toEqual({
@@ -91,6 +102,17 @@ describe('mapFromTile and touchesInnerEdge', () => {
       width: 60,
       height: 80,
       score: 0.9,
+    });
+  });
+
+  it('undoes a mirrored or upside-down pass', () => {
+    const box = { x: 10, y: 20, width: 30, height: 40, score: 0.9 };
+    expect(mapFromTile(box, { ...tile, turn: 'flip' })).toMatchObject({ x: 1000 + (512 - 40) * 2, y: 540 });
+    expect(mapFromTile(box, { ...tile, turn: 'rotate180' })).toMatchObject({
+      x: 1000 + (512 - 40) * 2,
+      y: 500 + (512 - 60) * 2,
+      width: 60,
+      height: 80,
     });
   });
 

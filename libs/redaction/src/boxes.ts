@@ -1,5 +1,5 @@
-// Box maths for the face detector: the tile plan that lets a 512 px detector see small faces in
-// big photos, the mapping of a tile's boxes back to the image, and the merge (NMS) of the boxes
+// Box maths for the detectors: the pass plan that lets the face detector see small faces in big
+// photos at a bounded cost, the mapping of a tile's boxes back to the image, and the merge (NMS) of the boxes
 // that overlapping tiles and pyramid levels find twice. Pure functions, no pixels.
 
 /** An axis-aligned box in pixels of the upright image; x, y is the top-left corner. */
@@ -14,107 +14,142 @@ export interface ScoredBox extends Box {
   score: number;
 }
 
+/** How a pass's pixels are turned before the detector sees them (undone on its boxes). */
+export type PassTurn = 'none' | 'flip' | 'rotate180';
+
 /**
- * One detector pass: the region of the source image it looks at, shrunk by `step` (an integer
- * block average, cheap and alias-free) and then resized to `outWidth` x `outHeight`.
+ * One detector pass: the region of the source image it looks at, resized to `outWidth` x
+ * `outHeight` and turned by `turn`.
  */
 export interface Tile extends Box {
-  /** Block-average factor applied to the region before the final resize (1 = none). */
-  step: number;
   outWidth: number;
   outHeight: number;
+  turn: PassTurn;
 }
 
 export interface TilePlanOptions {
-  /** The detector's input side: SSD-MobileNet v1 resizes every input to 512 x 512. */
-  tileSize?: number;
   /**
-   * Scales of the tiled pyramid levels (1 = full resolution, 0.5 = half). A level whose tiles
-   * would cover the whole image adds nothing to the whole-image pass and is skipped.
+   * The smallest face (source px) to find. The fine level's scale brings it to `reliableFacePx`
+   * at the detector, at most `maxScale`.
    */
-  scales?: readonly number[];
-  /** Overlap of neighbouring tiles, as a fraction of the tile: the largest face a level must see whole. */
-  overlap?: number;
+  minFaceSize?: number;
+  /** The face size (detector px) from which CenterFace finds faces reliably (measured: eval-faces). */
+  reliableFacePx?: number;
+  /** Upper bound of the fine level's scale (above 1 the image is enlarged). */
+  maxScale?: number;
   /**
-   * Longest side of the whole-image pass. SSD-MobileNet v1 resizes every input to 512 x 512
-   * anyway, so more would only cost memory; the skip rule below relies on it being what the
-   * detector really sees.
+   * Longest side of the coarse whole-image pass that finds the faces too big for a fine tile; run
+   * only when the fine level is tiled (a single fine pass sees big faces itself).
    */
-  wholeImageSide?: number;
+  coarseSide?: number;
+  /** Longest side of one fine tile at the detector; larger images are tiled. */
+  tileSide?: number;
+  /**
+   * Overlap of neighbouring fine tiles, in detector px: the largest face a tile must see whole
+   * (bigger ones reach the coarse pass at reliableFacePx or more).
+   */
+  overlapPx?: number;
+  /**
+   * Longest side of a whole-image pass run upside down (heads upside down, cameras held upside
+   * down); 0 for none.
+   */
+  rotate180Side?: number;
+  /** Also run the fine level mirrored (the model is not symmetric: profiles it misses one way). */
+  flip?: boolean;
 }
 
 export const DEFAULT_TILE_PLAN: Required<TilePlanOptions> = {
-  tileSize: 512,
-  scales: [0.5, 1],
-  overlap: 0.25,
-  wholeImageSide: 512,
+  minFaceSize: 16,
+  reliableFacePx: 16,
+  maxScale: 1,
+  coarseSide: 1024,
+  tileSide: 1600,
+  overlapPx: 96,
+  rotate180Side: 640,
+  flip: false,
 };
 
 /**
- * The passes over a width x height image: one over the whole image (shrunk so its longest side is
- * at most wholeImageSide: a 1024 px image is seen at half resolution), then for each scale a grid of overlapping tiles of tileSize / scale
- * source pixels, each resized to at most tileSize. Tiles at the right and bottom edges are shifted
- * inwards rather than cut short, so every tile has the full size when the image allows it.
+ * The passes over a width x height image: the fine level at the scale that shows minFaceSize faces
+ * at reliableFacePx (at most maxScale), as one pass when it fits tileSide, else as tiles
+ * overlapping by overlapPx plus a coarse whole-image pass (coarseSide) for the faces too big for a
+ * tile; and a small whole-image pass upside down. Tiles at the right and bottom edges are shifted
+ * inwards rather than cut short.
  */
 export function planTiles(width: number, height: number, options: TilePlanOptions = {}): Tile[] {
-  const { tileSize, scales, overlap, wholeImageSide } = { ...DEFAULT_TILE_PLAN, ...options };
+  const plan = { ...DEFAULT_TILE_PLAN, ...options };
   if (!(width > 0 && height > 0)) throw new RangeError(`image size must be positive, not ${width}x${height}`);
-  const tiles: Tile[] = [wholeTile(width, height, wholeImageSide)];
-  const wholeScale = Math.min(1, wholeImageSide / Math.max(width, height));
-  for (const scale of scales) {
-    // The whole-image pass already sees this image at (at least) this scale.
-    if (wholeScale >= scale) continue;
-    const span = Math.round(tileSize / scale);
-    const stride = Math.max(1, Math.round(span * (1 - overlap)));
-    const step = Math.max(1, Math.floor(1 / scale));
-    for (const y of starts(height, span, stride)) {
-      for (const x of starts(width, span, stride)) {
-        const w = Math.min(span, width - x);
-        const h = Math.min(span, height - y);
-        tiles.push({
-          x,
-          y,
-          width: w,
-          height: h,
-          step,
-          outWidth: Math.max(1, Math.round(w * scale)),
-          outHeight: Math.max(1, Math.round(h * scale)),
-        });
+  const long = Math.max(width, height);
+  const fineScale = Math.min(plan.maxScale, plan.reliableFacePx / plan.minFaceSize);
+  const turns: PassTurn[] = plan.flip ? ['none', 'flip'] : ['none'];
+  const tiles: Tile[] = [];
+  if (long * fineScale <= plan.tileSide) {
+    for (const turn of turns) tiles.push(scaledTile(0, 0, width, height, fineScale, turn));
+  } else {
+    const coarseScale = Math.min(fineScale, plan.coarseSide / long);
+    tiles.push(scaledTile(0, 0, width, height, coarseScale, 'none'));
+    const maxSpan = Math.round(plan.tileSide / fineScale);
+    const overlap = Math.round(plan.overlapPx / fineScale);
+    const columns = evenTiles(width, maxSpan, overlap);
+    const rows = evenTiles(height, maxSpan, overlap);
+    for (const y of rows.starts) {
+      for (const x of columns.starts) {
+        for (const turn of turns) tiles.push(scaledTile(x, y, columns.span, rows.span, fineScale, turn));
       }
     }
+  }
+  if (plan.rotate180Side > 0) {
+    tiles.push(scaledTile(0, 0, width, height, Math.min(1, plan.rotate180Side / long), 'rotate180'));
   }
   return tiles;
 }
 
-function wholeTile(width: number, height: number, side: number): Tile {
-  const scale = Math.min(1, side / Math.max(width, height));
+function scaledTile(
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  scale: number,
+  turn: PassTurn,
+): Tile {
   return {
-    x: 0,
-    y: 0,
+    x,
+    y,
     width,
     height,
-    step: Math.max(1, Math.floor(1 / scale)),
     outWidth: Math.max(1, Math.round(width * scale)),
     outHeight: Math.max(1, Math.round(height * scale)),
+    turn,
   };
 }
 
-/** Start offsets of tiles of `span` along a side of `length`, `stride` apart, the last one flush with the end. */
-export function starts(length: number, span: number, stride: number): number[] {
-  if (length <= span) return [0];
-  const result: number[] = [];
-  for (let s = 0; s + span < length; s += stride) result.push(s);
-  result.push(length - span);
-  return result;
+/**
+ * The fewest tiles of at most maxSpan that cover a side of `length` with neighbours overlapping by
+ * at least `overlap`, all of one span (as small as that allows: no pixel is run more often than
+ * needed) and evenly spaced, the last one flush with the end.
+ */
+export function evenTiles(
+  length: number,
+  maxSpan: number,
+  overlap: number,
+): { span: number; starts: number[] } {
+  if (length <= maxSpan) return { span: length, starts: [0] };
+  const count = Math.ceil((length - overlap) / (maxSpan - overlap));
+  const span = Math.min(maxSpan, Math.ceil((length + (count - 1) * overlap) / count));
+  const stride = (length - span) / (count - 1);
+  return { span, starts: Array.from({ length: count }, (_, i) => Math.round(i * stride)) };
 }
 
-/** A box found in a tile's resized pixels, mapped back to the source image's pixels. */
+/** A box found in a tile's turned, resized pixels, mapped back to the source image's pixels. */
 export function mapFromTile(box: ScoredBox, tile: Tile): ScoredBox {
+  let { x, y } = box;
+  if (tile.turn === 'flip' || tile.turn === 'rotate180') x = tile.outWidth - box.x - box.width;
+  if (tile.turn === 'rotate180') y = tile.outHeight - box.y - box.height;
   const sx = tile.width / tile.outWidth;
   const sy = tile.height / tile.outHeight;
   return {
-    x: tile.x + box.x * sx,
-    y: tile.y + box.y * sy,
+    x: tile.x + x * sx,
+    y: tile.y + y * sy,
     width: box.width * sx,
     height: box.height * sy,
     score: box.score,

@@ -1,14 +1,17 @@
-export { expandBox, iou, mergeBoxes, planTiles } from './boxes';
+export { DEFAULT_TILE_PLAN, expandBox, iou, mergeBoxes, planTiles } from './boxes';
 export type { Box, ScoredBox, Tile, TilePlanOptions } from './boxes';
-export { createFaceDetector, DEFAULT_MIN_SCORE } from './face-detector.repository';
+export { createPrivacyDetector, decodeUpright, DEFAULT_DETECTION } from './detector';
 export type {
-  DetectorModel,
-  FaceDetection,
-  FaceDetector,
-  FaceDetectorOptions,
+  DetectionSettings,
+  PrivacyDetection,
+  PrivacyDetector,
+  PrivacyDetectorOptions,
   RawImage,
-} from './face-detector.repository';
+} from './detector';
+export { DEFAULT_POOL_SIZE } from './detector-pool';
+export { FACE_MODEL, modelFiles, ModelFileError, TEXT_MODEL, verifyModelFile } from './models';
+export type { ModelFile, ModelInfo } from './models';
 export { blockSize, DEFAULT_REDACTION, REDACTION_METHODS, redactPixels } from './redact';
 export type { RawPixels, RedactionMethod, RedactionOptions } from './redact';
-export { detectAndRedact, encodePixels, redactEncoded } from './redact-image';
+export { detectAndRedact, detectAndRedactPixels, encodePixels, redactEncoded } from './redact-image';
 export type { EncodedImage } from './redact-image';

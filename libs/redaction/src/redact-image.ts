@@ -5,7 +5,12 @@
 import { sharp, type ImageFormat } from '@aperture/imaging';
 
 import type { Box } from './boxes';
-import { decodeUpright, type FaceDetection, type FaceDetector } from './face-detector.repository';
+import {
+  decodeUpright,
+  type DetectionSettings,
+  type PrivacyDetection,
+  type PrivacyDetector,
+} from './detector';
 import { redactPixels, type RawPixels, type RedactionOptions } from './redact';
 
 export interface EncodedImage {
@@ -56,14 +61,30 @@ export async function redactEncoded(
   return encodePixels({ ...pixels, data: redactPixels(pixels, boxes, options).data }, pixels.format);
 }
 
-/** Detects the faces of an encoded image and redacts them; one decode for both. */
+/**
+ * The one detection-and-redaction path of `aperture redact` and the compliance stage: faces and
+ * (unless turned off) licence plates detected with the same defaults and pass plan
+ * (DEFAULT_DETECTION), then every box redacted. The input pixels are not touched.
+ */
+export async function detectAndRedactPixels(
+  pixels: RawPixels,
+  detector: PrivacyDetector,
+  settings: DetectionSettings = {},
+  options: RedactionOptions = {},
+): Promise<{ data: Uint8Array; detection: PrivacyDetection }> {
+  const detection = await detector.detect(pixels, settings);
+  const { data } = redactPixels(pixels, [...detection.faces, ...detection.plates], options);
+  return { data, detection };
+}
+
+/** Detects the faces and plates of an encoded image and redacts them; one decode for both. */
 export async function detectAndRedact(
   bytes: Buffer,
-  detector: FaceDetector,
+  detector: PrivacyDetector,
+  settings: DetectionSettings = {},
   options: RedactionOptions = {},
-): Promise<{ image: EncodedImage; detection: FaceDetection }> {
+): Promise<{ image: EncodedImage; detection: PrivacyDetection }> {
   const pixels = await decodeUpright(bytes);
-  const detection = await detector.detect(pixels);
-  const redacted = redactPixels(pixels, detection.faces, options);
-  return { image: await encodePixels({ ...pixels, data: redacted.data }, pixels.format), detection };
+  const { data, detection } = await detectAndRedactPixels(pixels, detector, settings, options);
+  return { image: await encodePixels({ ...pixels, data }, pixels.format), detection };
 }

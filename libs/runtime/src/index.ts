@@ -6,3 +6,18 @@ export type { ReadinessChecks } from './health';
 export { connectPipeline, trackConsumerLag } from './pipeline';
 export type { PipelineIo } from './pipeline';
 export { onShutdown } from './shutdown';
+export { codeForHttpStatus, errorBody, httpErrorResponse, tooLargeMessage } from './http-errors';
+export type { ErrorBody } from './http-errors';
+export { hardenHttp, httpLimitsSchema, jsonDepthExceeds, MAX_JSON_DEPTH } from './http-hardening';
+export type { BodyLimitRoute, HardenHttpOptions, HttpLimits } from './http-hardening';
+export { keepProcessAlive } from './process-guards';
+export {
+  authenticatedService,
+  callerOf,
+  secretsEqual,
+  SERVICE_ANNOTATOR_HEADER,
+  SERVICE_TENANT_HEADER,
+  SERVICE_TOKEN_HEADER,
+  serviceMetadata,
+} from './grpc-auth';
+export type { Authenticate } from './grpc-auth';

@@ -44,8 +44,11 @@ export async function connectPipeline(options: {
   log: LogSink;
   registerModels?: (connection: Connection) => void;
 }): Promise<PipelineIo> {
-  const connection = await connectMongo({ uri: options.mongoUri });
-  const records = new ImageRecords(connection);
+  const metrics = createServiceMetrics(options.service);
+  const connection = await connectMongo({
+    uri: options.mongoUri,
+    onCommand: ({ name, collection }) => metrics.dbCommands.inc({ command: name, collection }),
+  });
   options.registerModels?.(connection);
   await syncModelIndexes(connection);
 
@@ -54,7 +57,6 @@ export async function connectPipeline(options: {
   const producer = createProducer(kafka);
   await Promise.all([admin.connect(), producer.connect()]);
   await ensureTopics(admin, pipelineTopics());
-  const metrics = createServiceMetrics(options.service);
 
   // Each published event gets a PRODUCER span, child of the span that wrote it (its stored
   // headers), and carries that span's context on to the consumers.
@@ -78,6 +80,15 @@ export async function connectPipeline(options: {
       }
     },
   };
+  // Each write publishes its own events; the relay publishes those of writers that died.
+  const records = new ImageRecords(connection, {
+    publisher,
+    onPublishError: (error, imageId) =>
+      options.log('warn', 'publishing failed; the outbox relay will publish', {
+        imageId,
+        err: String(error),
+      }),
+  });
   const relay = new OutboxRelay(connection, publisher, {
     onError: (error) => options.log('error', 'outbox relay round failed', { err: String(error) }),
     // After a crash, the relay that takes over a claim republishes only what never reached Kafka.
@@ -87,7 +98,7 @@ export async function connectPipeline(options: {
   relay.start();
   metrics.addCollectedGauge({
     name: 'aperture_outbox_backlog',
-    help: 'Image records whose events are written but not yet published (the whole pipeline).',
+    help: 'Writes whose events are not yet published (their outbox claims, the whole pipeline).',
     collect: async (set) => set({}, await records.pendingOutboxCount()),
   });
 

@@ -1,5 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
-import { evaluateReadiness, startGrpcServer } from '@aperture/runtime';
+import {
+  authenticatedService,
+  callerOf,
+  evaluateReadiness,
+  grpcError,
+  secretsEqual,
+  SERVICE_TOKEN_HEADER,
+  serviceMetadata,
+  startGrpcServer,
+} from '@aperture/runtime';
 
 describe('evaluateReadiness', () => {
   it('reports each check, counting a throw or a timeout as not ready', async () => {
@@ -71,5 +80,82 @@ describe('startGrpcServer', () => {
     await expect(healthCheck('unknown.Service')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
     client.close();
     await server.stop();
+  });
+});
+
+describe('secretsEqual', () => {
+  it('compares secrets in constant time, whatever the lengths', () => {
+    expect(secretsEqual('aperture-local-admin', 'aperture-local-admin')).toBe(true);
+    expect(secretsEqual('aperture-local-admiN', 'aperture-local-admin')).toBe(false);
+    expect(secretsEqual('a', 'aperture-local-admin')).toBe(false);
+    expect(secretsEqual(undefined, 'aperture-local-admin')).toBe(false);
+  });
+});
+
+describe('authenticatedService', () => {
+  const method = (responseStream: boolean) => ({
+    path: `/test.v1.Echo/${responseStream ? 'Stream' : 'Unary'}`,
+    requestStream: false,
+    responseStream,
+    requestSerialize: (value: Buffer) => value,
+    requestDeserialize: (value: Buffer) => value,
+    responseSerialize: (value: Buffer) => value,
+    responseDeserialize: (value: Buffer) => value,
+  });
+  const definition: grpc.ServiceDefinition = { Unary: method(false), Stream: method(true) };
+
+  it('runs a handler only for an authenticated caller, and refuses the rest with their status', async () => {
+    const service = authenticatedService<string>(
+      definition,
+      {
+        Unary: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
+          callback(null, Buffer.from(callerOf<string>(call))),
+        Stream: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+          call.write(Buffer.from(callerOf<string>(call)));
+          call.end();
+        },
+      },
+      async (metadata) => {
+        const token = metadata.get(SERVICE_TOKEN_HEADER)[0]?.toString();
+        if (token === 'boom') throw new Error('database down');
+        if (token !== 'good') throw grpcError(grpc.status.UNAUTHENTICATED, 'no credential');
+        return 'the caller';
+      },
+    );
+    const server = await startGrpcServer({
+      port: 0,
+      host: '127.0.0.1',
+      services: [{ name: 'test.v1.Echo', definition, implementation: service }],
+    });
+    const Client = grpc.makeGenericClientConstructor(definition, 'Echo');
+    const client = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as {
+      Unary: (r: Buffer, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: Buffer) => void) => void;
+      Stream: (r: Buffer, m: grpc.Metadata) => grpc.ClientReadableStream<Buffer>;
+      close(): void;
+    };
+    const unary = (token?: string) =>
+      new Promise<string>((resolve, reject) =>
+        client.Unary(Buffer.alloc(0), token ? serviceMetadata(token) : new grpc.Metadata(), (error, r) =>
+          error ? reject(error) : resolve(r!.toString()),
+        ),
+      );
+    const stream = (token?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const chunks: string[] = [];
+        const call = client.Stream(Buffer.alloc(0), token ? serviceMetadata(token) : new grpc.Metadata());
+        call.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+        call.on('error', reject);
+        call.on('end', () => resolve(chunks.join()));
+      });
+    try {
+      await expect(unary('good')).resolves.toBe('the caller');
+      await expect(stream('good')).resolves.toBe('the caller');
+      await expect(unary()).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      await expect(stream('bad')).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      await expect(unary('boom')).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    } finally {
+      client.close();
+      await server.stop();
+    }
   });
 });

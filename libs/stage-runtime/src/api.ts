@@ -1,14 +1,15 @@
-import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import { type ErrorBody, errorBody, httpErrorResponse } from '@aperture/runtime';
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { StageContext } from './run-stage';
 
 export type StageApiErrorCode =
-  'invalid_request' | 'unauthenticated' | 'not_found' | 'conflict' | 'failed_precondition';
+  'invalid_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'failed_precondition';
 
 const httpStatusOf: Record<StageApiErrorCode, number> = {
   invalid_request: 400,
   unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   failed_precondition: 409,
@@ -16,6 +17,7 @@ const httpStatusOf: Record<StageApiErrorCode, number> = {
 const grpcStatusOf: Record<StageApiErrorCode, status> = {
   invalid_request: status.INVALID_ARGUMENT,
   unauthenticated: status.UNAUTHENTICATED,
+  forbidden: status.PERMISSION_DENIED,
   not_found: status.NOT_FOUND,
   conflict: status.ALREADY_EXISTS,
   failed_precondition: status.FAILED_PRECONDITION,
@@ -45,24 +47,6 @@ export class StageApiError extends Error {
   }
 }
 
-/**
- * The tenant of an API key, checked exactly as ingest does: the header x-api-key, looked up by its
- * SHA-256 in ingest's `api_keys` collection (read directly: a stage declares no model on it, so its
- * index migration never touches ingest's indexes); a missing, unknown or revoked key is a 401.
- */
-export async function tenantOfApiKey(ctx: StageContext, apiKey: unknown): Promise<string> {
-  if (apiKey === undefined || apiKey === '')
-    throw new StageApiError('unauthenticated', 'missing x-api-key header');
-  if (typeof apiKey !== 'string' || !/^[\x21-\x7e]{8,200}$/.test(apiKey))
-    throw new StageApiError('unauthenticated', 'invalid API key');
-  const hash = createHash('sha256').update(apiKey, 'utf8').digest('hex');
-  const key = await ctx.pipeline.connection
-    .collection<{ tenantId: string; revokedAt: Date | null }>('api_keys')
-    .findOne({ hash });
-  if (!key || key.revokedAt) throw new StageApiError('unauthenticated', 'invalid or revoked API key');
-  return key.tenantId;
-}
-
 interface Reply {
   status(code: number): Reply;
   json(body: unknown): void;
@@ -70,10 +54,11 @@ interface Reply {
   end(): void;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Errors as `{"error": {"code", "message", "details"?}}`, like ingest's API; anything unexpected is a logged 500. */
+/**
+ * Errors as `{"error": {"code", "message", "details"?}}`, like ingest's API: a StageApiError with its
+ * code, Nest's and body-parser's errors as every service answers them (`httpErrorResponse`), anything
+ * unexpected a logged 500.
+ */
 @Catch()
 export class StageApiErrorFilter implements ExceptionFilter {
   constructor(private readonly ctx: StageContext) {}
@@ -81,9 +66,7 @@ export class StageApiErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<Reply>();
     let status = 500;
-    let body: { error: { code: string; message: string; details?: unknown } } = {
-      error: { code: 'internal', message: 'internal error' },
-    };
+    let body: ErrorBody = errorBody('internal', 'internal error');
     if (exception instanceof StageApiError) {
       status = exception.httpStatus;
       body = {
@@ -93,22 +76,10 @@ export class StageApiErrorFilter implements ExceptionFilter {
           ...(exception.details && { details: exception.details }),
         },
       };
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      const response = exception.getResponse();
-      if (isObject(response) && isObject(response['error'])) body = response as typeof body;
-      else
-        body = {
-          error: {
-            code: status === 404 ? 'not_found' : status >= 500 ? 'internal' : 'invalid_request',
-            message: exception.message,
-          },
-        };
-    } else if (isObject(exception) && typeof exception['status'] === 'number' && exception['status'] < 500) {
-      status = exception['status'];
-      body = { error: { code: 'invalid_request', message: 'bad request' } };
     } else {
-      this.ctx.log.error({ err: exception }, 'request failed');
+      const answer = httpErrorResponse(exception);
+      if (answer) ({ status, body } = answer);
+      else this.ctx.log.error({ err: exception }, 'request failed');
     }
     if (reply.headersSent) return reply.end();
     reply.status(status).json(body);

@@ -52,6 +52,7 @@ describe('a slow stage under a flood of messages', () => {
           name: 'aperture.quality.v1.QualityService',
           definition: qualityV1.QualityServiceService,
           implementation: () => ({}),
+          access: {},
         },
         // Slow on purpose: 20 messages a second at most.
         handle: async () => {
@@ -67,6 +68,8 @@ describe('a slow stage under a flood of messages', () => {
           BLOB_STORE_DIR: blobDir,
           HTTP_PORT: '0',
           GRPC_PORT: '0',
+          // The service identity of the test run (Jest's global setup sets it), which every stage requires.
+          APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
         },
         groupId: uniqueName('it-backpressure'),
       },

@@ -1,5 +1,5 @@
 import { commonV1, ingestV1, Topics } from '@aperture/contracts';
-import { blobRef, decodeEvent, rejection, settledOutcome, type StageContext } from '@aperture/stage-runtime';
+import { blobRef, decodeEvent, readStageRecord, rejection, type StageContext } from '@aperture/stage-runtime';
 
 const image: commonV1.ImageContext = {
   imageId: 'img_1',
@@ -48,7 +48,7 @@ describe('stage events', () => {
     });
   });
 
-  describe('settledOutcome', () => {
+  describe('readStageRecord', () => {
     const logged: Array<{ level: string; fields: unknown }> = [];
     const contextWith = (record: unknown) =>
       ({
@@ -60,20 +60,22 @@ describe('stage events', () => {
       }) as unknown as StageContext;
     const record = { tenantId: 't1', projectId: 'p1', status: 'processing', stages: {} };
 
+    const outcomeOf = async (...args: Parameters<typeof readStageRecord>) =>
+      (await readStageRecord(...args)).outcome;
     beforeEach(() => (logged.length = 0));
 
     it("lets the stage work on its own tenant's image, and answers duplicate once it ran", async () => {
-      expect(await settledOutcome(contextWith(record), image, 'quality')).toBeNull();
+      expect(await readStageRecord(contextWith(record), image, 'quality')).toEqual({ outcome: null, record });
       const done = { ...record, stages: { quality: {} } };
-      expect(await settledOutcome(contextWith(done), image, 'quality')).toBe('duplicate');
-      expect(await settledOutcome(contextWith({ ...record, status: 'rejected' }), image, 'quality')).toBe(
+      expect(await outcomeOf(contextWith(done), image, 'quality')).toBe('duplicate');
+      expect(await outcomeOf(contextWith({ ...record, status: 'rejected' }), image, 'quality')).toBe(
         'duplicate',
       );
       expect(logged).toEqual([]);
     });
 
     it('skips an event without a record', async () => {
-      expect(await settledOutcome(contextWith(null), image, 'quality')).toBe('skipped');
+      expect(await outcomeOf(contextWith(null), image, 'quality')).toBe('skipped');
       expect(logged).toEqual([{ level: 'warn', fields: { imageId: 'img_1', stage: 'quality' } }]);
     });
 
@@ -83,13 +85,11 @@ describe('stage events', () => {
         { ...image, projectId: 'p2' },
         { ...image, tenantId: '' },
       ]) {
-        expect(await settledOutcome(contextWith(record), forged, 'quality')).toBe('skipped');
+        expect(await outcomeOf(contextWith(record), forged, 'quality')).toBe('skipped');
       }
       // Even when the stage already ran: a forged redelivery is not reported as a duplicate.
       const done = { ...record, stages: { quality: {} } };
-      expect(await settledOutcome(contextWith(done), { ...image, tenantId: 't2' }, 'quality')).toBe(
-        'skipped',
-      );
+      expect(await outcomeOf(contextWith(done), { ...image, tenantId: 't2' }, 'quality')).toBe('skipped');
       expect(logged).toHaveLength(4);
       expect(logged[0]).toEqual({
         level: 'error',

@@ -2,7 +2,13 @@ import type { StoredBlob } from '@aperture/blob-store';
 import { trace } from '@opentelemetry/api';
 import { commonV1, Topics } from '@aperture/contracts';
 import { type HandlerOutcome, traceHeaders } from '@aperture/messaging';
-import { isSettledStatus, type PendingEvent, type StageCompletion } from '@aperture/persistence';
+import {
+  type ImageRecord,
+  isSettledStatus,
+  type PendingEvent,
+  type RecordSeen,
+  type StageCompletion,
+} from '@aperture/persistence';
 import type { StageContext } from './run-stage';
 
 /**
@@ -65,26 +71,33 @@ export function blobRef(stored: StoredBlob, contentType: string): commonV1.BlobR
   };
 }
 
+/** The stage's one read of its record: the outcome to answer at once, or the record to work on. */
+export type StageStart =
+  | { outcome: 'duplicate'; record: ImageRecord }
+  | { outcome: 'skipped'; record?: undefined }
+  | { outcome: null; record: ImageRecord };
+
 /**
- * What to answer without doing the work again: 'duplicate' when the stage already ran for the image
- * (a redelivery) or the image is terminal; 'skipped' when no record exists (an event of another
- * database, e.g. a test run on the shared topics: retrying cannot help, so it is logged and left),
- * or when the event's tenant or project is not the record's (a forged or misrouted event: it would
- * make the stage judge one tenant's image by another's policy, or publish it under another tenant,
- * so it is refused with an error log naming both, and the record is left untouched; retrying or
- * dead-lettering cannot make it right, and the log and the `skipped` outcome metric are the trail);
- * null when the stage has work to do.
+ * Reads the image's record once, and says what to answer without doing the work again:
+ * 'duplicate' when the stage already ran for the image (a redelivery) or the image is terminal;
+ * 'skipped' when no record exists (an event of another database, e.g. a test run on the shared
+ * topics: retrying cannot help, so it is logged and left), or when the event's tenant or project is
+ * not the record's (a forged or misrouted event: it would make the stage judge one tenant's image by
+ * another's policy, or publish it under another tenant, so it is refused with an error log naming
+ * both, and the record is left untouched; retrying or dead-lettering cannot make it right, and the
+ * log and the `skipped` outcome metric are the trail); null with the record when the stage has work
+ * to do (hand the record to completeStage, which then reads nothing).
  */
-export async function settledOutcome(
+export async function readStageRecord(
   ctx: StageContext,
   image: Pick<commonV1.ImageContext, 'imageId' | 'tenantId' | 'projectId'>,
   stage: string,
-): Promise<'duplicate' | 'skipped' | null> {
+): Promise<StageStart> {
   const { imageId } = image;
   const record = await ctx.pipeline.records.get(imageId);
   if (!record) {
     ctx.log.warn({ imageId, stage }, 'no image record for this event; skipped');
-    return 'skipped';
+    return { outcome: 'skipped' };
   }
   if (record.tenantId !== image.tenantId || record.projectId !== image.projectId) {
     ctx.log.error(
@@ -99,21 +112,25 @@ export async function settledOutcome(
       },
       "the event's tenant or project is not the image record's; skipped",
     );
-    return 'skipped';
+    return { outcome: 'skipped' };
   }
   const done = record.stages[stage] !== undefined || isSettledStatus(record.status);
-  return done ? 'duplicate' : null;
+  return done ? { outcome: 'duplicate', record } : { outcome: null, record };
 }
 
-/** Writes the stage's result and event in one update, then wakes the outbox relay. */
+/**
+ * Writes the stage's result and event in one update and publishes the event. `image` is the record
+ * as readStageRecord read it (nothing is read again), or an image id (the record is read first).
+ */
 export async function completeStage(
   ctx: StageContext,
-  imageId: string,
+  image: string | RecordSeen,
   stage: string,
   completion: StageCompletion,
 ): Promise<HandlerOutcome> {
-  const outcome = await ctx.pipeline.records.completeStage(imageId, stage, completion);
-  if (outcome === 'duplicate') return 'duplicate';
-  ctx.pipeline.relay.kick(imageId);
-  return 'done';
+  const outcome =
+    typeof image === 'string'
+      ? await ctx.pipeline.records.completeStage(image, stage, completion)
+      : await ctx.pipeline.records.completeStage(image._id, stage, completion, image);
+  return outcome === 'duplicate' ? 'duplicate' : 'done';
 }

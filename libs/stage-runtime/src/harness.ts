@@ -1,12 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type commonV1, pipelineTopics, Topics } from '@aperture/contracts';
+import { type commonV1, pipelineTopics } from '@aperture/contracts';
 import { createKafka, ensureTopics, withRetries } from '@aperture/messaging';
 import {
   type ImageRecords,
+  initialRecord,
   type NewImageRecord,
+  OutboxClaims,
   projectRecordModel,
   resolvePolicy,
 } from '@aperture/persistence';
@@ -35,6 +37,14 @@ export interface StageHarness {
     owner: { tenantId: string; projectId: string; consentIds?: string[]; region?: string; batchId?: string },
   ): Promise<commonV1.ImageContext>;
   produce(topic: string, key: string, payload: Uint8Array): Promise<void>;
+  /** A new API key of the tenant, stored as ingest stores it (its SHA-256 in `api_keys`). */
+  createApiKey(tenantId: string): Promise<string>;
+  /** A new annotator of the tenant with its token, stored as ingest stores it (`annotators`). */
+  createAnnotator(tenantId: string): Promise<{ annotatorId: string; token: string }>;
+  /** The metadata/headers of an internal caller: the service identity of the test run. */
+  serviceHeaders: Record<string, string>;
+  /** host:port of the stage's gRPC server. */
+  grpcAddress: string;
   /**
    * Waits until the stage has committed every input message produced so far, the image's outbox
    * is published, and every message on the output topics has reached `received`.
@@ -101,6 +111,7 @@ export async function startStageHarness(
     },
   });
   const { records, connection } = stage.ctx.pipeline;
+  const claims = new OutboxClaims(connection);
 
   return {
     stage,
@@ -136,15 +147,8 @@ export async function startStageHarness(
         declarations: { region: owner.region ?? 'EU', consentIds: owner.consentIds ?? [] },
         receivedAt: new Date(),
       };
-      await records.create(record, {
-        topic: Topics.imageIngested,
-        key: imageId,
-        payload: Buffer.from('seed'),
-      });
-      await records.model.updateOne(
-        { _id: imageId },
-        { $set: { 'outbox.0.sentAt': new Date(), outboxPending: false } },
-      );
+      // As ingest left it once its event was out (the test produces the stage's input itself).
+      await records.model.create(initialRecord(record, []));
       return {
         imageId,
         tenantId: owner.tenantId,
@@ -156,6 +160,34 @@ export async function startStageHarness(
         receivedAt: record.receivedAt.toISOString(),
       };
     },
+    createApiKey: async (tenantId) => {
+      const apiKey = `apk_${randomBytes(24).toString('base64url')}`;
+      await connection.collection('api_keys').insertOne({
+        _id: `key_${randomBytes(8).toString('hex')}` as never,
+        tenantId,
+        hash: sha256(apiKey),
+        prefix: apiKey.slice(0, 12),
+        createdAt: new Date(),
+        revokedAt: null,
+      });
+      return apiKey;
+    },
+    createAnnotator: async (tenantId) => {
+      const token = `atk_${randomBytes(24).toString('base64url')}`;
+      const annotatorId = `ann_${randomBytes(8).toString('hex')}`;
+      await connection.collection('annotators').insertOne({
+        _id: annotatorId as never,
+        tenantId,
+        name: annotatorId,
+        hash: sha256(token),
+        prefix: token.slice(0, 12),
+        createdAt: new Date(),
+        revokedAt: null,
+      });
+      return { annotatorId, token };
+    },
+    serviceHeaders: { 'x-service-token': stage.ctx.serviceToken },
+    grpcAddress: `127.0.0.1:${stage.grpcPort}`,
     produce: async (topic, key, payload) => {
       await producer.send({ topic, acks: -1, messages: [{ key, value: Buffer.from(payload) }] });
     },
@@ -168,10 +200,7 @@ export async function startStageHarness(
           return BigInt(offset) >= BigInt(end.high);
         });
       });
-      await until(
-        'the outbox to be published',
-        async () => (await records.get(imageId))?.outboxPending === false,
-      );
+      await until('the outbox to be published', async () => (await claims.count({ imageId })) === 0);
       for (const topic of outputTopics) {
         const ends = await admin.fetchTopicOffsets(topic);
         await until(`the collector to read ${topic}`, () =>
@@ -209,6 +238,8 @@ async function startAtEnd(admin: Admin, groupId: string, topics: string[]): Prom
   }
   return starts;
 }
+
+const sha256 = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
 
 function withDatabase(uri: string, dbName: string): string {
   const [base = uri, query] = uri.split('?');

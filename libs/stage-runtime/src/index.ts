@@ -7,10 +7,24 @@ export {
   pendingEvent,
   projectNotFound,
   rejection,
-  settledOutcome,
+  readStageRecord,
 } from './events';
+export type { StageStart } from './events';
 export { decodeOptions, MAX_INPUT_PIXELS, sharp } from '@aperture/imaging';
 export { startStageHarness } from './harness';
 export type { StageHarness } from './harness';
-export { StageApiError, StageApiErrorFilter, tenantOfApiKey } from './api';
+export { StageApiError, StageApiErrorFilter } from './api';
+export {
+  ANNOTATOR_TOKEN_HEADER,
+  annotatorFor,
+  annotatorOfToken,
+  API_KEY_HEADER,
+  authenticateCaller,
+  grpcAuthenticator,
+  httpHeaders,
+  metadataHeaders,
+  tenantFor,
+  tenantOfApiKey,
+} from './caller';
+export type { Caller, CallerKind, ExtraCredential, HeaderOf } from './caller';
 export type { StageApiErrorCode } from './api';

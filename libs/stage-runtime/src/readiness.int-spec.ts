@@ -39,6 +39,7 @@ describe('a stage while its broker or database is down', () => {
           name: 'aperture.quality.v1.QualityService',
           definition: qualityV1.QualityServiceService,
           implementation: () => ({}),
+          access: {},
         },
         // Reads the database, as every real stage does first, so a database outage fails it.
         handle: async (message, ctx) => {
@@ -54,6 +55,8 @@ describe('a stage while its broker or database is down', () => {
           BLOB_STORE_DIR: blobDir,
           HTTP_PORT: '0',
           GRPC_PORT: '0',
+          // The service identity of the test run (Jest's global setup sets it), which every stage requires.
+          APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
         },
       },
     );

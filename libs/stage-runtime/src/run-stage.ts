@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createBlobStore, type BlobStore } from '@aperture/blob-store';
-import { type Env, infraSchema, int, loadConfig, str } from '@aperture/config';
+import { type Env, infraSchema, int, loadConfig, serviceIdentitySchema, str } from '@aperture/config';
 import { deadLetterTopic, type ServiceName } from '@aperture/contracts';
 import {
   AtLeastOnceConsumer,
@@ -12,9 +12,13 @@ import {
 import { ProjectPolicies } from '@aperture/persistence';
 import {
   connectPipeline,
+  authenticatedService,
   evaluateReadiness,
+  hardenHttp,
   HealthModule,
+  httpLimitsSchema,
   instrumentBlobStore,
+  keepProcessAlive,
   onShutdown,
   type PipelineIo,
   startGrpcServer,
@@ -22,9 +26,11 @@ import {
 } from '@aperture/runtime';
 import { createLogger, type Logger, shutdownTelemetry } from '@aperture/telemetry';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { type DynamicModule, type LoggerService, Module } from '@nestjs/common';
+import { type DynamicModule, type ExceptionFilter, type LoggerService, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Connection } from 'mongoose';
+import { StageApiErrorFilter } from './api';
+import { type CallerKind, type ExtraCredential, grpcAuthenticator } from './caller';
 
 /** What a stage's handlers and gRPC methods work with. */
 export interface StageContext {
@@ -33,6 +39,8 @@ export interface StageContext {
   policies: ProjectPolicies;
   blobs: BlobStore;
   log: Logger;
+  /** APERTURE_SERVICE_TOKEN: the shared secret by which internal callers prove who they are. */
+  serviceToken: string;
 }
 
 export interface StageOptions {
@@ -48,9 +56,21 @@ export interface StageOptions {
     name: string;
     definition: ServiceDefinition;
     implementation: (ctx: StageContext) => UntypedServiceImplementation;
+    /**
+     * Who may call each method (every method of the definition must be listed): the caller is
+     * authenticated before its handler runs (`callerOf(call)`); no credential is UNAUTHENTICATED.
+     */
+    access: Record<string, readonly CallerKind[]>;
+    /** The stage's own credential (campaigns: a collector's token), besides the shared ones. */
+    credential?: (ctx: StageContext) => ExtraCredential;
   };
-  /** The stage's own HTTP routes (controllers, filters), served beside health and readiness. */
+  /** The stage's own HTTP routes (controllers), served beside health and readiness. */
   http?: (ctx: StageContext) => DynamicModule;
+  /**
+   * The exception filter of every HTTP route, health's included; default StageApiErrorFilter.
+   * Non-domain errors (unknown route, body-parser's) should go through `httpErrorResponse`.
+   */
+  httpErrorFilter?: (ctx: StageContext) => ExceptionFilter;
   /**
    * The stage's own resources and background work (workers, timers), started after HTTP and gRPC
    * and before the consumer; the function it returns stops them (before the connections close).
@@ -90,6 +110,8 @@ export async function startStage(
   const config = loadConfig(
     {
       ...infraSchema,
+      ...httpLimitsSchema,
+      ...serviceIdentitySchema,
       HTTP_PORT: int({ fallback: options.httpPort, min: 0, max: 65_535 }),
       GRPC_PORT: int({ fallback: options.grpc.port, min: 0, max: 65_535 }),
       // The consumer group; one per service, overridable so that separate pipelines can share a broker.
@@ -123,24 +145,34 @@ export async function startStage(
       policies: new ProjectPolicies(pipeline.connection),
       blobs: instrumentBlobStore(createBlobStore(env), pipeline.metrics),
       log,
+      serviceToken: config.APERTURE_SERVICE_TOKEN,
     };
 
     const app = await NestFactory.create(StageHttpModule.register(pipeline, options.http?.(ctx)), {
       logger: new NestLogger(log),
       abortOnError: false,
-      rawBody: options.rawBody ?? false,
     });
     closers.push(() => app.close());
+    hardenHttp(app, { limits: config, rawBody: options.rawBody ?? false });
+    // Every stage answers errors in the API's shape, on its own routes and on health's alike.
+    app.useGlobalFilters(options.httpErrorFilter?.(ctx) ?? new StageApiErrorFilter(ctx));
     await app.listen(config.HTTP_PORT);
     const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;
 
+    const implementation = options.grpc.implementation(ctx);
+    const unguarded = Object.keys(implementation).filter((method) => !options.grpc.access[method]);
+    if (unguarded.length > 0) throw new Error(`gRPC methods without an access rule: ${unguarded.join(', ')}`);
     const grpc = await startGrpcServer({
       port: config.GRPC_PORT,
       services: [
         {
           name: options.grpc.name,
           definition: options.grpc.definition,
-          implementation: options.grpc.implementation(ctx),
+          implementation: authenticatedService(
+            options.grpc.definition,
+            implementation,
+            grpcAuthenticator(ctx, options.grpc.access, options.grpc.credential?.(ctx)),
+          ),
         },
       ],
     });
@@ -193,6 +225,7 @@ export async function startStage(
 /** The process entry point: starts the stage, stops it on SIGTERM/SIGINT, exits 1 if start-up fails. */
 export async function runStage(options: StageOptions): Promise<void> {
   const log = createLogger(options.service);
+  keepProcessAlive((message, error) => log.error({ err: error }, message));
   try {
     const stage = await startStage(options);
     onShutdown(

@@ -13,7 +13,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  *   ingest, `curated`) or rejected, counted when the event that announces it is published.
  * - `aperture_rejections_total{stage,reason}`: each reason of each published rejection.
  * - `aperture_kafka_consumer_lag{group,topic,partition}`: messages not yet committed by the group.
- * - `aperture_outbox_backlog`: image records whose events are written but not yet published.
+ * - `aperture_outbox_backlog`: writes whose events are not yet published (their outbox claims).
+ * - `aperture_db_commands_total{command,collection}`: every command the service sent to the
+ *   database (the driver's command monitoring), so round trips per image can be counted.
  * - `aperture_blob_store_errors_total{operation,kind}`: failed blob store calls (`not_found` or
  *   `failure`; refusals of bad input, such as an upload over the size limit, are not errors).
  * - prom-client's default `process_*` and `nodejs_*` metrics (CPU, memory, event loop lag, GC).
@@ -25,6 +27,7 @@ export interface ServiceMetrics {
   readonly images: Counter<'stage' | 'outcome'>;
   readonly rejections: Counter<'stage' | 'reason'>;
   readonly blobStoreErrors: Counter<'operation' | 'kind'>;
+  readonly dbCommands: Counter<'command' | 'collection'>;
   /**
    * Adds a gauge whose value is computed at scrape time. `collect` sets it through `set`; if it
    * throws or takes longer than `timeoutMs`, the gauge is left empty for that scrape (a missing
@@ -76,6 +79,12 @@ export function createServiceMetrics(service: string): ServiceMetrics {
       name: 'aperture_blob_store_errors_total',
       help: 'Failed blob store calls by operation and kind (not_found, failure).',
       labelNames: ['operation', 'kind'] as const,
+      registers,
+    }),
+    dbCommands: new Counter({
+      name: 'aperture_db_commands_total',
+      help: 'Commands sent to the database, by command name and collection.',
+      labelNames: ['command', 'collection'] as const,
       registers,
     }),
     addCollectedGauge({ name, help, labelNames = [], timeoutMs = 2_000, collect }) {

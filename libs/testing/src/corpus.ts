@@ -32,3 +32,17 @@ export function corpusFiles(...segments: string[]): string[] {
     segments.length === 1 && path.isAbsolute(segments[0]!) ? segments[0]! : corpusPath(...segments);
   return walk(start).sort();
 }
+
+/**
+ * A file of the shared evaluation set (real photos with labelled faces and plates, `../shared/eval`
+ * beside the checkout; APERTURE_EVAL_DIR overrides it), read in place, or undefined where the set
+ * is absent: tests that need it skip.
+ */
+export function evalPath(...segments: string[]): string | undefined {
+  const root = [
+    process.env['APERTURE_EVAL_DIR'],
+    path.resolve(__dirname, '../../../../shared/eval'),
+    '/work/shared/eval',
+  ].find((candidate): candidate is string => Boolean(candidate) && existsSync(candidate!));
+  return root && path.join(root, ...segments);
+}

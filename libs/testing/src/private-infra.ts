@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -11,13 +11,13 @@ const run = promisify(execFile);
 const repoRoot = findRepoRoot();
 const infraScript = path.join(repoRoot, 'scripts/infra');
 
-export type PrivateServer = 'kafka' | 'ferretdb';
+export type PrivateServer = 'kafka' | 'postgres' | 'ferretdb';
 
 /**
- * A Kafka broker and a FerretDB server of a test's own, on free ports, started by the project's
- * `scripts/infra` from the installs the shared servers use (nothing is downloaded again). A test
- * may stop and start them at will (to prove readiness and recovery) without disturbing the
- * servers every other test shares.
+ * A Kafka broker and a database (a PostgreSQL cluster and FerretDB on it) of a test's own, on free
+ * ports, started by the project's `scripts/infra` from the installs the shared servers use
+ * (nothing is downloaded again). A test may stop and start them at will (to prove readiness and
+ * recovery) without disturbing the servers every other test shares.
  */
 export interface PrivateInfra {
   kafkaBrokers: string[];
@@ -28,32 +28,41 @@ export interface PrivateInfra {
   kill(server: PrivateServer): Promise<void>;
   /** Starts it again on the same port and data, and waits until it answers. */
   start(server: PrivateServer): Promise<void>;
-  /** Stops both and deletes their data. */
+  /** Stops them all and deletes their data. */
   destroy(): Promise<void>;
 }
 
 export async function startPrivateInfra(): Promise<PrivateInfra> {
   const sharedHome = process.env['APERTURE_HOME'] || path.join(repoRoot, '.aperture');
   // Idempotent and quick when the shared servers were installed (they are, in the test suite).
-  await infra(process.env, 'install', 'kafka', 'ferretdb');
+  await infra(process.env, 'install', 'kafka', 'postgres', 'ferretdb');
 
   const home = await mkdtemp(path.join(tmpdir(), 'aperture-private-infra-'));
+  // mkdtemp makes it 0700; run as root, scripts/infra starts PostgreSQL as an unprivileged user,
+  // which must reach its data directory inside.
+  await chmod(home, 0o755);
   await mkdir(path.join(home, 'kafka'), { recursive: true });
   await mkdir(path.join(home, 'ferretdb'), { recursive: true });
   await symlink(path.join(sharedHome, 'kafka/libs'), path.join(home, 'kafka/libs'));
   await symlink(path.join(sharedHome, 'ferretdb/bin'), path.join(home, 'ferretdb/bin'));
 
-  const [kafkaPort, controllerPort, mongoPort] = [await freePort(), await freePort(), await freePort()];
+  const [kafkaPort, controllerPort, pgPort, mongoPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     APERTURE_HOME: home,
     APERTURE_KAFKA_PORT: String(kafkaPort),
     APERTURE_KAFKA_CONTROLLER_PORT: String(controllerPort),
+    APERTURE_PG_PORT: String(pgPort),
     APERTURE_MONGO_PORT: String(mongoPort),
     // A second broker beside the shared one: a small heap is plenty for a handful of messages.
     KAFKA_HEAP_OPTS: '-Xms128m -Xmx384m',
   };
-  const servers: PrivateServer[] = ['kafka', 'ferretdb'];
+  const servers: PrivateServer[] = ['kafka', 'postgres', 'ferretdb'];
   try {
     await infra(env, 'up', ...servers);
   } catch (error) {

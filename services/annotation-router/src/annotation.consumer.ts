@@ -5,8 +5,8 @@ import {
   decodeEvent,
   pendingEvent,
   projectNotFound,
+  readStageRecord,
   rejection,
-  settledOutcome,
   type StageContext,
 } from '@aperture/stage-runtime';
 import { curatedEvent, imageSize } from './curated';
@@ -21,17 +21,16 @@ export const STAGE = 'annotation-router';
 export async function handleCleared(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome> {
   const cleared = decodeEvent(message.value, complianceV1.ImageCleared);
   const { image } = cleared;
-  const settled = await settledOutcome(ctx, image, STAGE);
-  if (settled) return settled;
+  const { outcome, record } = await readStageRecord(ctx, image, STAGE);
+  if (outcome) return outcome;
 
   const policy = await ctx.policies.get(image.tenantId, image.projectId);
-  if (!policy)
-    return completeStage(ctx, image.imageId, STAGE, rejection(image, STAGE, [projectNotFound(image)]));
+  if (!policy) return completeStage(ctx, record, STAGE, rejection(image, STAGE, [projectNotFound(image)]));
   const output = cleared.compliance?.cleared;
   if (!output?.key) throw new Error(`image ${image.imageId} has no cleared derivative`);
 
   if (!policy.annotation.required) {
-    return completeStage(ctx, image.imageId, STAGE, {
+    return completeStage(ctx, record, STAGE, {
       result: { routed: 'curated' },
       status: 'curated',
       event: pendingEvent(Topics.imageCurated, image.imageId, curatedEvent(cleared, { policy })),
@@ -42,7 +41,7 @@ export async function handleCleared(message: ConsumedMessage, ctx: StageContext)
   // Tasks first (idempotent: deterministic ids), then the record: a crash between the two is
   // repaired by the redelivery.
   const taskIds = await new TaskQueue(ctx).createTasks(cleared, policy);
-  return completeStage(ctx, image.imageId, STAGE, {
+  return completeStage(ctx, record, STAGE, {
     result: { routed: 'annotation', taskIds, taskType: policy.annotation.taskType, overlap: taskIds.length },
     status: 'pending_annotation',
   });

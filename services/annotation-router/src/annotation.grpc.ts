@@ -1,13 +1,23 @@
 import type { annotationV1 } from '@aperture/contracts';
-import { grpcError } from '@aperture/runtime';
-import type { StageContext } from '@aperture/stage-runtime';
+import { callerOf, grpcError } from '@aperture/runtime';
+import {
+  annotatorFor,
+  type Caller,
+  type StageContext,
+  StageApiError,
+  tenantFor,
+} from '@aperture/stage-runtime';
 import { status } from '@grpc/grpc-js';
 import { AnnotationError } from './errors';
 import { parseAnnotation } from './domain/tasks';
 import { TaskQueue } from './queue';
 import { annotationJsonOf, taskMessage } from './views';
 
-/** AnnotationService over gRPC: the same queue as the REST API. */
+/**
+ * AnnotationService over gRPC: the same queue as the REST API. The tenant is the credential's (an
+ * API key's or an annotator token's; only the service identity names one in tenant_id), and an
+ * annotator token acts as its own annotator whatever annotator_id says.
+ */
 export function annotationGrpc(
   ctx: StageContext,
   queue = new TaskQueue(ctx),
@@ -18,33 +28,45 @@ export function annotationGrpc(
       work.then(
         (response) => callback(null, response),
         (error: unknown) => {
-          if (error instanceof AnnotationError)
-            return callback(grpcError(error.grpcStatus, error.fullMessage));
+          if (error instanceof StageApiError) return callback(grpcError(error.grpcStatus, error.fullMessage));
           ctx.log.error({ err: error }, `${what} failed`);
           callback(grpcError(status.UNAVAILABLE, `${what} failed; retry`));
         },
       );
 
+  /** The tenant and annotator of a call, from its credential (see above). */
+  const who = (call: {
+    request: { tenantId: string; annotatorId?: string };
+  }): Promise<{ tenantId: string; annotatorId: string }> =>
+    // A promise, so that a refusal (a service caller naming no tenant) takes the error path.
+    Promise.resolve(callerOf<Caller>(call)).then((caller) => ({
+      tenantId: tenantFor(caller, call.request.tenantId),
+      annotatorId: annotatorFor(caller, call.request.annotatorId ?? ''),
+    }));
+
   return {
     leaseTask: (call, callback) => {
-      const { tenantId, projectId, annotatorId, leaseSeconds, pool, taskType } = call.request;
+      const { projectId, leaseSeconds, pool, taskType } = call.request;
       void answer(
         callback,
         'LeaseTask',
       )(
-        queue
-          .lease({ tenantId, projectId, annotatorId, leaseSeconds, pool, taskType })
+        who(call)
+          .then(({ tenantId, annotatorId }) =>
+            queue.lease({ tenantId, projectId, annotatorId, leaseSeconds, pool, taskType }),
+          )
           .then((task) => (task ? { task: taskMessage(task) } : {})),
       );
     },
 
     submitResult: (call, callback) => {
-      const { tenantId, taskId, annotatorId, resultJson, annotation, reject } = call.request;
+      const { taskId, resultJson, annotation, reject } = call.request;
       void answer(
         callback,
         'SubmitResult',
       )(
         (async () => {
+          const { tenantId, annotatorId } = await who(call);
           let result: unknown;
           if (reject) result = { reject: true };
           else if (resultJson) {
@@ -59,26 +81,25 @@ export function annotationGrpc(
     },
 
     getTaskImage: (call, callback) => {
-      const { tenantId, taskId, annotatorId } = call.request;
       void answer(
         callback,
         'GetTaskImage',
       )(
-        queue
-          .image(tenantId, taskId, annotatorId)
+        who(call)
+          .then(({ tenantId, annotatorId }) => queue.image(tenantId, call.request.taskId, annotatorId))
           .then(({ bytes, contentType }) => ({ content: bytes, contentType })),
       );
     },
 
     getAnnotatorScores: (call, callback) => {
-      const { tenantId, projectId } = call.request;
+      const { projectId } = call.request;
       void answer(
         callback,
         'GetAnnotatorScores',
       )(
         (async () => {
-          if (!tenantId || !projectId)
-            throw new AnnotationError('invalid_request', 'tenant_id and project_id are required');
+          const { tenantId } = await who(call);
+          if (!projectId) throw new AnnotationError('invalid_request', 'project_id is required');
           return { scores: await queue.scores(tenantId, projectId) };
         })(),
       );

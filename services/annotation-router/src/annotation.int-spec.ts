@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { corpusPath } from '@aperture/testing';
+import { callGrpc, corpusPath, isolated, probeTenantIsolation, withHeaders } from '@aperture/testing';
 import { annotationV1, complianceV1, curatedV1, qualityV1, Topics } from '@aperture/contracts';
 import { blobRef, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
 import { credentials } from '@grpc/grpc-js';
@@ -117,10 +117,10 @@ describe('annotation-router stage', () => {
         revokedAt: null,
       });
     }
-    client = new annotationV1.AnnotationServiceClient(
-      `127.0.0.1:${harness.stage.grpcPort}`,
-      credentials.createInsecure(),
-    );
+    // An internal caller (the service identity) naming the tenant and the annotator.
+    client = new annotationV1.AnnotationServiceClient(harness.grpcAddress, credentials.createInsecure(), {
+      interceptors: [withHeaders(harness.serviceHeaders)],
+    });
   });
   afterAll(async () => {
     client?.close();
@@ -721,6 +721,100 @@ describe('annotation-router stage', () => {
     expect(await rest('GET', '/v1/projects/boxes/report', undefined, otherKey)).toMatchObject({
       status: 404,
     });
+  });
+  it("answers no caller without a credential, and another tenant's key neither leases nor reads t1's tasks", async () => {
+    await cleared('labelled');
+    const { task } = await leaseTask({
+      tenantId: 't1',
+      projectId: 'labelled',
+      annotatorId: 'victim',
+      leaseSeconds: 0,
+      pool: '',
+      taskType: '',
+    });
+    expect(task).toMatchObject({ annotatorId: 'victim' });
+    await cleared('labelled'); // one more task waiting in t1's queue
+    const attacker = { 'x-api-key': otherKey };
+    const mine = { tenantId: 't1', taskId: task!.taskId, annotatorId: 'victim' };
+    const { AnnotationServiceService: service } = annotationV1;
+    // The attack of issue 19: t1's ids, with no credential, a forged service token, or t2's key.
+    const verdicts = await probeTenantIsolation(service, harness.grpcAddress, {
+      leaseTask: {
+        request: annotationV1.LeaseTaskRequest.fromPartial({
+          tenantId: 't1',
+          projectId: 'labelled',
+          annotatorId: 'x',
+        }),
+        headers: attacker,
+        empty: ([answer]) => (answer as annotationV1.LeaseTaskResponse).task === undefined,
+      },
+      submitResult: {
+        request: annotationV1.SubmitResultRequest.fromPartial({
+          ...mine,
+          resultJson: '{"labels":[{"class":"car"}]}',
+        }),
+        headers: attacker,
+      },
+      getTaskImage: { request: annotationV1.GetTaskImageRequest.fromPartial(mine), headers: attacker },
+      getAnnotatorScores: {
+        request: annotationV1.GetAnnotatorScoresRequest.fromPartial({ tenantId: 't1', projectId: 'boxes' }),
+        headers: attacker,
+        empty: ([answer]) => (answer as annotationV1.GetAnnotatorScoresResponse).scores.length === 0,
+      },
+    });
+    expect(verdicts).toEqual(isolated(service));
+    // The task is still the victim's, unsubmitted.
+    expect(await getTaskImage(mine)).toMatchObject({ contentType: 'image/jpeg' });
+  });
+
+  it("leases and submits with an annotator's own token as that annotator, nothing else, until it is revoked", async () => {
+    const imageId = await cleared('urgent');
+    const { annotatorId, token } = await harness.createAnnotator('t1');
+    const asAnnotator = { 'x-annotator-token': token };
+    const grpcAs = (method: string, request: unknown) =>
+      callGrpc(annotationV1.AnnotationServiceService, harness.grpcAddress, method, request, asAnnotator);
+    // gRPC: the lease is the token's annotator, whatever annotator_id (or tenant_id) says.
+    const leased = await grpcAs(
+      'leaseTask',
+      annotationV1.LeaseTaskRequest.fromPartial({
+        tenantId: 't2',
+        projectId: 'urgent',
+        annotatorId: 'someone-else',
+      }),
+    );
+    const task = (leased.messages[0] as annotationV1.LeaseTaskResponse).task!;
+    expect(task).toMatchObject({ imageId, annotatorId });
+    const image = await grpcAs(
+      'getTaskImage',
+      annotationV1.GetTaskImageRequest.fromPartial({ taskId: task.taskId, annotatorId: 'someone-else' }),
+    );
+    expect(image.code).toBe(0);
+    // Scoped to tasks: the project's scores and curated dataset are the tenant's.
+    const scores = await grpcAs(
+      'getAnnotatorScores',
+      annotationV1.GetAnnotatorScoresRequest.fromPartial({ projectId: 'urgent' }),
+    );
+    expect(scores.code).toBe(7); // PERMISSION_DENIED
+    const restAs = (method: string, path: string, body?: unknown) =>
+      fetch(`http://127.0.0.1:${harness.stage.httpPort}${path}`, {
+        method,
+        headers: { ...asAnnotator, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    expect((await restAs('GET', '/v1/projects/urgent/curated')).status).toBe(403);
+    expect((await restAs('GET', `/v1/tasks/${task.taskId}/image`)).status).toBe(200);
+    const submitted = await restAs('POST', `/v1/tasks/${task.taskId}/result`, {
+      result: { labels: [{ class: 'car' }] },
+    });
+    expect(submitted.status).toBe(200);
+    expect(await submitted.json()).toMatchObject({ outcome: 'accepted' });
+
+    // Revoked: refused at once, over REST and gRPC.
+    await harness.ctx.pipeline.connection
+      .collection('annotators')
+      .updateOne({ _id: annotatorId as never }, { $set: { revokedAt: new Date() } });
+    expect((await restAs('POST', '/v1/tasks/lease', { projectId: 'urgent' })).status).toBe(401);
+    expect((await grpcAs('leaseTask', annotationV1.LeaseTaskRequest.fromPartial({}))).code).toBe(16);
   });
 });
 

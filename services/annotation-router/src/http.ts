@@ -1,4 +1,12 @@
-import { type StageContext, StageApiErrorFilter, tenantOfApiKey } from '@aperture/stage-runtime';
+import {
+  annotatorFor,
+  authenticateCaller,
+  type Caller,
+  type CallerKind,
+  httpHeaders,
+  type StageContext,
+  tenantFor,
+} from '@aperture/stage-runtime';
 import {
   Body,
   Controller,
@@ -14,13 +22,19 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { curatedImageBytes, curatedPage } from './dataset';
 import { projectReport } from './report.source';
 import { fromCvatXml, fromLabelStudio, type ImportedResult, toLabelStudioTasks } from './domain/interop';
 import { AnnotationError } from './errors';
 import { TaskQueue } from './queue';
 import { imageUrl, taskView } from './views';
+
+type RequestHeaders = Record<string, string | string[] | undefined>;
+
+/** The task routes: the tenant's key, an annotator's own token, or ingest's console (service identity). */
+const TASK_CALLERS: readonly CallerKind[] = ['tenant', 'annotator', 'service'];
+/** Everything else is the tenant's (the report also for ingest's console). */
+const TENANT: readonly CallerKind[] = ['tenant'];
 
 const QUEUE = Symbol('TaskQueue');
 const CONTEXT = Symbol('StageContext');
@@ -65,16 +79,25 @@ class TasksController {
     @Inject(CONTEXT) private readonly ctx: StageContext,
   ) {}
 
+  private caller(headers: RequestHeaders, allow: readonly CallerKind[]): Promise<Caller> {
+    return authenticateCaller(this.ctx, httpHeaders(headers), allow);
+  }
+
+  private async tenantOf(headers: RequestHeaders, allow = TENANT): Promise<string> {
+    return tenantFor(await this.caller(headers, allow));
+  }
+
   @Post('tasks/lease')
   @HttpCode(200)
-  async lease(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+  async lease(@Headers() headers: RequestHeaders, @Body() body: unknown) {
+    const caller = await this.caller(headers, TASK_CALLERS);
+    const tenantId = tenantFor(caller);
     if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
     const leaseSeconds = leaseSecondsOf(body);
     const task = await this.queue.lease({
       tenantId,
       projectId: optionalString(body, 'projectId'),
-      annotatorId: optionalString(body, 'annotatorId'),
+      annotatorId: annotatorFor(caller, optionalString(body, 'annotatorId')),
       pool: optionalString(body, 'pool'),
       taskType: optionalString(body, 'taskType'),
       leaseSeconds,
@@ -86,14 +109,11 @@ class TasksController {
 
   @Post('tasks/:taskId/result')
   @HttpCode(200)
-  async submit(
-    @Headers('x-api-key') apiKey: unknown,
-    @Param('taskId') taskId: string,
-    @Body() body: unknown,
-  ) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+  async submit(@Headers() headers: RequestHeaders, @Param('taskId') taskId: string, @Body() body: unknown) {
+    const caller = await this.caller(headers, TASK_CALLERS);
+    const tenantId = tenantFor(caller);
     if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
-    const annotatorId = optionalString(body, 'annotatorId');
+    const annotatorId = annotatorFor(caller, optionalString(body, 'annotatorId'));
     if (!annotatorId) throw new AnnotationError('invalid_request', 'annotatorId is required');
     if (body['result'] === undefined) throw new AnnotationError('invalid_request', 'result is required');
     const done = await this.queue.submit({ tenantId, taskId, annotatorId, result: body['result'] });
@@ -102,15 +122,17 @@ class TasksController {
 
   @Get('tasks/:taskId/image')
   async image(
-    @Headers('x-api-key') apiKey: unknown,
+    @Headers() headers: RequestHeaders,
     @Param('taskId') taskId: string,
     @Query('annotatorId') annotatorId: unknown,
     @Res() reply: Reply,
   ): Promise<void> {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
-    if (typeof annotatorId !== 'string' || !annotatorId)
+    const caller = await this.caller(headers, TASK_CALLERS);
+    const tenantId = tenantFor(caller);
+    const annotator = annotatorFor(caller, typeof annotatorId === 'string' ? annotatorId : '');
+    if (!annotator)
       throw new AnnotationError('invalid_request', 'the query parameter annotatorId is required');
-    const { bytes, contentType } = await this.queue.image(tenantId, taskId, annotatorId);
+    const { bytes, contentType } = await this.queue.image(tenantId, taskId, annotator);
     reply.status(200).type(contentType).send(bytes);
   }
 
@@ -118,12 +140,12 @@ class TasksController {
   @Post('projects/:projectId/tasks/export')
   @HttpCode(200)
   async exportTasks(
-    @Headers('x-api-key') apiKey: unknown,
+    @Headers() headers: RequestHeaders,
     @Param('projectId') projectId: string,
     @Body() body: unknown,
     @Req() request: { protocol: string; headers: Record<string, string | string[] | undefined> },
   ) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+    const tenantId = await this.tenantOf(headers);
     if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
     const format = optionalString(body, 'format') || 'label-studio';
     if (format !== 'label-studio')
@@ -160,11 +182,11 @@ class TasksController {
   @Post('projects/:projectId/results/import')
   @HttpCode(200)
   async importResults(
-    @Headers('x-api-key') apiKey: unknown,
+    @Headers() headers: RequestHeaders,
     @Param('projectId') projectId: string,
     @Body() body: unknown,
   ) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+    const tenantId = await this.tenantOf(headers);
     if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
     const policy = await this.ctx.policies.get(tenantId, projectId);
     if (!policy) throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
@@ -221,13 +243,13 @@ class TasksController {
   /** The project's curated records (typed labels, split, derivative), a page at a time. */
   @Get('projects/:projectId/curated')
   async curated(
-    @Headers('x-api-key') apiKey: unknown,
+    @Headers() headers: RequestHeaders,
     @Param('projectId') projectId: string,
     @Query('cursor') cursor: unknown,
     @Query('limit') limit: unknown,
     @Query('split') split: unknown,
   ) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+    const tenantId = await this.tenantOf(headers);
     const size = limit === undefined ? 100 : Number(limit);
     if (!Number.isInteger(size) || size < 1 || size > 500)
       throw new AnnotationError('invalid_request', 'limit must be a whole number from 1 to 500');
@@ -244,12 +266,12 @@ class TasksController {
 
   @Get('projects/:projectId/curated/:imageId/image')
   async curatedImage(
-    @Headers('x-api-key') apiKey: unknown,
+    @Headers() headers: RequestHeaders,
     @Param('projectId') projectId: string,
     @Param('imageId') imageId: string,
     @Res() reply: Reply,
   ): Promise<void> {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+    const tenantId = await this.tenantOf(headers);
     const { bytes, contentType } = await curatedImageBytes(this.ctx, tenantId, projectId, imageId);
     reply.status(200).type(contentType).send(bytes);
   }
@@ -257,11 +279,11 @@ class TasksController {
   /** The dataset report (distributions, rejections, duplicates, classes, agreement, targets) as JSON. */
   @Get('projects/:projectId/report')
   async report(
-    @Headers('x-api-key') apiKey: unknown,
+    @Headers() headers: RequestHeaders,
     @Param('projectId') projectId: string,
     @Query('batchId') batchId: unknown,
   ) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+    const tenantId = await this.tenantOf(headers, ['tenant', 'service']);
     return projectReport(
       this.ctx,
       tenantId,
@@ -271,8 +293,8 @@ class TasksController {
   }
 
   @Get('projects/:projectId/annotators')
-  async annotators(@Headers('x-api-key') apiKey: unknown, @Param('projectId') projectId: string) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+  async annotators(@Headers() headers: RequestHeaders, @Param('projectId') projectId: string) {
+    const tenantId = await this.tenantOf(headers);
     if (!(await this.ctx.policies.get(tenantId, projectId)))
       throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
     return { annotators: await this.queue.scores(tenantId, projectId) };
@@ -288,7 +310,6 @@ export class AnnotationHttpModule {
       providers: [
         { provide: QUEUE, useValue: queue },
         { provide: CONTEXT, useValue: ctx },
-        { provide: APP_FILTER, useValue: new StageApiErrorFilter(ctx) },
       ],
     };
   }

@@ -14,6 +14,13 @@ export const annotationRouterStage: StageOptions = {
     name: 'aperture.annotation.v1.AnnotationService',
     definition: annotationV1.AnnotationServiceService,
     implementation: (ctx) => annotationGrpc(ctx),
+    // An annotator's own token may lease, fetch and submit tasks, nothing else.
+    access: {
+      leaseTask: ['service', 'tenant', 'annotator'],
+      submitResult: ['service', 'tenant', 'annotator'],
+      getTaskImage: ['service', 'tenant', 'annotator'],
+      getAnnotatorScores: ['service', 'tenant'],
+    },
   },
   http: (ctx) => AnnotationHttpModule.register(ctx),
   registerModels: (connection) => void annotationModels(connection),

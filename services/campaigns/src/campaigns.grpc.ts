@@ -1,8 +1,7 @@
 import { campaignsV1 } from '@aperture/contracts';
-import { grpcError } from '@aperture/runtime';
-import type { StageContext } from '@aperture/stage-runtime';
+import { callerOf, grpcError } from '@aperture/runtime';
+import { type Caller, StageApiError, type StageContext, tenantFor } from '@aperture/stage-runtime';
 import * as grpc from '@grpc/grpc-js';
-import { tenantOfEither } from './auth';
 import type { CampaignStore } from './campaigns.store';
 import { CampaignError } from './errors';
 
@@ -10,28 +9,34 @@ import { CampaignError } from './errors';
 export const WATCH_INTERVAL_MS = 1000;
 
 function toStatus(ctx: StageContext, error: unknown): grpc.ServiceError {
-  if (error instanceof CampaignError) return grpcError(error.grpcStatus, error.message);
+  if (error instanceof CampaignError || error instanceof StageApiError)
+    return grpcError(error.grpcStatus, error.message);
   ctx.log.error({ err: error }, 'gRPC call failed');
   return grpcError(grpc.status.INTERNAL, 'internal error');
 }
 
-const header = (metadata: grpc.Metadata, name: string) => metadata.get(name)[0]?.toString();
-
-/** CampaignService: CheckUpload for ingest, GetCampaign and the WatchCampaign stream for capture apps. */
+/**
+ * CampaignService: CheckUpload for ingest, GetCampaign and the WatchCampaign stream for capture
+ * apps. Each caller is authenticated before its handler runs (the stage's `access`); the tenant is
+ * the credential's, or the one a service caller names (CheckUpload's tenant_id, else x-aperture-tenant).
+ */
 export function campaignsGrpc(ctx: StageContext, store: CampaignStore): campaignsV1.CampaignServiceServer {
-  const tenantOf = (call: { metadata: grpc.Metadata }) =>
-    tenantOfEither(
-      ctx,
-      store,
-      header(call.metadata, 'x-api-key'),
-      header(call.metadata, 'x-collector-token'),
-    );
+  // A promise, so that a refusal (a service caller naming no tenant) takes the error path.
+  const tenantOf = (call: object) => Promise.resolve(call).then((c) => tenantFor(callerOf<Caller>(c)));
   return {
     checkUpload: (call, callback) => {
-      store.checkUpload(call.request).then(
-        (answer) => callback(null, answer),
-        (error: unknown) => callback(toStatus(ctx, error)),
-      );
+      // Only ingest (the service identity) asks, naming the tenant of the upload.
+      Promise.resolve()
+        .then(() =>
+          store.checkUpload({
+            ...call.request,
+            tenantId: tenantFor(callerOf<Caller>(call), call.request.tenantId),
+          }),
+        )
+        .then(
+          (answer) => callback(null, answer),
+          (error: unknown) => callback(toStatus(ctx, error)),
+        );
     },
     getCampaign: (call, callback) => {
       tenantOf(call)

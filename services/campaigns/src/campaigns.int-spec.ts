@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { campaignsV1, type commonV1, curatedV1, Topics } from '@aperture/contracts';
 import { startStageHarness, type StageHarness } from '@aperture/stage-runtime';
-import { corpusPath, waitFor } from '@aperture/testing';
+import { corpusPath, isolated, probeTenantIsolation, waitFor } from '@aperture/testing';
+import { serviceMetadata } from '@aperture/runtime';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import type { Clock } from './clock';
 import { signPayload } from './domain/signature';
@@ -52,6 +53,7 @@ describe('campaigns service', () => {
     new Promise<campaignsV1.CheckUploadResponse>((resolve, reject) =>
       client.checkUpload(
         campaignsV1.CheckUploadRequest.fromPartial({ tenantId, projectId, ...request }),
+        serviceMetadata(harness.ctx.serviceToken), // only ingest asks
         (error, response) => (error ? reject(error) : resolve(response)),
       ),
     );
@@ -213,7 +215,7 @@ describe('campaigns service', () => {
     expect((await progressOf(campaignId)).state).toBe('complete');
   });
 
-  it('lets only verified collectors upload; a forged or stale KYC webhook changes nothing', async () => {
+  it('lets only verified collectors upload; a forged, stale, replayed or out-of-order KYC webhook changes nothing', async () => {
     const campaignId = await campaign();
     const bob = await collector('bob', 'EU', false);
     expect(await check({ campaignId, collectorToken: bob.token, category: 'shelf' })).toMatchObject({
@@ -255,6 +257,29 @@ describe('campaigns service', () => {
     expect((await check({ campaignId, collectorToken: bob.token, category: 'shelf' })).code).toBe(
       'collector_not_verified',
     );
+
+    // The attack of issue 19: the same signed request again (at once, and 90 s later, still inside
+    // the signature's window) must not verify bob again.
+    const replayed = await webhook(signPayload(secret, now, body));
+    expect(replayed).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+    offsetMs += 90_000;
+    try {
+      expect((await webhook(signPayload(secret, now, body))).status).toBe(409);
+      // A different event, validly signed but before the suspension, cannot undo it either.
+      const older = JSON.stringify({ tenantId, collectorId: bob.id, state: 'verified', ref: 'evt_2' });
+      const outOfOrder = await webhook(signPayload(secret, now - 60, older), older);
+      expect(outOfOrder.status).toBe(409);
+      expect(outOfOrder.body.error).toMatchObject({ code: 'conflict' });
+      // A newer event is applied.
+      const later = Math.floor(clock.now().getTime() / 1000);
+      const reverified = await webhook(signPayload(secret, later, body));
+      expect(reverified).toMatchObject({ status: 200, body: { state: 'verified' } });
+    } finally {
+      offsetMs -= 90_000;
+    }
+    expect(
+      (await rest('GET', '/v1/collectors')).body.collectors.find((c) => c.collectorId === bob.id)?.state,
+    ).toBe('verified');
   });
 
   it('gives a collector the cells of their region that need images, and the assignment expires', async () => {
@@ -367,5 +392,27 @@ describe('campaigns service', () => {
     const unauthenticated = client.watchCampaign({ campaignId });
     const failure = await new Promise<Error>((resolve) => unauthenticated.on('error', resolve));
     expect(failure.message).toMatch(/x-api-key/);
+  });
+
+  it("answers no caller without a credential, and another tenant's credentials learn nothing of its campaigns", async () => {
+    const campaignId = await campaign();
+    const gina = await collector('gina-probe');
+    const attacker = { 'x-api-key': await harness.createApiKey('ten_other') };
+    const { CampaignServiceService: service } = campaignsV1;
+    // The attack of issue 19: this tenant's ids, with no credential, a forged service token, or another tenant's key.
+    const verdicts = await probeTenantIsolation(service, harness.grpcAddress, {
+      checkUpload: {
+        request: campaignsV1.CheckUploadRequest.fromPartial({
+          tenantId,
+          projectId,
+          campaignId,
+          collectorToken: gina.token,
+        }),
+        headers: attacker,
+      },
+      getCampaign: { request: { campaignId }, headers: attacker },
+      watchCampaign: { request: { campaignId }, headers: attacker },
+    });
+    expect(verdicts).toEqual(isolated(service));
   });
 });

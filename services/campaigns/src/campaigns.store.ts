@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { campaignsV1 } from '@aperture/contracts';
-import { imageRecordModel, isDuplicateKeyError, type ImageRecord } from '@aperture/persistence';
+import {
+  DuplicateKeyError,
+  imageRecordModel,
+  isDuplicateKeyError,
+  type ImageRecord,
+} from '@aperture/persistence';
 import type { StageContext } from '@aperture/stage-runtime';
 import type { Model } from 'mongoose';
 import type { Clock } from './clock';
@@ -227,6 +232,49 @@ export class CampaignStore {
       { $set: { state }, $push: { history: { state, by, at: this.clock.now() } } },
     );
     return collectorView(await this.collector(tenantId, collectorId));
+  }
+
+  /**
+   * A verified KYC webhook: applied once (its MAC is remembered until `expiresAt`, the end of the
+   * signature's window; the same signed request again is a 409), and in order: an event signed
+   * before the collector's last state change (to the second, the signature's resolution) cannot
+   * undo it (409, nothing changed).
+   */
+  async applyKycEvent(
+    event: { tenantId: string; collectorId: string; state: unknown },
+    signature: { mac: string; signedAt: Date; expiresAt: Date },
+  ): Promise<CollectorView> {
+    const collector = await this.collector(event.tenantId, event.collectorId);
+    const last = collector.history.at(-1)?.at ?? collector.createdAt;
+    if (signature.signedAt.getTime() < Math.floor(new Date(last).getTime() / 1000) * 1000)
+      throw new CampaignError(
+        'conflict',
+        `the event was signed at ${signature.signedAt.toISOString()}, before the collector's last state change (${new Date(last).toISOString()}): an older event cannot undo a newer state`,
+      );
+    const now = this.clock.now();
+    await this.models.kycDeliveries.deleteMany({ expiresAt: { $lt: now } });
+    try {
+      await this.models.kycDeliveries.create({
+        _id: `${event.tenantId}/${signature.mac}`,
+        tenantId: event.tenantId,
+        collectorId: event.collectorId,
+        expiresAt: signature.expiresAt,
+      });
+    } catch (error) {
+      if (error instanceof DuplicateKeyError || isDuplicateKeyError(error))
+        throw new CampaignError(
+          'conflict',
+          'this webhook delivery was already applied (a signature is accepted once)',
+        );
+      throw error;
+    }
+    try {
+      return await this.setCollectorState(event.tenantId, event.collectorId, event.state, 'kyc');
+    } catch (error) {
+      // Not applied (e.g. an invalid state): the provider may send it again, corrected or not.
+      await this.models.kycDeliveries.deleteOne({ _id: `${event.tenantId}/${signature.mac}` });
+      throw error;
+    }
   }
 
   /** A new KYC webhook secret for the tenant (the old one stops working). */

@@ -1,3 +1,4 @@
+import { httpErrorResponse } from '@aperture/runtime';
 import type { StageContext } from '@aperture/stage-runtime';
 import {
   type ArgumentsHost,
@@ -9,23 +10,23 @@ import {
   Get,
   Headers,
   HttpCode,
-  HttpException,
   Inject,
   Module,
   Param,
   Post,
   Req,
 } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { collectorOfToken, tenantOfEither, tenantOfKey } from './auth';
+import { collectorOfToken, tenantOfRequest } from './auth';
 import { type CampaignStore, collectorView } from './campaigns.store';
 import { cellLabel } from './domain/cells';
-import { verifySignature } from './domain/signature';
+import { parseSignature, SIGNATURE_TOLERANCE_SECONDS, verifySignature } from './domain/signature';
 import { CampaignError } from './errors';
 import type { CampaignDoc } from './models';
 
 const STORE = Symbol('CampaignStore');
 const CONTEXT = Symbol('StageContext');
+
+type RequestHeaders = Record<string, string | string[] | undefined>;
 
 interface Reply {
   status(code: number): Reply;
@@ -67,39 +68,35 @@ class CampaignsController {
 
   @Post('campaigns')
   @HttpCode(201)
-  async create(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async create(@Headers() headers: RequestHeaders, @Body() body: unknown) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     return this.view(await this.store.createCampaign(tenantId, jsonObject(body)));
   }
 
   @Get('campaigns')
-  async list(@Headers('x-api-key') apiKey: unknown) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async list(@Headers() headers: RequestHeaders) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     const campaigns = await this.store.listCampaigns(tenantId);
     return { campaigns: await Promise.all(campaigns.map((campaign) => this.view(campaign))) };
   }
 
   @Get('campaigns/:id')
-  async get(
-    @Headers('x-api-key') apiKey: unknown,
-    @Headers('x-collector-token') token: unknown,
-    @Param('id') id: string,
-  ) {
-    const tenantId = await tenantOfEither(this.ctx, this.store, apiKey, token);
+  async get(@Headers() headers: RequestHeaders, @Param('id') id: string) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers, ['tenant', 'collector', 'service']);
     return this.view(await this.store.campaign(tenantId, id));
   }
 
   @Post('campaigns/:id/close')
   @HttpCode(200)
-  async close(@Headers('x-api-key') apiKey: unknown, @Param('id') id: string) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async close(@Headers() headers: RequestHeaders, @Param('id') id: string) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     return this.view(await this.store.closeCampaign(tenantId, id));
   }
 
   /** Per-collector quality of the campaign, with each collector's state. */
   @Get('campaigns/:id/collectors')
-  async collectorStats(@Headers('x-api-key') apiKey: unknown, @Param('id') id: string) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async collectorStats(@Headers() headers: RequestHeaders, @Param('id') id: string) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     const campaign = await this.store.campaign(tenantId, id);
     const collectors = new Map((await this.store.collectors(tenantId)).map((c) => [c.collectorId, c]));
     const stats = await this.store.collectorStats(campaign);
@@ -117,14 +114,14 @@ class CampaignsController {
 
   @Post('collectors')
   @HttpCode(201)
-  async createCollector(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async createCollector(@Headers() headers: RequestHeaders, @Body() body: unknown) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     return this.store.createCollector(tenantId, jsonObject(body));
   }
 
   @Get('collectors')
-  async collectors(@Headers('x-api-key') apiKey: unknown) {
-    return { collectors: await this.store.collectors(await tenantOfKey(this.ctx, apiKey)) };
+  async collectors(@Headers() headers: RequestHeaders) {
+    return { collectors: await this.store.collectors(await tenantOfRequest(this.ctx, this.store, headers)) };
   }
 
   @Get('collectors/me')
@@ -135,16 +132,16 @@ class CampaignsController {
   /** The operator sets a collector's state (verify by hand, suspend). */
   @Post('collectors/:id/state')
   @HttpCode(200)
-  async setState(@Headers('x-api-key') apiKey: unknown, @Param('id') id: string, @Body() body: unknown) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async setState(@Headers() headers: RequestHeaders, @Param('id') id: string, @Body() body: unknown) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     return this.store.setCollectorState(tenantId, id, jsonObject(body)['state'], 'operator');
   }
 
   /** A new secret for the KYC provider's webhook signatures; shown once. */
   @Post('kyc/secret')
   @HttpCode(201)
-  async kycSecret(@Headers('x-api-key') apiKey: unknown) {
-    const tenantId = await tenantOfKey(this.ctx, apiKey);
+  async kycSecret(@Headers() headers: RequestHeaders) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
     return { tenantId, secret: await this.store.rotateKycSecret(tenantId) };
   }
 
@@ -152,7 +149,8 @@ class CampaignsController {
    * The KYC provider's callback: `{tenantId, collectorId, state}` signed in `x-kyc-signature`
    * (t=<unix seconds>,v1=HMAC-SHA256(secret, "<t>.<raw body>")). A missing, forged or stale
    * signature is a 401 and changes nothing; the tenant named in the body picks the secret, and
-   * since the body is signed, it cannot be swapped.
+   * since the body is signed, it cannot be swapped. A signature already applied, or an event signed
+   * before the collector's last state change, is a 409 and changes nothing (no replay, in order).
    */
   @Post('kyc/webhook')
   @HttpCode(200)
@@ -176,7 +174,15 @@ class CampaignsController {
     const collectorId = payload['collectorId'];
     if (typeof collectorId !== 'string')
       throw new CampaignError('invalid_request', 'collectorId is required', 'collectorId');
-    return this.store.setCollectorState(tenantId, collectorId, payload['state'], 'kyc');
+    const { timestamp, mac } = parseSignature(signature)!;
+    return this.store.applyKycEvent(
+      { tenantId, collectorId, state: payload['state'] },
+      {
+        mac,
+        signedAt: new Date(timestamp * 1000),
+        expiresAt: new Date((timestamp + SIGNATURE_TOLERANCE_SECONDS) * 1000),
+      },
+    );
   }
 
   /** A verified collector asks for work in a campaign. */
@@ -188,19 +194,18 @@ class CampaignsController {
   }
 
   @Get('assignments/:id')
-  async assignment(
-    @Headers('x-api-key') apiKey: unknown,
-    @Headers('x-collector-token') token: unknown,
-    @Param('id') id: string,
-  ) {
-    const tenantId = await tenantOfEither(this.ctx, this.store, apiKey, token);
+  async assignment(@Headers() headers: RequestHeaders, @Param('id') id: string) {
+    const tenantId = await tenantOfRequest(this.ctx, this.store, headers, ['tenant', 'collector', 'service']);
     return this.store.assignment(tenantId, id);
   }
 }
 
-/** Errors as `{"error": {"code", "message", "field"?}}`, like ingest's API. */
+/**
+ * Errors as `{"error": {"code", "message", "field"?}}`, like ingest's API: the stage's filter of
+ * every route (campaignsStage's httpErrorFilter).
+ */
 @Catch()
-class ErrorFilter implements ExceptionFilter {
+export class CampaignsErrorFilter implements ExceptionFilter {
   constructor(private readonly ctx: StageContext) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -217,21 +222,10 @@ class ErrorFilter implements ExceptionFilter {
         message: exception.message,
         ...(exception.field && { field: exception.field }),
       };
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      error = {
-        code: status === 404 ? 'not_found' : status >= 500 ? 'internal' : 'invalid_request',
-        message: exception.message,
-      };
-    } else if (isObject(exception) && typeof exception['status'] === 'number' && exception['status'] < 500) {
-      // body-parser: malformed JSON, too large
-      status = exception['status'];
-      error = {
-        code: status === 413 ? 'too_large' : 'invalid_request',
-        message: typeof exception['message'] === 'string' ? exception['message'] : 'bad request',
-      };
     } else {
-      this.ctx.log.error({ err: exception }, 'request failed');
+      const answer = httpErrorResponse(exception);
+      if (answer) ({ status, error } = { status: answer.status, error: answer.body.error });
+      else this.ctx.log.error({ err: exception }, 'request failed');
     }
     if (reply.headersSent) return reply.end();
     reply.status(status).json({ error });
@@ -247,7 +241,6 @@ export class CampaignsHttpModule {
       providers: [
         { provide: STORE, useValue: store },
         { provide: CONTEXT, useValue: ctx },
-        { provide: APP_FILTER, useValue: new ErrorFilter(ctx) },
       ],
     };
   }

@@ -137,6 +137,29 @@ assignmentSchema.index(
   { name: 'collector_campaign_expiry' },
 );
 
+/**
+ * A KYC webhook delivery already applied, kept until its signature's time window ends, so the same
+ * signed request is accepted once (`_id` = tenant and MAC: a second insert is a duplicate key).
+ * FerretDB refuses TTL indexes, so expired ones are deleted by the webhook itself.
+ */
+export interface KycDeliveryDoc {
+  _id: string;
+  tenantId: string;
+  collectorId: string;
+  expiresAt: Date;
+}
+
+const kycDeliverySchema = new Schema<KycDeliveryDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    collectorId: { type: String, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  { collection: 'campaign_kyc_deliveries', versionKey: false },
+);
+kycDeliverySchema.index({ expiresAt: 1 }, { name: 'expiry' });
+
 const kycSecretSchema = new Schema<KycSecretDoc>(
   { _id: String, secret: { type: String, required: true }, createdAt: { type: Date, required: true } },
   { collection: 'campaign_kyc_secrets', versionKey: false },
@@ -152,6 +175,7 @@ export interface CampaignModels {
   counted: Model<CountedImageDoc>;
   assignments: Model<AssignmentDoc>;
   kycSecrets: Model<KycSecretDoc>;
+  kycDeliveries: Model<KycDeliveryDoc>;
 }
 
 export function campaignModels(connection: Connection): CampaignModels {
@@ -161,5 +185,6 @@ export function campaignModels(connection: Connection): CampaignModels {
     counted: model(connection, 'CampaignImage', countedSchema),
     assignments: model(connection, 'CampaignAssignment', assignmentSchema),
     kycSecrets: model(connection, 'CampaignKycSecret', kycSecretSchema),
+    kycDeliveries: model(connection, 'CampaignKycDelivery', kycDeliverySchema),
   };
 }

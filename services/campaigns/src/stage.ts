@@ -1,10 +1,11 @@
 import { campaignsV1, Topics } from '@aperture/contracts';
 import type { StageContext, StageOptions } from '@aperture/stage-runtime';
+import { collectorCredential } from './auth';
 import { handleCurated } from './campaigns.consumer';
 import { campaignsGrpc } from './campaigns.grpc';
 import { CampaignStore } from './campaigns.store';
 import { type Clock, systemClock } from './clock';
-import { CampaignsHttpModule } from './http';
+import { CampaignsErrorFilter, CampaignsHttpModule } from './http';
 import { campaignModels } from './models';
 
 /**
@@ -28,8 +29,17 @@ export function campaignsStage(clock: Clock = systemClock): StageOptions {
       name: 'aperture.campaigns.v1.CampaignService',
       definition: campaignsV1.CampaignServiceService,
       implementation: (ctx) => campaignsGrpc(ctx, storeOf(ctx)),
+      // CheckUpload is ingest's question (service identity); a capture app follows its campaign
+      // with the tenant's key or its collector's token.
+      access: {
+        checkUpload: ['service'],
+        getCampaign: ['service', 'tenant', 'collector'],
+        watchCampaign: ['service', 'tenant', 'collector'],
+      },
+      credential: (ctx) => collectorCredential(storeOf(ctx)),
     },
     http: (ctx) => CampaignsHttpModule.register(ctx, storeOf(ctx)),
+    httpErrorFilter: (ctx) => new CampaignsErrorFilter(ctx),
     rawBody: true,
     registerModels: (connection) => void campaignModels(connection),
     handle: (message, ctx) => handleCurated(message, ctx, storeOf(ctx)),

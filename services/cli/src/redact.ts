@@ -1,5 +1,6 @@
-// aperture redact: detects faces in local images and writes redacted copies, with the library the
-// compliance stage uses (@aperture/redaction), for people checking a policy before they upload.
+// aperture redact: detects faces and licence plates in local images and writes redacted copies,
+// with the function the compliance stage uses (@aperture/redaction's detectAndRedactPixels, the
+// same defaults and pass plan), for people checking a policy before they upload.
 // The library (and its model) is loaded when the command runs, after the aliases resolve.
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
@@ -29,15 +30,25 @@ export interface JsonBox {
   score: number;
 }
 
+/** The models that produced the boxes, as the compliance stage records them. */
+export interface JsonModels {
+  faces: string;
+  /** Empty when the policy turned plates off. */
+  plates: string;
+}
+
 /** One line of `--json` output. */
 export type RedactLine =
-  { file: string; output: string; faces: JsonBox[]; plates: JsonBox[] } | { file: string; error: string };
+  | { file: string; output: string; faces: JsonBox[]; plates: JsonBox[]; models: JsonModels }
+  | { file: string; error: string };
 
 /** The settings a --policy file may give (compliance.redaction), all optional. */
 export interface RedactSettings {
   method?: 'pixelate' | 'blur' | 'fill';
   marginRatio?: number;
   minScore?: number;
+  minFaceSize?: number;
+  plates?: boolean;
 }
 
 export class PolicySettingsError extends Error {
@@ -48,8 +59,9 @@ const METHODS = ['pixelate', 'blur', 'fill'] as const;
 
 /**
  * compliance.redaction of a project policy document: `method` (pixelate | blur | fill),
- * `marginRatio` (0..2, of the box size on each side), `minScore` (the detector's threshold, 0..1
- * exclusive). Other fields, in that section or elsewhere, are ignored; bad values are named.
+ * `marginRatio` (0..2, of the box size on each side), `minScore` (the face detector's threshold,
+ * 0..1 exclusive), `minFaceSize` (16..4096 px), `plates` (true | false). Other fields, in that
+ * section or elsewhere, are ignored; bad values are named.
  */
 export function redactSettings(document: unknown): RedactSettings {
   const section = at(document, 'compliance', 'redaction');
@@ -57,7 +69,7 @@ export function redactSettings(document: unknown): RedactSettings {
   if (typeof section !== 'object' || section === null || Array.isArray(section)) {
     throw new PolicySettingsError('compliance.redaction must be an object');
   }
-  const { method, marginRatio, minScore } = section as Record<string, unknown>;
+  const { method, marginRatio, minScore, minFaceSize, plates } = section as Record<string, unknown>;
   const settings: RedactSettings = {};
   if (method !== undefined) {
     if (!METHODS.includes(method as (typeof METHODS)[number])) {
@@ -76,6 +88,22 @@ export function redactSettings(document: unknown): RedactSettings {
       throw new PolicySettingsError('compliance.redaction.minScore must be a number between 0 and 1');
     }
     settings.minScore = minScore;
+  }
+  if (minFaceSize !== undefined) {
+    if (
+      typeof minFaceSize !== 'number' ||
+      !Number.isInteger(minFaceSize) ||
+      minFaceSize < 16 ||
+      minFaceSize > 4096
+    ) {
+      throw new PolicySettingsError('compliance.redaction.minFaceSize must be an integer from 16 to 4096');
+    }
+    settings.minFaceSize = minFaceSize;
+  }
+  if (plates !== undefined) {
+    if (typeof plates !== 'boolean')
+      throw new PolicySettingsError('compliance.redaction.plates must be true or false');
+    settings.plates = plates;
   }
   return settings;
 }
@@ -109,7 +137,9 @@ async function loadSettings(path: string | undefined): Promise<RedactSettings> {
 export function registerRedact(program: Command, setExitCode: (code: number) => void): void {
   program
     .command('redact')
-    .description('Detect faces in local images and write copies with every face irreversibly redacted.')
+    .description(
+      'Detect faces and licence plates in local images and write copies with every one irreversibly redacted.',
+    )
     .argument('<paths...>', 'files and folders (folders are walked recursively; dotfiles are skipped)')
     .requiredOption('-o, --out <dir>', 'folder to write the redacted copies into (created if missing)')
     .option('--policy <file>', 'a JSON project policy: its compliance.redaction section is used')
@@ -121,13 +151,16 @@ Each output keeps the input's name, format and dimensions, upright (the EXIF ori
 metadata dropped); HEIC is written as JPEG (name.jpg). Two inputs of the same name get -1, -2, ...
 
 --policy reads {"compliance": {"redaction": {"method": "pixelate"|"blur"|"fill",
-"marginRatio": 0.25, "minScore": 0.5}}}; other fields are ignored, all three are optional.
+"marginRatio": 0.25, "minScore": 0.5, "minFaceSize": 16, "plates": true}}}; other fields are
+ignored, all are optional (the defaults shown are the compliance stage's).
 
 With --json each line is {"file", "output", "faces": [{"x", "y", "width", "height", "score"}],
-"plates": []} (boxes in the input's upright pixels; plates are not detected: no shipped model),
-or {"file", "error"} for an input that is not a readable image.
+"plates": [...], "models": {"faces", "plates"}} (boxes in the input's upright pixels; models as
+"name@version", plates "" when the policy turned them off), or {"file", "error"} for an input
+that is not a readable image.
 
-Exit status: 0 it ran (even if some inputs were refused), 1 bad arguments or policy.
+Exit status: 0 it ran (even if some inputs were refused), 1 bad arguments or policy, or a
+missing or damaged model file (named in the error; scripts/models installs it).
 
 Example:
   aperture redact --out ./redacted --json ./photos | jq -c '{file, faces: (.faces | length)}'`,
@@ -157,10 +190,20 @@ export async function redactCommand(
     return 1;
   }
 
-  const { createFaceDetector, detectAndRedact } = await import('@aperture/redaction');
-  const detector = createFaceDetector({
+  const { createPrivacyDetector, detectAndRedact } = await import('@aperture/redaction');
+  let detector: Awaited<ReturnType<typeof createPrivacyDetector>>;
+  try {
+    detector = createPrivacyDetector();
+    await detector.ready;
+  } catch (error) {
+    io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  const detection = {
     ...(settings.minScore !== undefined && { minScore: settings.minScore }),
-  });
+    ...(settings.minFaceSize !== undefined && { minFaceSize: settings.minFaceSize }),
+    ...(settings.plates !== undefined && { plates: settings.plates }),
+  };
   const redaction = {
     ...(settings.method && { method: settings.method }),
     ...(settings.marginRatio !== undefined && { marginRatio: settings.marginRatio }),
@@ -171,7 +214,12 @@ export async function redactCommand(
     for (const file of files) {
       let line: RedactLine;
       try {
-        const { image, detection } = await detectAndRedact(await readFile(file.path), detector, redaction);
+        const { image, detection: found } = await detectAndRedact(
+          await readFile(file.path),
+          detector,
+          detection,
+          redaction,
+        );
         // The input's own extension (its case too) unless the format changed (HEIC -> jpg).
         const own = extname(file.path).slice(1);
         const sameFormat = image.format === formatOf(own);
@@ -182,8 +230,12 @@ export async function redactCommand(
         line = {
           file: file.path,
           output,
-          faces: detection.faces.map(({ x, y, width, height, score }) => ({ x, y, width, height, score })),
-          plates: [],
+          faces: found.faces.map(jsonBox),
+          plates: found.plates.map(jsonBox),
+          models: {
+            faces: `${found.models.faces.name}@${found.models.faces.version}`,
+            plates: found.models.plates ? `${found.models.plates.name}@${found.models.plates.version}` : '',
+          },
         };
       } catch (error) {
         line = { file: file.path, error: error instanceof Error ? error.message : String(error) };
@@ -194,6 +246,10 @@ export async function redactCommand(
     await detector.close();
   }
   return 0;
+}
+
+function jsonBox({ x, y, width, height, score }: JsonBox): JsonBox {
+  return { x, y, width, height, score };
 }
 
 /** The format an extension names, for deciding whether an output can keep the input's name. */
@@ -216,5 +272,6 @@ const EXTENSION_FORMATS: Record<string, string> = {
 function describe(line: RedactLine): string {
   if ('error' in line) return `${line.file}: ${line.error}\n`;
   const n = line.faces.length;
-  return `${line.file} -> ${line.output} (${n} face${n === 1 ? '' : 's'} redacted)\n`;
+  const p = line.plates.length;
+  return `${line.file} -> ${line.output} (${n} face${n === 1 ? '' : 's'}, ${p} plate${p === 1 ? '' : 's'} redacted)\n`;
 }

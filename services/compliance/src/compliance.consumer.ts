@@ -7,8 +7,8 @@ import {
   decodeEvent,
   pendingEvent,
   projectNotFound,
+  readStageRecord,
   rejection,
-  settledOutcome,
   type StageContext,
 } from '@aperture/stage-runtime';
 import { clearMetadata, findMetadataLeaks } from '@aperture/standardization';
@@ -28,7 +28,9 @@ export type ComplianceStageResult =
       rule: string;
       reasons: Array<{ code: string; message: string }>;
       faces?: complianceV1.DetectedRegion[];
+      plates?: complianceV1.DetectedRegion[];
       detector?: string;
+      plateDetector?: string;
     };
 
 /**
@@ -46,10 +48,17 @@ export async function handleStandardized(
   const { image } = event;
   const deps = complianceDeps(ctx);
   const inputs: AuditInput[] = [{ name: 'raw', sha256: image.raw?.checksum?.hex ?? '' }];
-  const audited = async (outcome: HandlerOutcome) => {
-    const record = await ctx.pipeline.records.get(image.imageId);
-    const decision = record?.stages[STAGE] as ComplianceStageResult | undefined;
-    if (record && decision) {
+  const { outcome: settled, record } = await readStageRecord(ctx, image, STAGE);
+  if (settled === 'skipped') return settled;
+  // Audits what this delivery wrote, or, for a redelivery, the decision the record holds (read
+  // again only when another delivery wrote it while this one worked).
+  const audited = async (outcome: HandlerOutcome, written?: ComplianceStageResult) => {
+    const decision =
+      outcome === 'done'
+        ? written
+        : ((written ? await ctx.pipeline.records.get(record._id) : record)?.stages[STAGE] as
+            ComplianceStageResult | undefined);
+    if (decision) {
       const derivative = event.standardize?.derivative?.checksum?.hex;
       await deps.audit.append(
         {
@@ -70,9 +79,8 @@ export async function handleStandardized(
     }
     return outcome;
   };
-  const settled = await settledOutcome(ctx, image, STAGE);
   // Only a redelivery is audited again (a no-op if logged); a skipped (unknown or forged) event touches nothing.
-  if (settled) return settled === 'duplicate' ? audited(settled) : settled;
+  if (settled === 'duplicate') return audited(settled);
 
   const reject = async (
     rule: string,
@@ -80,17 +88,24 @@ export async function handleStandardized(
     extra: Partial<ComplianceStageResult> = {},
   ) => {
     const result = { decision: 'rejected', rule, reasons, ...extra } as ComplianceStageResult;
-    return audited(await completeStage(ctx, image.imageId, STAGE, rejection(image, STAGE, reasons, result)));
+    return audited(await completeStage(ctx, record, STAGE, rejection(image, STAGE, reasons, result)), result);
   };
 
   const policy = await ctx.policies.get(image.tenantId, image.projectId);
   if (!policy) return reject('project', [projectNotFound(image)]);
 
   const declaredIds = image.declarations?.consentIds ?? [];
-  const registered = await consentModel(ctx.pipeline.connection)
-    .find({ _id: { $in: declaredIds.map((id) => consentKey(image.tenantId, id)) }, tenantId: image.tenantId })
-    .lean()
-    .exec();
+  // No declared consent, nothing to look up (most images: no query).
+  const registered =
+    declaredIds.length === 0
+      ? []
+      : await consentModel(ctx.pipeline.connection)
+          .find({
+            _id: { $in: declaredIds.map((id) => consentKey(image.tenantId, id)) },
+            tenantId: image.tenantId,
+          })
+          .lean()
+          .exec();
   const verdict = checkConsents({
     requireConsent: policy.compliance.requireConsent,
     declaredIds,
@@ -136,11 +151,10 @@ export async function handleStandardized(
     );
 
   const { redaction } = policy.compliance;
-  const found = await deps.people.findFaces(derivative, {
+  const found = await deps.people.find(derivative, {
     minScore: redaction.minScore,
     minFaceSize: redaction.minFaceSize,
-    width: standardize.width,
-    height: standardize.height,
+    plates: redaction.plates,
   });
   const { region: ruleRegion, rule } = regionRuleFor(policy.compliance, image.declarations?.region ?? '');
   const decision = decidePeople({
@@ -152,8 +166,11 @@ export async function handleStandardized(
   });
   const redact = decision.outcome === 'redacted';
   const faces = found.faces.map((face) => detectedRegion(face, redact));
+  // Plates are nobody's consent to give: found ones are always redacted.
+  const plates = found.plates.map((plate) => detectedRegion(plate, true));
+  const detectors = { detector: found.faceDetector, plateDetector: found.plateDetector };
   if (decision.outcome === 'rejected')
-    return reject(decision.rule, [decision.reason], { faces, detector: found.detector });
+    return reject(decision.rule, [decision.reason], { faces, plates, ...detectors });
 
   const cleared = await clearedImages(ctx, policy, {
     imageId: image.imageId,
@@ -161,7 +178,7 @@ export async function handleStandardized(
     original,
     thumbnail,
     keep: rule.keepMetadata,
-    faces: redact ? found.faces : [],
+    boxes: [...(redact ? found.faces : []), ...found.plates],
     derivativeWidth: standardize.width,
   });
   const compliance: complianceV1.ComplianceResult = {
@@ -170,15 +187,15 @@ export async function handleStandardized(
     hadGps: cleared.hadGps,
     cleared: cleared.derivative,
     faces,
-    plates: [],
-    detector: found.detector,
+    plates,
+    ...detectors,
     region: ruleRegion,
     peopleOutcome: decision.outcome,
-    redactionMethod: redact ? redaction.method : '',
+    redactionMethod: redact || plates.length > 0 ? redaction.method : '',
     ...(cleared.thumbnail && { clearedThumbnail: cleared.thumbnail }),
   };
   const result: ComplianceStageResult = { decision: 'cleared', rule: decision.rule, ...compliance };
-  const outcome = await completeStage(ctx, image.imageId, STAGE, {
+  const outcome = await completeStage(ctx, record, STAGE, {
     result,
     status: 'processing',
     event: pendingEvent(
@@ -187,14 +204,14 @@ export async function handleStandardized(
       complianceV1.ImageCleared.encode({ image, quality: event.quality, standardize, compliance }).finish(),
     ),
   });
-  return audited(outcome);
+  return audited(outcome, result);
 }
 
 function detectedRegion(face: FaceBox, redacted: boolean): complianceV1.DetectedRegion {
   return { x: face.x, y: face.y, width: face.width, height: face.height, score: face.score, redacted };
 }
 
-/** The cleared derivative and thumbnail: faces redacted when asked, only `keep` metadata left. */
+/** The cleared derivative and thumbnail: faces (when asked) and plates redacted, only `keep` metadata left. */
 async function clearedImages(
   ctx: StageContext,
   policy: ProjectPolicy,
@@ -204,7 +221,7 @@ async function clearedImages(
     original: Buffer;
     thumbnail: Buffer | undefined;
     keep: ProjectPolicy['compliance']['regions'][string]['keepMetadata'];
-    faces: FaceBox[];
+    boxes: FaceBox[];
     derivativeWidth: number;
   },
 ) {
@@ -214,13 +231,13 @@ async function clearedImages(
   // The thumbnail is the derivative scaled down: the same boxes, scaled by the width of the pixels
   // being redacted over the derivative's (1 for the derivative itself).
   const redact =
-    input.faces.length === 0
+    input.boxes.length === 0
       ? undefined
       : (pixels: Parameters<typeof people.redact>[0]) => {
           const scale = input.derivativeWidth > 0 ? pixels.width / input.derivativeWidth : 1;
           people.redact(
             pixels,
-            input.faces.map((face) => ({
+            input.boxes.map((face) => ({
               ...face,
               x: face.x * scale,
               y: face.y * scale,
@@ -263,9 +280,18 @@ function auditDetail(decision: ComplianceStageResult): string {
   if (decision.decision === 'rejected')
     return decision.reasons.map((reason) => `${reason.code}: ${reason.message}`).join('; ');
   const faces = decision.faces.length;
+  const boxes = (regions: complianceV1.DetectedRegion[]) =>
+    regions
+      .map(
+        (r) =>
+          `[${Math.round(r.x)},${Math.round(r.y)},${Math.round(r.width)},${Math.round(r.height)} ${r.score.toFixed(2)}]`,
+      )
+      .join(' ');
   return [
-    `${faces} face(s) ${decision.peopleOutcome === 'redacted' ? `redacted (${decision.redactionMethod})` : decision.peopleOutcome === 'allowed' ? 'kept under consent' : 'none'}`,
+    `${faces} face(s) ${decision.peopleOutcome === 'redacted' ? `redacted (${decision.redactionMethod})` : decision.peopleOutcome === 'allowed' ? 'kept under consent' : 'none'}${faces ? ` ${boxes(decision.faces)}` : ''}`,
     `detector ${decision.detector}`,
+    `${decision.plates.length} plate(s)${decision.plates.length ? ` redacted ${boxes(decision.plates)}` : ''}`,
+    `plate detector ${decision.plateDetector || 'off'}`,
     `removed ${decision.removedMetadata.join(', ') || 'nothing'}`,
     `consents ${decision.consentIds.join(', ') || 'none'}`,
   ].join('; ');

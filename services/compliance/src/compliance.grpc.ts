@@ -1,6 +1,6 @@
 import type { complianceV1 } from '@aperture/contracts';
-import { grpcError } from '@aperture/runtime';
-import type { StageContext } from '@aperture/stage-runtime';
+import { callerOf, grpcError } from '@aperture/runtime';
+import { type Caller, type StageContext, StageApiError, tenantFor } from '@aperture/stage-runtime';
 import { type sendUnaryData, status } from '@grpc/grpc-js';
 import { InvalidPageToken } from './audit/audit-log';
 import { ConsentsService } from './consents/consents.service';
@@ -9,7 +9,10 @@ import { toErasure } from './erasure/erasure';
 import { ComplianceError } from './errors';
 import { toAuditEntry } from './views';
 
-/** ComplianceService: consents, erasure and the tenant's audit trail (internal callers name the tenant). */
+/**
+ * ComplianceService: consents, erasure and the tenant's audit trail. The tenant is the caller's API
+ * key's; only an internal caller (the service identity: ingest's console) names it in tenant_id.
+ */
 export function complianceGrpc(ctx: StageContext): complianceV1.ComplianceServiceServer {
   const consents = new ConsentsService(ctx);
   const actor = 'grpc';
@@ -18,7 +21,7 @@ export function complianceGrpc(ctx: StageContext): complianceV1.ComplianceServic
     work().then(
       (value) => callback(null, value),
       (error: unknown) => {
-        if (error instanceof ComplianceError) return callback(grpcError(error.grpcStatus, error.fullMessage));
+        if (error instanceof StageApiError) return callback(grpcError(error.grpcStatus, error.fullMessage));
         if (error instanceof InvalidPageToken)
           return callback(grpcError(status.INVALID_ARGUMENT, error.message));
         ctx.log.error({ err: error }, `${what} failed`);
@@ -26,30 +29,32 @@ export function complianceGrpc(ctx: StageContext): complianceV1.ComplianceServic
       },
     );
   }
-  const tenant = (tenantId: string) => {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(tenantId))
-      throw new ComplianceError('invalid_request', 'tenant_id is required');
-    return tenantId;
-  };
+  const tenantOf = (call: object, requested: string) => tenantFor(callerOf<Caller>(call), requested);
 
   return {
     registerConsent: (call, callback) =>
       answer('RegisterConsent', callback, async () => ({
-        consent: await consents.register(call.request.consent, actor),
+        consent: await consents.register(
+          call.request.consent && {
+            ...call.request.consent,
+            tenantId: tenantOf(call, call.request.consent.tenantId),
+          },
+          actor,
+        ),
       })),
     getConsent: (call, callback) =>
       answer('GetConsent', callback, async () => ({
-        consent: await consents.get(tenant(call.request.tenantId), call.request.consentId),
+        consent: await consents.get(tenantOf(call, call.request.tenantId), call.request.consentId),
       })),
     revokeConsent: (call, callback) =>
       answer('RevokeConsent', callback, () =>
-        consents.revoke(tenant(call.request.tenantId), call.request.consentId, actor),
+        consents.revoke(tenantOf(call, call.request.tenantId), call.request.consentId, actor),
       ),
     requestErasure: (call, callback) =>
       answer('RequestErasure', callback, async () => {
         const { tenantId, imageId, batchId, consentId } = call.request;
         const erasure = await complianceDeps(ctx).erasures.request({
-          tenantId: tenant(tenantId),
+          tenantId: tenantOf(call, tenantId),
           ...(imageId && { imageId }),
           ...(batchId && { batchId }),
           ...(consentId && { consentId }),
@@ -60,7 +65,7 @@ export function complianceGrpc(ctx: StageContext): complianceV1.ComplianceServic
     getErasure: (call, callback) =>
       answer('GetErasure', callback, async () => {
         const erasure = await complianceDeps(ctx).erasures.get(
-          tenant(call.request.tenantId),
+          tenantOf(call, call.request.tenantId),
           call.request.erasureId,
         );
         if (!erasure)
@@ -70,7 +75,11 @@ export function complianceGrpc(ctx: StageContext): complianceV1.ComplianceServic
     getAuditTrail: (call, callback) =>
       answer('GetAuditTrail', callback, async () => {
         const { tenantId, imageId, pageSize, pageToken } = call.request;
-        const page = await complianceDeps(ctx).audit.page(tenant(tenantId), { imageId, pageSize, pageToken });
+        const page = await complianceDeps(ctx).audit.page(tenantOf(call, tenantId), {
+          imageId,
+          pageSize,
+          pageToken,
+        });
         return {
           entries: page.entries.map(toAuditEntry),
           nextPageToken: page.nextPageToken,

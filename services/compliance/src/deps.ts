@@ -3,9 +3,9 @@ import type { PixelBuffer } from '@aperture/standardization';
 import type { RedactionMethod } from '@aperture/persistence';
 import { AuditLog } from './audit/audit-log';
 import { Erasures } from './erasure/erasure';
-import { createPeopleFinder } from './faces.repository';
+import { createPrivacyFinder } from './privacy.repository';
 
-/** A detected face in upright pixels of the image it was found in. */
+/** A detected face or plate in upright pixels of the image it was found in. */
 export interface FaceBox {
   x: number;
   y: number;
@@ -14,16 +14,21 @@ export interface FaceBox {
   score: number;
 }
 
-/** The face model and the redaction, behind one adapter (faces.repository.ts). */
-export interface PeopleFinder {
+/** The face and plate models and the redaction, behind one adapter (privacy.repository.ts). */
+export interface PrivacyFinder {
   /**
-   * Faces scoring at least `minScore`, down to `minFaceSize` px (which sets how many tile levels
-   * run: tiles.ts), and the model's "name@version".
+   * Checks the model files and loads them in the worker pool: rejects with a ModelFileError naming
+   * a missing or damaged file, so the service fails at start rather than in the middle of a batch.
    */
-  findFaces(
+  start(): Promise<void>;
+  /**
+   * Faces scoring at least `minScore`, down to `minFaceSize` px, and plates when asked; each
+   * model as "name@version" ('' for plates when not asked).
+   */
+  find(
     image: Buffer,
-    options: { minScore: number; minFaceSize: number; width: number; height: number },
-  ): Promise<{ faces: FaceBox[]; detector: string }>;
+    settings: { minScore: number; minFaceSize: number; plates: boolean },
+  ): Promise<{ faces: FaceBox[]; plates: FaceBox[]; faceDetector: string; plateDetector: string }>;
   /** Redacts each box and a margin around it, in place and irreversibly. */
   redact(
     pixels: PixelBuffer,
@@ -37,7 +42,7 @@ export interface PeopleFinder {
 export interface ComplianceDeps {
   audit: AuditLog;
   erasures: Erasures;
-  people: PeopleFinder;
+  people: PrivacyFinder;
 }
 
 const byContext = new WeakMap<StageContext, ComplianceDeps>();
@@ -47,7 +52,7 @@ export function complianceDeps(ctx: StageContext): ComplianceDeps {
   let deps = byContext.get(ctx);
   if (!deps) {
     const audit = new AuditLog(ctx.pipeline.connection);
-    deps = { audit, erasures: new Erasures(ctx, audit), people: createPeopleFinder() };
+    deps = { audit, erasures: new Erasures(ctx, audit), people: createPrivacyFinder() };
     byContext.set(ctx, deps);
   }
   return deps;

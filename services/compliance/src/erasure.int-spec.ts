@@ -7,7 +7,7 @@ import { AuditLog } from './audit/audit-log';
 import { complianceDeps } from './deps';
 import { sweepRetention } from './retention/retention';
 import { complianceStage } from './stage';
-import { apiKeyFor, complianceClient, standardizedEvent } from './testing/helpers';
+import { complianceClient, standardizedEvent } from './testing/helpers';
 
 const PHOTO = () => readFileSync(corpusPath('cameras/jpg/Canon_40D.jpg'));
 const DAY = 86_400_000;
@@ -71,7 +71,7 @@ describe('compliance: revocation, erasure, retention, audit', () => {
     await harness.createProject('t2', 'p2', {});
     grpc = complianceClient(harness);
     baseUrl = `http://127.0.0.1:${harness.stage.httpPort}`;
-    apiKey = await apiKeyFor(harness, 't1');
+    apiKey = await harness.createApiKey('t1');
   }, 120_000);
   afterAll(async () => {
     grpc?.close();
@@ -240,6 +240,16 @@ describe('compliance: revocation, erasure, retention, audit', () => {
     await erasureDone(erasure!.erasureId);
     expect(await harness.ctx.blobs.exists(mine.raw.key)).toBe(true);
     expect(await harness.records.get(theirs)).toMatchObject({ status: 'processing' });
+    // t1's audit says its image's blobs are erased, and nothing of who else holds the same bytes.
+    const [entry] = (await grpc.getAuditTrail({ tenantId: 't1', imageId: mine._id })).entries.filter(
+      (candidate) => candidate.outcome === 'erased',
+    );
+    expect(entry!.detail).toMatch(/^was curated; its \d+ blob\(s\) erased$/);
+    // An unknown consent, like an unknown image or batch, is a 404 (it was a 202 erasing nothing).
+    expect((await rest('POST', '/v1/erasures', { consentId: 'cns_000000000000000000000000' })).status).toBe(
+      404,
+    );
+    expect((await rest('POST', '/v1/erasures', { batchId: 'bat_unknown' })).status).toBe(404);
   }, 120_000);
 
   it('retention deletes raw uploads N days after the image settled, not before', async () => {

@@ -1,5 +1,5 @@
 import { type complianceV1 } from '@aperture/contracts';
-import { type StageContext, StageApiErrorFilter, tenantOfApiKey } from '@aperture/stage-runtime';
+import { type StageContext, tenantOfApiKey } from '@aperture/stage-runtime';
 import {
   Body,
   Controller,
@@ -13,7 +13,6 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { InvalidPageToken } from './audit/audit-log';
 import { ConsentsService } from './consents/consents.service';
 import { complianceDeps } from './deps';
@@ -150,10 +149,7 @@ export class ComplianceHttpModule {
     return {
       module: ComplianceHttpModule,
       controllers: [ComplianceController],
-      providers: [
-        { provide: CONTEXT, useValue: ctx },
-        { provide: APP_FILTER, useValue: new StageApiErrorFilter(ctx) },
-      ],
+      providers: [{ provide: CONTEXT, useValue: ctx }],
     };
   }
 }

@@ -12,9 +12,11 @@ import { sweepRetention } from './retention/retention';
 /** How often pending erasures are resumed and raw uploads past retention deleted. */
 const SWEEP_INTERVAL_MS = 60_000;
 
-/** Erasures left pending by a crash are finished at start; retention and erasure sweeps run every minute. */
-function startBackgroundWork(ctx: StageContext): Promise<() => Promise<void>> {
+/** The privacy models loaded; erasures left pending by a crash are finished at start; retention and erasure sweeps run every minute. */
+async function startBackgroundWork(ctx: StageContext): Promise<() => Promise<void>> {
   const deps = complianceDeps(ctx);
+  // The models are checked and loaded before the first image, not on it.
+  await deps.people.start();
   let sweeping: Promise<void> | undefined;
   const sweep = () => {
     sweeping ??= (async () => {
@@ -33,11 +35,11 @@ function startBackgroundWork(ctx: StageContext): Promise<() => Promise<void>> {
   void sweep();
   const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
   timer.unref();
-  return Promise.resolve(async () => {
+  return async () => {
     clearInterval(timer);
     await sweeping;
     await deps.people.close();
-  });
+  };
 }
 
 export const complianceStage: StageOptions = {
@@ -49,6 +51,15 @@ export const complianceStage: StageOptions = {
     name: 'aperture.compliance.v1.ComplianceService',
     definition: complianceV1.ComplianceServiceService,
     implementation: complianceGrpc,
+    // ingest's console (service identity, naming the tenant), or the tenant's own key.
+    access: {
+      registerConsent: ['service', 'tenant'],
+      getConsent: ['service', 'tenant'],
+      revokeConsent: ['service', 'tenant'],
+      requestErasure: ['service', 'tenant'],
+      getErasure: ['service', 'tenant'],
+      getAuditTrail: ['service', 'tenant'],
+    },
   },
   http: (ctx) => ComplianceHttpModule.register(ctx),
   start: startBackgroundWork,

@@ -54,6 +54,8 @@ export type Role = 'client' | 'annotator';
 export interface Session {
   tenantId: string;
   role: Role;
+  /** An annotator session's own annotator (signed in with its annotator token). */
+  annotatorId?: string;
 }
 
 export interface Reason {

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import {
+  ALL_SERVICES,
   freePort,
   repoRoot,
   type ServiceProcess,
@@ -31,14 +32,7 @@ const shelfShots = [
 const fridgeShots = ['Fujifilm_FinePix_E500.jpg', 'Olympus_C8080WZ.jpg', 'Panasonic_DMC-FZ30.jpg'];
 const shot = (name: string) => path.join(corpus, 'cameras/jpg', name);
 
-const services = [
-  'ingest',
-  'quality',
-  'standardize',
-  'compliance',
-  'annotation-router',
-  'campaigns',
-] as const;
+const services = ALL_SERVICES;
 
 interface Verdict {
   accepted: boolean;

@@ -33,6 +33,7 @@ describe('crash anything, lose nothing', () => {
       'SIGKILL ferretdb',
       'SIGKILL ingest',
       'SIGKILL kafka',
+      'SIGKILL postgres',
       'SIGKILL quality',
       'SIGKILL standardize',
     ]);

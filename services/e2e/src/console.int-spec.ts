@@ -110,10 +110,11 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
   const shot = (name: string) =>
     page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
   const text = (selector: string) => page.locator(selector).innerText();
-  const signIn = async (apiKey: string, role: 'client' | 'annotator') => {
+  /** A client signs in with the tenant's API key, an annotator with its own annotator token. */
+  const signIn = async (secret: string, role: 'client' | 'annotator') => {
     await page.goto(`${api}/console/`);
-    await page.fill('input[name=apiKey]', apiKey);
     await page.selectOption('select[name=role]', role);
+    await page.fill('input[name=secret]', secret);
     await page.click('button[type=submit]');
     await page.waitForSelector('[data-testid=who]');
   };
@@ -386,7 +387,8 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
 
     // An annotator session sees the derivative, never the raw upload.
     await page.click('text=Sign out');
-    await signIn(apiKey, 'annotator');
+    const annotator = await call<{ token: string }>('POST', '/v1/annotators', { name: 'ann' }, apiKey);
+    await signIn(annotator.token, 'annotator');
     await go(`#/images/${kept.imageId}`);
     await page.waitForSelector('[data-testid=raw-hidden]');
     expect((await page.request.get(`${api}/console/api/images/${kept.imageId}/raw`)).status()).toBe(403);

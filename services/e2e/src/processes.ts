@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -23,6 +24,12 @@ export interface ServiceProcess {
   logFile: string;
 }
 
+/**
+ * The service identity (APERTURE_SERVICE_TOKEN) every process started here shares: the test run's
+ * (global setup), else one of this process's own (a bench or chaos run outside Jest).
+ */
+export const SERVICE_TOKEN = process.env['APERTURE_SERVICE_TOKEN'] ?? randomBytes(32).toString('hex');
+
 /** Starts a built service as its own process, as `scripts/start` does, logging to a file. */
 export function startService(
   name: string,
@@ -40,7 +47,7 @@ export function startService(
       path.join(repoRoot, 'scripts/lib/register-aliases.cjs'),
       path.join(repoRoot, 'dist/services', name, 'src/main.js'),
     ],
-    { cwd: repoRoot, env, stdio: ['ignore', log, log] },
+    { cwd: repoRoot, env: { APERTURE_SERVICE_TOKEN: SERVICE_TOKEN, ...env }, stdio: ['ignore', log, log] },
   );
   fs.closeSync(log);
   return { name, httpPort, child, logFile };
@@ -88,7 +95,44 @@ export const PIPELINE_SERVICES = [
   'annotation-router',
 ] as const;
 export type PipelineService = (typeof PIPELINE_SERVICES)[number];
-export type PipelinePorts = Record<PipelineService, { http: number; grpc: number }>;
+/** Every service `scripts/start` runs: the pipeline and campaigns. */
+export const ALL_SERVICES = [...PIPELINE_SERVICES, 'campaigns'] as const;
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** The fields of /proc/PID/stat after the command name (index 0 is field 3, the state). */
+function procStat(pid: number | string): string[] {
+  return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+}
+
+/** CPU seconds (user + system; fields 14 and 15 of /proc/PID/stat) a live process used so far. */
+export function processCpuSeconds(pid: number): number {
+  const fields = procStat(pid);
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds of every live process of a process group (scripts/infra starts each server in a
+ * session of its own, so PostgreSQL's backends are in its postmaster's group). Processes that
+ * exited are not counted.
+ */
+export function processGroupCpuSeconds(pgid: number): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = procStat(entry);
+      // pgrp is field 5 of /proc/PID/stat
+      if (Number(fields[2]) === pgid) total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    } catch {
+      // it exited while /proc was read
+    }
+  }
+  return total;
+}
+export type ServiceName = (typeof ALL_SERVICES)[number];
+export type PipelinePorts = Record<PipelineService, { http: number; grpc: number }> &
+  Partial<Record<ServiceName, { http: number; grpc: number }>>;
 
 export interface PipelineOptions {
   /** Names this run's database and consumer groups. */
@@ -99,10 +143,12 @@ export interface PipelineOptions {
   mongoUri: string;
   /** More environment, given every service's ports (e.g. where ingest finds its neighbours). */
   env?: (ports: PipelinePorts) => NodeJS.ProcessEnv;
+  /** The services to start (default the five of the pipeline; ALL_SERVICES adds campaigns). */
+  services?: readonly ServiceName[];
 }
 
 /**
- * Starts the five services as processes on free ports, with a database, a blob directory and
+ * Starts the five services (or `options.services`) as processes on free ports, with a database, a blob directory and
  * consumer groups of the run's own (so other runs' services never take its messages), and waits
  * until each is ready.
  */
@@ -111,9 +157,10 @@ export async function startPipeline(
 ): Promise<{ running: ServiceProcess[]; api: string; ports: PipelinePorts }> {
   const database = new URL(options.mongoUri);
   database.pathname = `/${options.run}`;
+  const names = options.services ?? PIPELINE_SERVICES;
   const ports = {} as PipelinePorts;
-  for (const name of PIPELINE_SERVICES) ports[name] = { http: await freePort(), grpc: await freePort() };
-  const running = PIPELINE_SERVICES.map((name) =>
+  for (const name of names) ports[name] = { http: await freePort(), grpc: await freePort() };
+  const running = names.map((name) =>
     startService(
       name,
       {
@@ -121,15 +168,15 @@ export async function startPipeline(
         KAFKA_BROKERS: options.kafkaBrokers.join(','),
         MONGODB_URI: database.toString(),
         BLOB_STORE_DIR: path.join(options.workDir, 'blobs'),
-        HTTP_PORT: String(ports[name].http),
-        GRPC_PORT: String(ports[name].grpc),
+        HTTP_PORT: String(ports[name]!.http),
+        GRPC_PORT: String(ports[name]!.grpc),
         ADMIN_TOKEN: options.adminToken,
         KAFKA_GROUP_ID: `${name}-${options.run}`,
         LOG_LEVEL: 'info',
         ...options.env?.(ports),
       },
       options.workDir,
-      ports[name].http,
+      ports[name]!.http,
     ),
   );
   try {

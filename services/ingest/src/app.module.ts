@@ -1,11 +1,14 @@
 import { HealthModule, type ReadinessChecks } from '@aperture/runtime';
 import type { ServiceMetrics } from '@aperture/telemetry';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AnnotatorsController } from './annotators/annotators.controller';
+import { AnnotatorsService } from './annotators/annotators.service';
 import { BatchesController } from './batches/batches.controller';
 import { BatchesService } from './batches/batches.service';
 import { ApiKeyGuard, AdminTokenGuard } from './http/auth';
 import { ConsoleApiController, ConsoleSessionController, EventStreams } from './console/console.controller';
 import { ConsoleService } from './console/console.service';
+import { ConsoleSessions } from './console/sessions.service';
 import { ImagesController } from './images/images.controller';
 import { ImagesService } from './images/images.service';
 import { IngestGrpcService } from './ingest.grpc';
@@ -24,6 +27,7 @@ export class AppModule {
       controllers: [
         TenantsController,
         ApiKeysController,
+        AnnotatorsController,
         ProjectsController,
         BatchesController,
         ImagesController,
@@ -33,6 +37,8 @@ export class AppModule {
       providers: [
         { provide: INGEST_DEPS, useValue: deps },
         TenantsService,
+        AnnotatorsService,
+        ConsoleSessions,
         ProjectsService,
         BatchesService,
         ImagesService,

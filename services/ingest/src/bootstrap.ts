@@ -4,7 +4,9 @@ import { ingestV1 } from '@aperture/contracts';
 import type { LogSink } from '@aperture/messaging';
 import {
   connectPipeline,
+  hardenHttp,
   instrumentBlobStore,
+  keepProcessAlive,
   onShutdown,
   type PipelineIo,
   startGrpcServer,
@@ -17,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { grpcCampaignGate } from './clients/campaigns.client';
 import { grpcQualityAssessor } from './clients/quality.client';
+import { MAX_FIELD_BYTES, MAX_FIELDS_PER_REQUEST, MAX_FILES_PER_REQUEST } from './images/multipart';
 import { consoleDirectory, serveConsole } from './console/static';
 import { DEFAULT_ADMIN_TOKEN, type IngestConfig, loadIngestConfig } from './config';
 import { validationDetails } from './domain/validation';
@@ -38,6 +41,21 @@ export interface RunningIngest {
   stop(): Promise<void>;
 }
 
+/** The multipart upload route, whose body limit is not the JSON one. */
+const UPLOAD_ROUTE = /^\/v1\/batches\/[^/]+\/images\/?$/;
+
+/**
+ * The largest body an upload request can need: its most files, each at the largest size, its
+ * most text fields, and the multipart framing of every part. A Content-Length beyond cannot be
+ * accepted and is 413 before anything is read.
+ */
+export function uploadRequestLimit(maxUploadBytes: number): number {
+  const framing = 1024;
+  return (
+    MAX_FILES_PER_REQUEST * (maxUploadBytes + framing) + MAX_FIELDS_PER_REQUEST * (MAX_FIELD_BYTES + framing)
+  );
+}
+
 /** kafkajs and the relay log through the service's pino logger. */
 export function logSink(log: Logger): LogSink {
   return (level, message, fields) => log[level](fields, message);
@@ -52,9 +70,15 @@ export async function createIngestApp(
     AppModule.register(deps, pipeline.readiness, pipeline.metrics),
     { logger: new NestPinoLogger(deps.log), abortOnError: false },
   );
-  // Replaces Nest's default JSON parser (100 KB): larger bodies are 413 too_large, naming the limit.
-  app.useBodyParser('json', { limit: deps.config.MAX_JSON_BODY_BYTES });
-  app.useGlobalFilters(new ApiExceptionFilter(deps.log, [deps.config.ADMIN_TOKEN]));
+  hardenHttp(app, {
+    limits: deps.config,
+    bodyLimitRoutes: [
+      { method: 'POST', path: UPLOAD_ROUTE, maxBytes: uploadRequestLimit(deps.config.MAX_UPLOAD_BYTES) },
+    ],
+  });
+  app.useGlobalFilters(
+    new ApiExceptionFilter(deps.log, [deps.config.ADMIN_TOKEN, deps.config.APERTURE_SERVICE_TOKEN]),
+  );
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -93,8 +117,8 @@ export async function startIngest(
   });
   let app: INestApplication | undefined;
   // gRPC channels connect lazily: neither service has to be up for ingest to start.
-  const campaigns = grpcCampaignGate(config.CAMPAIGNS_GRPC_ADDRESS);
-  const quality = grpcQualityAssessor(config.QUALITY_GRPC_ADDRESS);
+  const campaigns = grpcCampaignGate(config.CAMPAIGNS_GRPC_ADDRESS, config.APERTURE_SERVICE_TOKEN);
+  const quality = grpcQualityAssessor(config.QUALITY_GRPC_ADDRESS, config.APERTURE_SERVICE_TOKEN);
   try {
     // The same environment as every stage reads (BLOB_STORE=s3 included), so they find its blobs.
     const blobs = instrumentBlobStore(createBlobStore(env), pipeline.metrics);
@@ -102,7 +126,6 @@ export async function startIngest(
       config,
       connection: pipeline.connection,
       records: pipeline.records,
-      relay: pipeline.relay,
       blobs,
       log,
       campaigns,
@@ -154,6 +177,7 @@ export async function startIngest(
 /** The process: start, then stop cleanly on SIGTERM/SIGINT. */
 export async function main(): Promise<void> {
   const log = createLogger('ingest');
+  keepProcessAlive((message, error) => log.error({ err: error }, message));
   try {
     const running = await startIngest(process.env, log);
     onShutdown(

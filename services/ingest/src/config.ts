@@ -1,15 +1,26 @@
-import { type ConfigOf, type Env, infraSchema, int, loadConfig, str } from '@aperture/config';
+import {
+  type ConfigOf,
+  type Env,
+  infraSchema,
+  int,
+  loadConfig,
+  serviceIdentitySchema,
+  str,
+} from '@aperture/config';
+import { httpLimitsSchema } from '@aperture/runtime';
 
 export const DEFAULT_ADMIN_TOKEN = 'aperture-local-admin';
 
 export const ingestSchema = {
   ...infraSchema,
+  // How ingest proves itself to quality, campaigns, compliance and annotation-router.
+  ...serviceIdentitySchema,
   HTTP_PORT: int({ fallback: 8080, min: 0, max: 65535 }),
   GRPC_PORT: int({ fallback: 50051, min: 0, max: 65535 }),
   /** The largest upload accepted, in bytes (default 50 MiB). */
   MAX_UPLOAD_BYTES: int({ fallback: 50 * 1024 * 1024, min: 1, max: 4 * 1024 * 1024 * 1024 }),
-  /** The largest JSON request body, in bytes (413 too_large beyond; default 256 KiB). */
-  MAX_JSON_BODY_BYTES: int({ fallback: 256 * 1024, min: 1024, max: 64 * 1024 * 1024 }),
+  /** MAX_JSON_BODY_BYTES (413 too_large beyond) and BODY_IDLE_TIMEOUT_MS, as on every service. */
+  ...httpLimitsSchema,
   /**
    * Per-tenant rate limit of the API (REST and gRPC alike), per replica: a token bucket refilled
    * at RATE_LIMIT_PER_SECOND requests per second, holding at most RATE_LIMIT_BURST.

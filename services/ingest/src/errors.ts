@@ -3,6 +3,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 /** The machine codes of the ingest API's errors (services/README.md). */
 export type ApiErrorCode =
   | 'invalid_request'
+  | 'malformed_multipart'
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
@@ -27,6 +28,7 @@ export interface ApiErrorDetail {
 
 const httpStatusOf: Record<ApiErrorCode, number> = {
   invalid_request: 400,
+  malformed_multipart: 400,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
@@ -47,6 +49,7 @@ const httpStatusOf: Record<ApiErrorCode, number> = {
 
 const grpcStatusOf: Record<ApiErrorCode, GrpcStatus> = {
   invalid_request: GrpcStatus.INVALID_ARGUMENT,
+  malformed_multipart: GrpcStatus.INVALID_ARGUMENT,
   unauthenticated: GrpcStatus.UNAUTHENTICATED,
   forbidden: GrpcStatus.PERMISSION_DENIED,
   not_found: GrpcStatus.NOT_FOUND,
@@ -114,33 +117,5 @@ export class ApiError extends Error {
     );
     error.retryAfterSeconds = retryAfterSeconds;
     return error;
-  }
-}
-
-/** The machine code for an HTTP status that did not come from an ApiError (Nest's own exceptions). */
-export function codeForHttpStatus(status: number): string {
-  switch (status) {
-    case 400:
-      return 'invalid_request';
-    case 401:
-      return 'unauthenticated';
-    case 403:
-      return 'forbidden';
-    case 404:
-      return 'not_found';
-    case 405:
-      return 'method_not_allowed';
-    case 409:
-      return 'conflict';
-    case 413:
-      return 'too_large';
-    case 415:
-      return 'unsupported_media_type';
-    case 429:
-      return 'too_many_requests';
-    case 503:
-      return 'unavailable';
-    default:
-      return status >= 500 ? 'internal' : 'invalid_request';
   }
 }

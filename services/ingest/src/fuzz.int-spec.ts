@@ -101,6 +101,7 @@ describe('fuzz: REST input validation', () => {
         GRPC_PORT: '0',
         BLOB_STORE_DIR: blobDir,
         ADMIN_TOKEN,
+        APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'],
         RATE_LIMIT_PER_SECOND: '100000',
         RATE_LIMIT_BURST: '100000',
       },

@@ -75,6 +75,7 @@ async function startTestIngest(dbName: string, blobDir: string, env: Record<stri
       GRPC_PORT: '0',
       BLOB_STORE_DIR: blobDir,
       ADMIN_TOKEN,
+      APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'],
       MAX_JSON_BODY_BYTES: String(MAX_JSON_BODY_BYTES),
       ...env,
     },
@@ -418,11 +419,14 @@ describe('ingest hardening', () => {
         // B's project name is free for A (a 409 would tell A that it exists somewhere).
         const creatingProject = route.method === 'POST' && route.path === '/v1/projects';
         const signingIn = route.method === 'POST' && route.path === '/console/session';
+        const creatingAnnotator = route.method === 'POST' && route.path === '/v1/annotators';
         const response = creatingProject
           ? await call(route, route.path).send({ name: b.projectName })
           : signingIn
             ? await call(route, route.path).send({ apiKey: a.apiKey })
-            : await call(route, route.path);
+            : creatingAnnotator
+              ? await call(route, route.path).send({ name: 'isolation probe' })
+              : await call(route, route.path);
         expect({ route: routeKey(route), ok: response.status < 300 }).toEqual({
           route: routeKey(route),
           ok: true,

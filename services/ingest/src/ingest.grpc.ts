@@ -158,6 +158,10 @@ export class IngestGrpcService {
   ): void {
     const callContext = context.active();
     const bytes = new PassThrough();
+    // A call that errors or is cancelled before the blob store reads `bytes` (authentication, the
+    // campaign check) destroys it with an error no one listens to yet: without this listener it
+    // would be unhandled. The store still sees the failure (it checks the stream's state).
+    bytes.on('error', () => undefined);
     let answered = false;
     let started = false;
     const answer = (error: unknown, response?: ingestV1.UploadImageResponse) => {

@@ -1,7 +1,14 @@
 import { commonV1, ingestV1, Topics } from '@aperture/contracts';
 import { createKafka } from '@aperture/messaging';
 import { createLogger, startTelemetry } from '@aperture/telemetry';
-import { testInfraEnv, uniqueName, waitFor, corpusPath } from '@aperture/testing';
+import {
+  corpusPath,
+  isolated,
+  probeTenantIsolation,
+  testInfraEnv,
+  uniqueName,
+  waitFor,
+} from '@aperture/testing';
 import * as grpc from '@grpc/grpc-js';
 import type { Consumer } from 'kafkajs';
 import { createHash } from 'node:crypto';
@@ -65,6 +72,7 @@ describe('ingest service', () => {
         MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
         BLOB_STORE_DIR: blobDir,
         ADMIN_TOKEN,
+        APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'],
       },
       createLogger('ingest', { level: 'warn' }),
     );
@@ -642,6 +650,36 @@ describe('ingest service', () => {
       await expect(upload(tenants.a.apiKey, grpcBatchId, files.grpc)).rejects.toMatchObject({
         code: grpc.status.FAILED_PRECONDITION,
       });
+    });
+    it("answers no caller without a key, and another tenant's key learns nothing, on every method", async () => {
+      const page = await api
+        .get(`/v1/batches/${batchId}/images`)
+        .set('x-api-key', tenants.a.apiKey)
+        .expect(200);
+      const imageId = (page.body as { images: Array<{ imageId: string }> }).images[0]!.imageId;
+      const attacker = { 'x-api-key': tenants.b.apiKey };
+      const { IngestServiceService: service } = ingestV1;
+      // The probe of issue 19, as on the stages: tenant a's ids, with no credential, a forged
+      // service token (ingest takes no service identity: it has no internal caller), or b's key.
+      const verdicts = await probeTenantIsolation(service, `127.0.0.1:${running.grpcPort}`, {
+        createBatch: {
+          request: ingestV1.CreateBatchRequest.fromPartial({ projectId }),
+          headers: attacker,
+        },
+        uploadImage: {
+          request: {
+            part: {
+              $case: 'metadata',
+              value: ingestV1.UploadImageMetadata.fromPartial({ batchId, filename: 'probe.jpg' }),
+            },
+          },
+          headers: attacker,
+        },
+        closeBatch: { request: { batchId }, headers: attacker },
+        getBatch: { request: { batchId }, headers: attacker },
+        getImage: { request: { imageId }, headers: attacker },
+      });
+      expect(verdicts).toEqual(isolated(service));
     });
   });
 });

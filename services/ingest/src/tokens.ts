@@ -1,5 +1,5 @@
 import type { BlobStore } from '@aperture/blob-store';
-import type { ImageRecords, OutboxRelay } from '@aperture/persistence';
+import type { ImageRecords } from '@aperture/persistence';
 import type { Logger } from '@aperture/telemetry';
 import type { Connection } from 'mongoose';
 import type { CampaignGate } from './clients/campaigns.client';
@@ -11,8 +11,6 @@ export interface IngestDeps {
   config: IngestConfig;
   connection: Connection;
   records: ImageRecords;
-  /** Only kick() is used: the relay publishes what a request just stored. */
-  relay: Pick<OutboxRelay, 'kick'>;
   blobs: BlobStore;
   log: Logger;
   /** The campaigns service (CheckUpload), asked before a campaign upload is stored. */

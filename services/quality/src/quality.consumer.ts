@@ -7,8 +7,8 @@ import {
   decodeEvent,
   pendingEvent,
   projectNotFound,
+  readStageRecord,
   rejection,
-  settledOutcome,
   type StageContext,
 } from '@aperture/stage-runtime';
 import { duplicateScope } from './duplicate-scope';
@@ -18,12 +18,11 @@ export const STAGE = 'quality';
 /** image.ingested → assess the raw upload → image.qualified, or image.rejected with reasons. */
 export async function handleIngested(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome> {
   const { image } = decodeEvent(message.value, ingestV1.ImageIngested);
-  const settled = await settledOutcome(ctx, image, STAGE);
-  if (settled) return settled;
+  const { outcome, record } = await readStageRecord(ctx, image, STAGE);
+  if (outcome) return outcome;
 
   const policy = await ctx.policies.get(image.tenantId, image.projectId);
-  if (!policy)
-    return completeStage(ctx, image.imageId, STAGE, rejection(image, STAGE, [projectNotFound(image)]));
+  if (!policy) return completeStage(ctx, record, STAGE, rejection(image, STAGE, [projectNotFound(image)]));
   if (!image.raw?.key) throw new Error(`image ${image.imageId} has no raw blob`);
 
   const bytes = await ctx.blobs.get(image.raw.key);
@@ -44,5 +43,5 @@ export async function handleIngested(message: ConsumedMessage, ctx: StageContext
           ),
         }
       : rejection(image, STAGE, assessment.reasons, assessment.result ?? {});
-  return completeStage(ctx, image.imageId, STAGE, completion);
+  return completeStage(ctx, record, STAGE, completion);
 }

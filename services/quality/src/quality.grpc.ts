@@ -1,19 +1,20 @@
 import { qualityV1 } from '@aperture/contracts';
 import { assessImage, deliveredLongSide } from '@aperture/image-quality';
 import { defaultPolicy } from '@aperture/persistence';
-import { grpcError } from '@aperture/runtime';
-import type { StageContext } from '@aperture/stage-runtime';
+import { callerOf, grpcError } from '@aperture/runtime';
+import { type Caller, type StageContext, tenantFor } from '@aperture/stage-runtime';
 import { status } from '@grpc/grpc-js';
 import { duplicateScope } from './duplicate-scope';
 
 /**
  * QualityService.Assess: the stage's verdict on bytes sent in the request, for a capture app that
- * asks "retake?". With a tenant and project, that project's policy applies and its duplicate index
- * is consulted without recording the image; otherwise the default policy and no duplicate check.
+ * asks "retake?". With a project, that project's policy applies and its duplicate index is
+ * consulted without recording the image; otherwise the default policy and no duplicate check. The
+ * tenant is the caller's API key's; only ingest (the service identity) names it in tenant_id.
  */
 export function qualityGrpc(ctx: StageContext): qualityV1.QualityServiceServer {
-  const assess = async ({ content, tenantId, projectId }: qualityV1.AssessRequest) => {
-    if (!tenantId || !projectId) return assessImage(content, defaultPolicy.quality);
+  const assess = async (content: Buffer, tenantId: string, projectId: string) => {
+    if (!projectId) return assessImage(content, defaultPolicy.quality);
     const policy = await ctx.policies.get(tenantId, projectId);
     if (!policy) return undefined;
     const scope = duplicateScope(ctx, {
@@ -31,16 +32,18 @@ export function qualityGrpc(ctx: StageContext): qualityV1.QualityServiceServer {
   };
   return {
     assess: (call, callback) => {
-      const { content, tenantId, projectId } = call.request;
+      const { content, projectId } = call.request;
+      const caller = callerOf<Caller>(call);
       if (content.length === 0) {
         callback(grpcError(status.INVALID_ARGUMENT, 'content is empty'));
         return;
       }
-      if (Boolean(tenantId) !== Boolean(projectId)) {
+      if (caller.kind === 'service' && Boolean(call.request.tenantId) !== Boolean(projectId)) {
         callback(grpcError(status.INVALID_ARGUMENT, 'tenant_id and project_id go together'));
         return;
       }
-      assess(call.request).then(
+      const tenantId = projectId ? tenantFor(caller, call.request.tenantId) : '';
+      assess(content, tenantId, projectId).then(
         (assessment) =>
           assessment
             ? callback(null, {
@@ -48,9 +51,7 @@ export function qualityGrpc(ctx: StageContext): qualityV1.QualityServiceServer {
                 result: assessment.result,
                 reasons: assessment.reasons,
               })
-            : callback(
-                grpcError(status.NOT_FOUND, `project ${projectId} of tenant ${tenantId} does not exist`),
-              ),
+            : callback(grpcError(status.NOT_FOUND, `project ${projectId} does not exist`)),
         (error: unknown) => {
           ctx.log.error({ err: error }, 'Assess failed');
           callback(grpcError(status.INTERNAL, 'assessment failed'));

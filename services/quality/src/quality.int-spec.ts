@@ -1,6 +1,6 @@
 import { commonV1, ingestV1, qualityV1, Topics } from '@aperture/contracts';
 import { sharp, startStageHarness, type StageHarness } from '@aperture/stage-runtime';
-import { corpusPath } from '@aperture/testing';
+import { corpusPath, isolated, probeTenantIsolation, withHeaders } from '@aperture/testing';
 import { credentials } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { qualityStage } from './stage';
@@ -23,10 +23,10 @@ describe('quality stage', () => {
     harness = await startStageHarness(qualityStage, [Topics.imageQualified, Topics.imageRejected]);
     await harness.createProject('t1', 'p1', { quality: { minWidth: 100, minHeight: 100 } });
     await harness.createProject('t1', 'strict', { quality: { maxBlurWidth: 0.5 } });
-    client = new qualityV1.QualityServiceClient(
-      `127.0.0.1:${harness.stage.grpcPort}`,
-      credentials.createInsecure(),
-    );
+    // ingest's call: the service identity, naming the tenant.
+    client = new qualityV1.QualityServiceClient(harness.grpcAddress, credentials.createInsecure(), {
+      interceptors: [withHeaders(harness.serviceHeaders)],
+    });
   });
   afterAll(async () => {
     client?.close();
@@ -173,5 +173,33 @@ describe('quality stage', () => {
     await expect(assess({ content: bytes, tenantId: 't1' })).rejects.toMatchObject({
       details: 'tenant_id and project_id go together',
     });
+  });
+
+  it("answers no caller without a credential, and another tenant's key learns nothing of t1's photos", async () => {
+    const bytes = readFileSync(corpusPath('cameras/jpg/gps/DSCN0010.jpg'));
+    const imageId = `img_q_probe_${Date.now()}`;
+    await judge(imageId, bytes); // t1 holds this photo now
+    const attacker = await harness.createApiKey('t2');
+    // The attack of issue 19: t1's ids, with no credential, a forged service token, or t2's key.
+    const verdicts = await probeTenantIsolation(qualityV1.QualityServiceService, harness.grpcAddress, {
+      assess: {
+        request: qualityV1.AssessRequest.fromPartial({ content: bytes, tenantId: 't1', projectId: 'p1' }),
+        headers: { 'x-api-key': attacker },
+      },
+    });
+    expect(verdicts).toEqual(isolated(qualityV1.QualityServiceService));
+
+    // t1's own key: the tenant is the key's (tenant_id is not needed, and not trusted).
+    const owner = new qualityV1.QualityServiceClient(harness.grpcAddress, credentials.createInsecure(), {
+      interceptors: [withHeaders({ 'x-api-key': await harness.createApiKey('t1') })],
+    });
+    const own = await new Promise<qualityV1.AssessResponse>((resolve, reject) =>
+      owner.assess(
+        qualityV1.AssessRequest.fromPartial({ content: bytes, tenantId: 't2', projectId: 'p1' }),
+        (error, response) => (error ? reject(error) : resolve(response)),
+      ),
+    );
+    owner.close();
+    expect(own).toMatchObject({ accepted: false, result: { duplicateOf: imageId } });
   });
 });

@@ -13,6 +13,8 @@ export const qualityStage: StageOptions = {
     name: 'aperture.quality.v1.QualityService',
     definition: qualityV1.QualityServiceService,
     implementation: qualityGrpc,
+    // ingest's synchronous verdict (service identity, naming the tenant), or a tenant's own app.
+    access: { assess: ['service', 'tenant'] },
   },
   // The duplicate index's collection: its indexes are synced before the stage consumes.
   registerModels: (connection) => void fingerprintRecordModel(connection),

@@ -12,6 +12,8 @@ export const standardizeStage: StageOptions = {
     name: 'aperture.standardize.v1.StandardizeService',
     definition: standardizeV1.StandardizeServiceService,
     implementation: standardizeGrpc,
+    // Preview stores nothing and reads no tenant data, but is still no open service.
+    access: { preview: ['service', 'tenant'] },
   },
   handle: handleQualified,
 };

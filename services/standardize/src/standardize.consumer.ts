@@ -7,8 +7,8 @@ import {
   decodeEvent,
   pendingEvent,
   projectNotFound,
+  readStageRecord,
   rejection,
-  settledOutcome,
   type StageContext,
 } from '@aperture/stage-runtime';
 import { type Standardized, standardizeImage, StandardizeRefused } from '@aperture/standardization';
@@ -24,12 +24,11 @@ export const STAGE = 'standardize';
 export async function handleQualified(message: ConsumedMessage, ctx: StageContext): Promise<HandlerOutcome> {
   const event = decodeEvent(message.value, qualityV1.ImageQualified);
   const { image } = event;
-  const settled = await settledOutcome(ctx, image, STAGE);
-  if (settled) return settled;
+  const { outcome, record } = await readStageRecord(ctx, image, STAGE);
+  if (outcome) return outcome;
 
   const policy = await ctx.policies.get(image.tenantId, image.projectId);
-  if (!policy)
-    return completeStage(ctx, image.imageId, STAGE, rejection(image, STAGE, [projectNotFound(image)]));
+  if (!policy) return completeStage(ctx, record, STAGE, rejection(image, STAGE, [projectNotFound(image)]));
   if (!image.raw?.key) throw new Error(`image ${image.imageId} has no raw blob`);
 
   const raw = await ctx.blobs.get(image.raw.key);
@@ -42,7 +41,7 @@ export async function handleQualified(message: ConsumedMessage, ctx: StageContex
       error instanceof StandardizeRefused
         ? { code: error.code, message: error.message }
         : { code: 'corrupt', message: `the image could not be standardized: ${String(error)}` };
-    return completeStage(ctx, image.imageId, STAGE, rejection(image, STAGE, [reason]));
+    return completeStage(ctx, record, STAGE, rejection(image, STAGE, [reason]));
   }
 
   // Written before the record, content-addressed: a redelivery or a re-run finds them in place.
@@ -55,7 +54,7 @@ export async function handleQualified(message: ConsumedMessage, ctx: StageContex
     derivative: blobRef(derivative, standardized.contentType),
     ...(thumbnail && { thumbnail: blobRef(thumbnail, standardized.contentType) }),
   };
-  return completeStage(ctx, image.imageId, STAGE, {
+  return completeStage(ctx, record, STAGE, {
     result,
     status: 'processing',
     event: pendingEvent(

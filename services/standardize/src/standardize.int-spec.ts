@@ -1,6 +1,6 @@
 import { createBlobStore, S3BlobStore } from '@aperture/blob-store';
 import { DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { corpusPath } from '@aperture/testing';
+import { callGrpc, corpusPath, withHeaders } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { credentials } from '@grpc/grpc-js';
@@ -27,10 +27,9 @@ describe('standardize stage', () => {
       standardize: { maxLongSide: 256, format: 'jpeg', quality: 80, thumbnailSize: 64 },
     });
     await harness.createProject('t1', 'no-animations', { standardize: { animated: 'reject' } });
-    client = new standardizeV1.StandardizeServiceClient(
-      `127.0.0.1:${harness.stage.grpcPort}`,
-      credentials.createInsecure(),
-    );
+    client = new standardizeV1.StandardizeServiceClient(harness.grpcAddress, credentials.createInsecure(), {
+      interceptors: [withHeaders(harness.serviceHeaders)],
+    });
   });
   afterAll(async () => {
     client?.close();
@@ -220,5 +219,16 @@ describe('standardize stage on the S3 blob store', () => {
     expect(await sharp(derivative).metadata()).toMatchObject({ format: 'webp', width: 320, height: 240 });
     expect(await store!.exists(result.thumbnail!.key)).toBe(true);
     expect(harness.received(Topics.imageStandardized, imageId)).toHaveLength(1);
+  });
+
+  it('answers Preview only to a caller with a credential (a tenant key or the service identity)', async () => {
+    const content = readFileSync(corpusPath('cameras/jpg/orientation/landscape_8.jpg'));
+    const request = standardizeV1.PreviewRequest.fromPartial({ content });
+    const ask = (headers: Record<string, string>) =>
+      callGrpc(standardizeV1.StandardizeServiceService, harness.grpcAddress, 'preview', request, headers);
+    expect((await ask({})).code).toBe(16); // UNAUTHENTICATED
+    expect((await ask({ 'x-service-token': 'forged-forged-forged-forged-forged-forged' })).code).toBe(16);
+    expect((await ask({ 'x-api-key': 'apk_not_a_key_at_all_0000' })).code).toBe(16);
+    expect((await ask({ 'x-api-key': await harness.createApiKey('t1') })).code).toBe(0);
   });
 });

@@ -107,8 +107,16 @@ export const defaultDatasetPolicy: DatasetPolicy = {
   },
 };
 
-/** A validation rule: the problem with a value, or undefined when it is fine. */
-export type Rule = (value: unknown) => string | undefined;
+/**
+ * A validation rule: the problem with a value, or undefined when it is fine. A rule may carry the
+ * JSON Schema of the values it accepts (`policyJsonSchema`, for API documents), when one says it
+ * whole; a rule without one is documented as "checked by the server".
+ */
+export type Rule = ((value: unknown) => string | undefined) & { schema?: Record<string, unknown> };
+
+/** `rule` with the JSON Schema of what it accepts. */
+export const described = (schema: Record<string, unknown>, rule: Rule): Rule =>
+  Object.assign(rule, { schema });
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/i;
 

@@ -9,7 +9,7 @@ describe('compliance policy', () => {
       requireConsent: false,
       preset: 'none',
       regions: { default: { people: 'redact', withoutConsent: 'redact', keepMetadata: ['copyright'] } },
-      redaction: { method: 'pixelate', marginRatio: 0.25, minScore: 0.5, minFaceSize: 24 },
+      redaction: { method: 'pixelate', marginRatio: 0.25, minScore: 0.5, minFaceSize: 16, plates: true },
       allowedNames: [],
       rawRetentionDays: 0,
     });

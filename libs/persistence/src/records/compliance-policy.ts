@@ -36,10 +36,12 @@ export interface RedactionPolicy {
   /** Detector score (0.2..0.99) from which a detection counts as a face. */
   minScore: number;
   /**
-   * The smallest face (px of the standardized image, 16..4096) the detector must find. 24 (the
-   * default) runs full-resolution tiles; larger values skip tile levels and cost fewer passes.
+   * The smallest face (px of the standardized image, 16..4096) the detector must find. 16 (the
+   * default) runs the face model at full resolution; larger values run it on a smaller image.
    */
   minFaceSize: number;
+  /** Detect and redact licence plates too (whatever the region's rule for faces). */
+  plates: boolean;
 }
 
 export interface CompliancePolicy {
@@ -132,7 +134,7 @@ export const defaultCompliancePolicy: CompliancePolicy = {
   requireConsent: false,
   preset: 'none',
   regions: presetRegions.none,
-  redaction: { method: 'pixelate', marginRatio: 0.25, minScore: 0.5, minFaceSize: 24 },
+  redaction: { method: 'pixelate', marginRatio: 0.25, minScore: 0.5, minFaceSize: 16, plates: true },
   allowedNames: [],
   rawRetentionDays: 0,
 };
@@ -169,7 +171,7 @@ export const regionsRule: Rule = (value) => {
 };
 
 export const redactionRule: Rule = (value) => {
-  const shape = fieldsOf(value, ['method', 'marginRatio', 'minScore', 'minFaceSize'], 'redaction');
+  const shape = fieldsOf(value, ['method', 'marginRatio', 'minScore', 'minFaceSize', 'plates'], 'redaction');
   if (shape) return shape;
   const entry = value as Record<string, unknown>;
   if (entry['method'] !== undefined && !redactionMethods.includes(entry['method'] as RedactionMethod))
@@ -185,6 +187,8 @@ export const redactionRule: Rule = (value) => {
   const size = entry['minFaceSize'];
   if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size < 16 || size > 4096))
     return 'minFaceSize must be an integer from 16 to 4096 (pixels)';
+  if (entry['plates'] !== undefined && typeof entry['plates'] !== 'boolean')
+    return 'plates must be true or false';
   return undefined;
 };
 

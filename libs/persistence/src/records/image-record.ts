@@ -44,7 +44,6 @@ export interface OutboxEntry {
   /** Kafka headers, W3C trace context included, captured when the event was written. */
   headers: Record<string, string>;
   createdAt: Date;
-  sentAt: Date | null;
 }
 
 /** Who collected an image for a collection campaign, and what they declared about it. */
@@ -73,11 +72,8 @@ export interface ImageRecord {
   reasons: StoredReason[];
   /** Each stage's result, set once: a stage that finds its key set has already run. */
   stages: Record<string, unknown>;
+  /** Every event announcing a change of the record, in order (it only grows; outbox_claims says what may be unsent). */
   outbox: OutboxEntry[];
-  /** True while some outbox entry is unsent: the relay's indexed work queue. */
-  outboxPending: boolean;
-  /** How many entries the outbox holds (it only grows). */
-  outboxCount: number;
 
   /** When the image reached curated or rejected (retention counts from here). */
   settledAt?: Date | null;
@@ -86,7 +82,7 @@ export interface ImageRecord {
   /** Set on a tombstone. */
   erasure?: ErasureMark | null;
 
-  /** Incremented by every write; the relay marks entries sent only if nothing wrote in between. */
+  /** Incremented by every write. */
   version: number;
 }
 
@@ -98,7 +94,6 @@ const outboxEntrySchema = new Schema<OutboxEntry>(
     payload: { type: Buffer, default: null },
     headers: { type: Schema.Types.Mixed, default: {} },
     createdAt: { type: Date, required: true },
-    sentAt: { type: Date, default: null },
   },
   { _id: false },
 );
@@ -146,15 +141,12 @@ export const imageRecordSchema = new Schema<ImageRecord>(
     reasons: { type: [{ code: String, message: String, _id: false }], default: [] },
     stages: { type: Schema.Types.Mixed, default: {} },
     outbox: { type: [outboxEntrySchema], default: [] },
-    outboxPending: { type: Boolean, required: true, default: false },
-    outboxCount: { type: Number, required: true, default: 0 },
 
     version: { type: Number, required: true, default: 0 },
   },
   { collection: 'images', minimize: false, versionKey: false },
 );
 imageRecordSchema.index({ tenantId: 1, batchId: 1, status: 1 }, { name: 'tenant_batch_status' });
-imageRecordSchema.index({ outboxPending: 1 }, { name: 'outbox_pending' });
 // Per-collector statistics of a campaign (services/campaigns); absent on other uploads.
 imageRecordSchema.index(
   { 'campaign.campaignId': 1, 'campaign.collectorId': 1, status: 1 },

@@ -3,6 +3,7 @@ import {
   connectMongo,
   ImageRecordNotFoundError,
   ImageRecords,
+  initialRecord,
   OUTBOX_EVENT_ID_HEADER,
   OutboxRelay,
   syncModelIndexes,
@@ -71,15 +72,38 @@ describe('ImageRecords and OutboxRelay', () => {
     await connection?.close();
   });
 
-  it('publishes each event once with its trace headers, and completes a stage only once', async () => {
-    const relayErrors: unknown[] = [];
-    const relay = new OutboxRelay(connection, producer, {
-      pollIntervalMs: 50,
-      onError: (error) => relayErrors.push(error),
-    });
-    await records.create(newRecord('img-1'), event('img-1', 'ingested'));
+  const claimsOf = (imageId: string) => connection.collection('outbox_claims').countDocuments({ imageId });
+  /** A writer that died after its write (of `entries`, unless none) and before publishing. */
+  const diedAfterWriting = async (imageId: string, entries: string[]) => {
+    const outbox = entries.map((value, index) => ({
+      id: `${imageId}-entry-${index}`,
+      topic,
+      key: imageId,
+      payload: Buffer.from(value),
+      headers: {},
+      createdAt: new Date(),
+    }));
+    await records.model.create(initialRecord(newRecord(imageId), outbox));
+    // Its claim, left behind and expired (a claim of no entry: it died before writing).
+    await connection
+      .collection<{ _id: string; imageId: string; entryIds: string[]; claimedAt: Date; expiresAt: Date }>(
+        'outbox_claims',
+      )
+      .insertOne({
+        _id: `dead-${imageId}`,
+        imageId,
+        entryIds: outbox.length > 0 ? outbox.map((entry) => entry.id) : ['never-written'],
+        claimedAt: new Date(Date.now() - 16_000),
+        expiresAt: new Date(Date.now() - 1000),
+      });
+  };
+
+  it('publishes each event once with its trace headers as it is written, and completes a stage only once', async () => {
+    const writer = new ImageRecords(connection, { publisher: producer });
+    const before = received.length;
+    await writer.create(newRecord('img-1'), event('img-1', 'ingested'));
     expect(
-      await records.completeStage('img-1', 'quality', {
+      await writer.completeStage('img-1', 'quality', {
         result: { width: 10 },
         status: 'processing',
         event: event('img-1', 'qualified'),
@@ -87,44 +111,41 @@ describe('ImageRecords and OutboxRelay', () => {
     ).toBe('done');
     // A redelivered message: no second result, no second event.
     expect(
-      await records.completeStage('img-1', 'quality', {
+      await writer.completeStage('img-1', 'quality', {
         result: { width: 99 },
         status: 'processing',
         event: event('img-1', 'qualified-again'),
       }),
     ).toBe('duplicate');
-
-    relay.start();
-    await waitFor('two events', () => received.length >= 2 || relayErrors.length > 0, 30_000);
-    expect(relayErrors).toEqual([]);
+    // The record as a stage read it first: nothing read again.
+    const seen = await writer.get('img-1');
     expect(
-      await records.completeStage('img-1', 'compliance', {
-        result: {},
-        status: 'rejected',
-        reasons: [{ code: 'consent_missing', message: 'no consent' }],
-        event: event('img-1', 'rejected'),
-      }),
+      await writer.completeStage(
+        'img-1',
+        'compliance',
+        {
+          result: {},
+          status: 'rejected',
+          reasons: [{ code: 'consent_missing', message: 'no consent' }],
+          event: event('img-1', 'rejected'),
+        },
+        seen!,
+      ),
     ).toBe('done');
-    relay.kick();
-    await waitFor('three events', () => received.length >= 3, 30_000);
+    await waitFor('three events', () => received.length - before >= 3, 30_000);
     await new Promise((resolve) => setTimeout(resolve, 500)); // room for a wrong re-publish
-    await relay.stop();
 
-    expect(received.map((message) => message.value)).toEqual(['ingested', 'qualified', 'rejected']);
-    expect(received.every((message) => message.traceparent?.startsWith('00-0af7651916cd43dd'))).toBe(true);
-    const stored = await records.get('img-1');
-    expect(stored).toMatchObject({
+    const mine = received.slice(before);
+    expect(mine.map((message) => message.value)).toEqual(['ingested', 'qualified', 'rejected']);
+    expect(mine.every((message) => message.traceparent?.startsWith('00-0af7651916cd43dd'))).toBe(true);
+    expect(await writer.get('img-1')).toMatchObject({
       status: 'rejected',
       stage: 'compliance',
       reasons: [{ code: 'consent_missing', message: 'no consent' }],
       stages: { quality: { width: 10 }, compliance: {} },
-      outboxPending: false,
     });
-    expect(stored!.outbox.map((entry) => entry.sentAt)).toEqual([
-      expect.any(Date),
-      expect.any(Date),
-      expect.any(Date),
-    ]);
+    expect(await claimsOf('img-1')).toBe(0);
+    expect(await writer.pendingOutboxCount()).toBe(0);
   });
 
   it('refuses further stages on a terminal image and reports a missing one', async () => {
@@ -142,88 +163,106 @@ describe('ImageRecords and OutboxRelay', () => {
         event: event('missing', 'x'),
       }),
     ).rejects.toBeInstanceOf(ImageRecordNotFoundError);
+    expect(await claimsOf('missing')).toBe(0);
   });
 
   it('records a result without an event when there is nothing to announce', async () => {
-    await records.create(newRecord('img-2'), event('img-2', 'ingested'));
-    // Its first event counted as published (no relay runs in this test).
-    await records.model.updateOne(
-      { _id: 'img-2' },
-      { $set: { outboxPending: false, 'outbox.0.sentAt': new Date() } },
-    );
+    const writer = new ImageRecords(connection, { publisher: producer });
+    await writer.create(newRecord('img-2'), event('img-2', 'ingested'));
     expect(
-      await records.completeStage('img-2', 'annotation-router', {
+      await writer.completeStage('img-2', 'annotation-router', {
         result: { taskId: 't-1' },
         status: 'pending_annotation',
       }),
     ).toBe('done');
-    const stored = await records.get('img-2');
+    const stored = await writer.get('img-2');
     expect(stored).toMatchObject({
       status: 'pending_annotation',
-      outboxPending: false,
       stages: { 'annotation-router': { taskId: 't-1' } },
     });
     expect(stored!.outbox).toHaveLength(1);
+    expect(await claimsOf('img-2')).toBe(0);
   });
 
-  it('publishes every event exactly once when several relays share the collection', async () => {
+  it('publishes every event exactly once when several relays share the writes left to them', async () => {
     const ids = Array.from({ length: 20 }, (_, n) => `multi-${n}`);
     const before = received.length;
     const relays = [1, 2, 3].map(() => new OutboxRelay(connection, producer, { pollIntervalMs: 20 }));
     relays.forEach((relay) => relay.start());
-    for (const id of ids) {
-      await records.create(newRecord(id), event(id, `ingested-${id}`));
-      relays.forEach((relay) => relay.kick());
-    }
+    // No publisher: each write hands its claim to the relays.
+    for (const id of ids) await records.create(newRecord(id), event(id, `ingested-${id}`));
     await waitFor('20 events', () => received.length - before >= 20, 30_000);
     await new Promise((resolve) => setTimeout(resolve, 1000)); // room for a duplicate to show up
     await Promise.all(relays.map((relay) => relay.stop()));
     const values = received.slice(before).map((message) => message.value);
     expect(values.sort()).toEqual(ids.map((id) => `ingested-${id}`).sort());
-    expect(await records.model.countDocuments({ outboxPending: true })).toBe(0);
+    expect(await records.pendingOutboxCount()).toBe(0);
   });
 
-  it('publishes the claimed entries of a relay that died after marking them, once its claim expires', async () => {
-    await records.create(newRecord('img-died'), event('img-died', 'died-ingested'));
-    // The dead relay's state: entry marked sent, claim left behind and expired.
-    await records.model.updateOne(
-      { _id: 'img-died' },
-      { $set: { outboxPending: false, 'outbox.0.sentAt': new Date() } },
-    );
-    await connection
-      .collection<{ _id: string; imageId: string; entries: number[]; expiresAt: Date }>('outbox_claims')
-      .insertOne({
-        _id: 'img-died',
-        imageId: 'img-died',
-        entries: [0],
-        expiresAt: new Date(Date.now() - 1000),
-      });
+  it('publishes the events of a writer that died before publishing, once its claim expires', async () => {
+    await diedAfterWriting('img-died', ['died-ingested']);
     const before = received.length;
     const relay = new OutboxRelay(connection, producer);
     expect(await relay.relayOnce()).toBe(1);
     await waitFor('the re-published event', () => received.length > before, 30_000);
     expect(received.slice(before).map((message) => message.value)).toEqual(['died-ingested']);
-    expect(await connection.collection('outbox_claims').countDocuments({ imageId: 'img-died' })).toBe(0);
+    expect(await claimsOf('img-died')).toBe(0);
   });
-  it('publishes nothing again when the dead relay had published before dying (exactly once on the topic)', async () => {
-    await records.create(newRecord('img-sent-died'), event('img-sent-died', 'sent-then-died'));
-    // The dead relay's state: claim taken, entry marked and published (with its event id), then
-    // the process died before deleting the claim.
-    await records.model.updateOne(
-      { _id: 'img-sent-died' },
-      { $set: { outboxPending: false, 'outbox.0.sentAt': new Date() } },
-    );
+
+  it('publishes nothing for a claim whose writer died before writing', async () => {
+    await diedAfterWriting('img-no-write', []);
+    expect(await new OutboxRelay(connection, producer).relayOnce()).toBe(0);
+    expect(await claimsOf('img-no-write')).toBe(0);
+  });
+
+  it('leaves the events of a failed publish to the relay', async () => {
+    const failures: string[] = [];
+    const writer = new ImageRecords(connection, {
+      publisher: { send: () => Promise.reject(new Error('broker down')) },
+      onPublishError: (_error, imageId) => failures.push(imageId),
+      leaseMs: 200,
+    });
+    const before = received.length;
+    await writer.create(newRecord('img-broker-down'), event('img-broker-down', 'published-by-relay'));
+    expect(failures).toEqual(['img-broker-down']);
+    expect(await claimsOf('img-broker-down')).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the lease runs out
+    expect(await new OutboxRelay(connection, producer).relayOnce()).toBe(1);
+    await waitFor('the relayed event', () => received.length > before, 30_000);
+    expect(received.slice(before).map((message) => message.value)).toEqual(['published-by-relay']);
+    expect(await claimsOf('img-broker-down')).toBe(0);
+  });
+
+  it('takes a claim over again when the relay that took it over failed too, once that takeover expires', async () => {
+    await diedAfterWriting('img-twice', ['twice-ingested']);
+    // The relay taking the dead writer's claim over failed before publishing (its database or
+    // broker went away) and left its takeover claim behind, expired too.
     await connection
-      .collection<{ _id: string; imageId: string; entries: number[]; expiresAt: Date; claimedAt: Date }>(
-        'outbox_claims',
-      )
+      .collection<{
+        _id: string;
+        imageId: string;
+        entryIds: string[];
+        claimedAt: Date;
+        expiresAt: Date;
+        takeoverOf: string;
+      }>('outbox_claims')
       .insertOne({
-        _id: 'img-sent-died',
-        imageId: 'img-sent-died',
-        entries: [0],
+        _id: 'dead-img-twice:takeover',
+        imageId: 'img-twice',
+        entryIds: ['img-twice-entry-0'],
+        takeoverOf: 'dead-img-twice',
         claimedAt: new Date(Date.now() - 16_000),
         expiresAt: new Date(Date.now() - 1000),
       });
+    const before = received.length;
+    expect(await new OutboxRelay(connection, producer).relayOnce()).toBe(1);
+    await waitFor('the re-published event', () => received.length > before, 30_000);
+    expect(received.slice(before).map((message) => message.value)).toEqual(['twice-ingested']);
+    expect(await claimsOf('img-twice')).toBe(0);
+  });
+
+  it('publishes nothing again when the dead writer had published before dying (exactly once on the topic)', async () => {
+    await diedAfterWriting('img-sent-died', ['sent-then-died']);
     const before = received.length;
     await producer.send({
       topic,
@@ -236,7 +275,7 @@ describe('ImageRecords and OutboxRelay', () => {
         },
       ],
     });
-    await waitFor("the dead relay's event", () => received.length > before, 30_000);
+    await waitFor("the dead writer's event", () => received.length > before, 30_000);
 
     const relay = new OutboxRelay(connection, producer, {
       findPublished: (topicName, sinceMs, ids) =>
@@ -245,7 +284,7 @@ describe('ImageRecords and OutboxRelay', () => {
     expect(await relay.relayOnce()).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // room for a duplicate to show up
     expect(received.slice(before).map((message) => message.value)).toEqual(['sent-then-died']);
-    expect(await connection.collection('outbox_claims').countDocuments({ imageId: 'img-sent-died' })).toBe(0);
+    expect(await claimsOf('img-sent-died')).toBe(0);
   });
 
   it('finds published events by their id header, only within the time asked for', async () => {
@@ -266,18 +305,5 @@ describe('ImageRecords and OutboxRelay', () => {
       OUTBOX_EVENT_ID_HEADER,
     );
     expect([...later]).toEqual([]);
-  });
-  it('finds, by its sweep of the records, an event whose pending marker was never written', async () => {
-    // A writer that died between the record's write and the marker's.
-    await records.create(newRecord('img-no-marker'), event('img-no-marker', 'unmarked-ingested'));
-    await connection.collection('outbox_pending').deleteOne({ _id: 'img-no-marker' } as never);
-    const before = received.length;
-    const relay = new OutboxRelay(connection, producer, { sweepIntervalMs: 60_000 });
-    expect(await relay.relayOnce()).toBeGreaterThanOrEqual(1); // the first round sweeps
-    await waitFor('the swept event', () =>
-      received.some((m, i) => i >= before && m.value === 'unmarked-ingested'),
-    );
-    expect((await records.get('img-no-marker'))?.outboxPending).toBe(false);
-    expect(await records.pendingOutboxCount()).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
-import { OutboxPendingMarkers } from './outbox-pending';
+import { OutboxClaims, type OutboxPublisher } from './outbox-claims';
+import { publishEntries } from './outbox-relay';
 import {
   type ErasureMark,
   type ImageRecord,
@@ -31,8 +32,13 @@ export interface StageCompletion {
 
 export type NewImageRecord = Omit<
   ImageRecord,
-  'outbox' | 'outboxPending' | 'outboxCount' | 'version' | 'status' | 'stage' | 'reasons' | 'stages'
+  'outbox' | 'version' | 'status' | 'stage' | 'reasons' | 'stages'
 >;
+
+/** A new image's record as ingest stores it: processing, no stage run yet, `outbox` its events. */
+export function initialRecord(record: NewImageRecord, outbox: OutboxEntry[]): ImageRecord {
+  return { ...record, status: 'processing', stage: 'ingest', reasons: [], stages: {}, outbox, version: 0 };
+}
 
 function outboxEntry(event: PendingEvent): OutboxEntry {
   return {
@@ -42,61 +48,76 @@ function outboxEntry(event: PendingEvent): OutboxEntry {
     payload: event.payload,
     headers: event.headers ?? {},
     createdAt: new Date(),
-    sentAt: null,
   };
 }
+
+export interface ImageRecordsOptions {
+  /**
+   * Publishes each write's events right after the write. Without it the events are left to the
+   * relays (OutboxRelay), which find them at their next round.
+   */
+  publisher?: OutboxPublisher;
+  /** A publish that failed: its claim stays, and a relay publishes the events once it expires. */
+  onPublishError?: (error: unknown, imageId: string) => void;
+  /** How long a writer's claim holds off the relays (default 15 s). */
+  leaseMs?: number;
+}
+
+/** What a stage read of its record before completing (the fields the write's checks need). */
+export type RecordSeen = Pick<ImageRecord, '_id' | 'stages' | 'status' | 'outbox'>;
 
 /**
  * The image records and their outbox. Every write that changes what an image is also carries the
  * event announcing it, in the same single-document write: there is no moment at which one exists
  * without the other (FerretDB has no transactions, and none are needed).
+ *
+ * A write with events is three database commands: a claim on the events (outbox_claims) inserted
+ * first, the record's write, and, once the writer has published the events, the claim's delete. The
+ * record itself is never written again to mark them sent: FerretDB 1.x applies an update as read,
+ * modify, write back, so a mark landing while the next stage writes the same record could undo that
+ * write. A writer that dies leaves its claim, and a relay publishes what it claimed.
  */
 export class ImageRecords {
   readonly model: Model<ImageRecord>;
-  private readonly pending: OutboxPendingMarkers;
+  private readonly claims: OutboxClaims;
 
-  constructor(connection: Connection) {
+  constructor(
+    connection: Connection,
+    private readonly options: ImageRecordsOptions = {},
+  ) {
     this.model = imageRecordModel(connection);
-    this.pending = new OutboxPendingMarkers(connection);
+    this.claims = new OutboxClaims(connection, options.leaseMs);
   }
 
   /** Stores a new record with its first event (ingest). A second create of the same id throws DuplicateKeyError. */
   async create(record: NewImageRecord, event: PendingEvent): Promise<ImageRecord> {
-    const created = await this.model.create({
-      ...record,
-      status: 'processing',
-      stage: 'ingest',
-      reasons: [],
-      stages: {},
-      outbox: [outboxEntry(event)],
-      outboxPending: true,
-      outboxCount: 1,
-      version: 0,
+    const entry = outboxEntry(event);
+    let created: ImageRecord | undefined;
+    await this.withEvents(record._id, 0, [entry], async () => {
+      created = (await this.model.create(initialRecord(record, [entry]))).toObject();
     });
-    await this.pending.mark(record._id);
-    return created.toObject();
+    return created!;
   }
 
   /**
    * Records a stage's result and its event, once: only while `stages.<stage>` is unset and the
    * image is not terminal, so a redelivered message is a no-op and never a second event.
    *
-   * The check is a read by id, then the write filters on the id alone. A conditional update would
-   * make MongoDB apply the check atomically, but FerretDB (SQLite) neither applies it atomically
-   * (libs/persistence/README.md) nor uses the _id index once the filter names other fields: it
-   * decodes every record (127 ms of CPU per update at 200 records, against 8 ms for the read and
-   * 29 ms for the write by id). Writers of one image's stage are sequential by construction: a
-   * stage handles one partition's messages one at a time, and an image's messages share a key.
+   * `seen` is the record as the stage read it when it started (its only read of the record); without
+   * it the record is read here. The check is on that read, and the write filters on the id alone: a
+   * conditional update is not atomic on FerretDB 1.x, and on its backends a filter on more than
+   * `_id` can cost a scan. Writers of one image's stage are sequential by construction: a stage
+   * handles one partition's messages one at a time, and an image's messages share a key.
    */
   async completeStage(
     imageId: string,
     stage: string,
     completion: StageCompletion,
+    seen?: RecordSeen,
   ): Promise<'done' | 'duplicate'> {
-    const current = await this.model
-      .findById(imageId, { stages: 1, status: 1 })
-      .lean<Pick<ImageRecord, 'stages' | 'status'>>()
-      .exec();
+    const current =
+      seen ??
+      (await this.model.findById(imageId, { stages: 1, status: 1, outbox: 1 }).lean<RecordSeen>().exec());
     if (!current) throw new ImageRecordNotFoundError(imageId);
     const settled = current.stages?.[stage] !== undefined || isSettledStatus(current.status);
     if (settled) return 'duplicate';
@@ -107,17 +128,18 @@ export class ImageRecords {
       reasons: completion.reasons ?? [],
     };
     if (isSettledStatus(completion.status)) set['settledAt'] = new Date();
-    if (completion.event) set['outboxPending'] = true;
-    const update = await this.model.updateOne(
-      { _id: imageId },
-      {
-        $set: set,
-        ...(completion.event && { $push: { outbox: outboxEntry(completion.event) } }),
-        $inc: { version: 1, ...(completion.event && { outboxCount: 1 }) },
-      },
-    );
-    if (update.matchedCount !== 1) throw new ImageRecordNotFoundError(imageId);
-    if (completion.event) await this.pending.mark(imageId);
+    const entries = completion.event ? [outboxEntry(completion.event)] : [];
+    await this.withEvents(imageId, current.outbox?.length ?? 0, entries, async () => {
+      const update = await this.model.updateOne(
+        { _id: imageId },
+        {
+          $set: set,
+          ...(entries.length > 0 && { $push: { outbox: { $each: entries } } }),
+          $inc: { version: 1 },
+        },
+      );
+      if (update.matchedCount !== 1) throw new ImageRecordNotFoundError(imageId);
+    });
     return 'done';
   }
 
@@ -128,30 +150,31 @@ export class ImageRecords {
    */
   async tombstone(imageId: string, mark: ErasureMark, events: PendingEvent[]): Promise<'done' | 'duplicate'> {
     const current = await this.model
-      .findById(imageId, { status: 1 })
-      .lean<Pick<ImageRecord, 'status'>>()
+      .findById(imageId, { status: 1, outbox: 1 })
+      .lean<Pick<ImageRecord, 'status' | 'outbox'>>()
       .exec();
     if (!current) throw new ImageRecordNotFoundError(imageId);
     if (current.status === 'erased') return 'duplicate';
-    const update = await this.model.updateOne(
-      { _id: imageId },
-      {
-        $set: {
-          status: 'erased',
-          stage: 'erasure',
-          reasons: [],
-          stages: {},
-          filename: '',
-          'declarations.region': '',
-          erasure: mark,
-          ...(events.length > 0 && { outboxPending: true }),
+    const entries = events.map(outboxEntry);
+    await this.withEvents(imageId, current.outbox?.length ?? 0, entries, async () => {
+      const update = await this.model.updateOne(
+        { _id: imageId },
+        {
+          $set: {
+            status: 'erased',
+            stage: 'erasure',
+            reasons: [],
+            stages: {},
+            filename: '',
+            'declarations.region': '',
+            erasure: mark,
+          },
+          ...(entries.length > 0 && { $push: { outbox: { $each: entries } } }),
+          $inc: { version: 1 },
         },
-        ...(events.length > 0 && { $push: { outbox: { $each: events.map(outboxEntry) } } }),
-        $inc: { version: 1, outboxCount: events.length },
-      },
-    );
-    if (update.matchedCount !== 1) throw new ImageRecordNotFoundError(imageId);
-    if (events.length > 0) await this.pending.mark(imageId);
+      );
+      if (update.matchedCount !== 1) throw new ImageRecordNotFoundError(imageId);
+    });
     return 'done';
   }
 
@@ -160,13 +183,56 @@ export class ImageRecords {
     await this.model.updateOne({ _id: imageId }, { $set: { rawDeletedAt: at }, $inc: { version: 1 } });
   }
 
-  /** How many records have events not yet published, as the relays see them (their pending markers). */
+  /** How many writes have events not yet published (their claims: writers at work, or dead). */
   pendingOutboxCount(): Promise<number> {
-    return this.pending.count();
+    return this.claims.count();
   }
 
   async get(imageId: string): Promise<ImageRecord | null> {
     return this.model.findById(imageId).lean<ImageRecord>().exec();
+  }
+
+  /**
+   * Claims `entries` (to be written at `firstIndex` of the record's outbox), runs the write, then
+   * publishes them and deletes the claim. A write that fails takes its claim back; a publish that
+   * fails leaves it to a relay.
+   */
+  private async withEvents(
+    imageId: string,
+    firstIndex: number,
+    entries: OutboxEntry[],
+    write: () => Promise<unknown>,
+  ): Promise<void> {
+    if (entries.length === 0) {
+      await write();
+      return;
+    }
+    const publisher = this.options.publisher;
+    const claim = await this.claims.take(
+      imageId,
+      entries.map((entry) => entry.id),
+    );
+    try {
+      await write();
+    } catch (error) {
+      await this.claims.release(claim).catch(() => undefined);
+      throw error;
+    }
+    if (!publisher) {
+      // Handed to the relays: expired at once, now that the entries are in the record.
+      await this.claims.collection.updateOne({ _id: claim._id }, { $set: { expiresAt: new Date(0) } });
+      return;
+    }
+    try {
+      await publishEntries(
+        publisher,
+        imageId,
+        entries.map((entry, offset) => ({ entry, index: firstIndex + offset })),
+      );
+      await this.claims.release(claim);
+    } catch (error) {
+      this.options.onPublishError?.(error, imageId);
+    }
   }
 }
 

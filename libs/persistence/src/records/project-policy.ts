@@ -7,6 +7,7 @@ import {
   datasetConflicts,
   defaultAnnotationPolicy,
   defaultDatasetPolicy,
+  described,
   names,
   normaliseAttributes,
   routingRule,
@@ -170,23 +171,25 @@ export interface PolicyError {
   message: string;
 }
 
-const intIn =
-  (min: number, max: number): Rule =>
-  (value) =>
+const intIn = (min: number, max: number): Rule =>
+  described({ type: 'integer', minimum: min, maximum: max }, (value) =>
     typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
       ? undefined
-      : `must be an integer from ${min} to ${max}`;
-const oneOf =
-  (...values: string[]): Rule =>
-  (value) =>
-    typeof value === 'string' && values.includes(value) ? undefined : `must be one of ${values.join(', ')}`;
-const numberIn =
-  (min: number, max: number): Rule =>
-  (value) =>
+      : `must be an integer from ${min} to ${max}`,
+  );
+const oneOf = (...values: string[]): Rule =>
+  described({ type: 'string', enum: values }, (value) =>
+    typeof value === 'string' && values.includes(value) ? undefined : `must be one of ${values.join(', ')}`,
+  );
+const numberIn = (min: number, max: number): Rule =>
+  described({ type: 'number', minimum: min, maximum: max }, (value) =>
     typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max
       ? undefined
-      : `must be a number from ${min} to ${max}`;
-const bool: Rule = (value) => (typeof value === 'boolean' ? undefined : 'must be true or false');
+      : `must be a number from ${min} to ${max}`,
+  );
+const bool: Rule = described({ type: 'boolean' }, (value) =>
+  typeof value === 'boolean' ? undefined : 'must be true or false',
+);
 const targetsRule: Rule = (value) => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object';
   for (const [name, target] of Object.entries(value)) {
@@ -199,22 +202,22 @@ const targetsRule: Rule = (value) => {
   return undefined;
 };
 
-const pattern =
-  (regex: RegExp, expected: string): Rule =>
-  (value) =>
-    typeof value === 'string' && regex.test(value) ? undefined : `must be ${expected}`;
-const either =
-  (...allowed: number[]): Rule =>
-  (value) =>
-    typeof value === 'number' && allowed.includes(value) ? undefined : `must be ${allowed.join(' or ')}`;
-const listOf =
-  (...values: string[]): Rule =>
-  (value) =>
+const pattern = (regex: RegExp, expected: string): Rule =>
+  described({ type: 'string', pattern: regex.source }, (value) =>
+    typeof value === 'string' && regex.test(value) ? undefined : `must be ${expected}`,
+  );
+const either = (...allowed: number[]): Rule =>
+  described({ type: 'integer', enum: allowed }, (value) =>
+    typeof value === 'number' && allowed.includes(value) ? undefined : `must be ${allowed.join(' or ')}`,
+  );
+const listOf = (...values: string[]): Rule =>
+  described({ type: 'array', items: { type: 'string', enum: values }, uniqueItems: true }, (value) =>
     Array.isArray(value) &&
     value.every((item) => typeof item === 'string' && values.includes(item)) &&
     new Set(value).size === value.length
       ? undefined
-      : `must be a list of distinct names from ${values.join(', ')}`;
+      : `must be a list of distinct names from ${values.join(', ')}`,
+  );
 
 const rules: { [S in keyof ProjectPolicy]: { [F in keyof ProjectPolicy[S]]: Rule } } = {
   quality: {
@@ -278,6 +281,33 @@ const rules: { [S in keyof ProjectPolicy]: { [F in keyof ProjectPolicy[S]]: Rule
   },
   dataset: { train: numberIn(0, 1), val: numberIn(0, 1), test: numberIn(0, 1), targets: targetsRule },
 };
+
+/**
+ * The JSON Schema of a policy document (for API documents): its sections and their settings, no
+ * other property; each setting's type and range where its rule has one schema (the others, lists
+ * and maps of their own, say "checked by the server"). Rules between settings (width with height,
+ * 16 bits with PNG, ...) are the server's alone: a document valid by this schema may still be a
+ * 400 naming the field.
+ */
+export function policyJsonSchema(): Record<string, unknown> {
+  const section = (fields: Record<string, Rule>) => ({
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(
+      Object.entries(fields).map(([field, rule]) => [
+        field,
+        rule.schema ?? { description: 'checked by the server (services/README.md)' },
+      ]),
+    ),
+  });
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(
+      Object.entries(rules).map(([name, fields]) => [name, section(fields as Record<string, Rule>)]),
+    ),
+  };
+}
 
 /**
  * Checks a (partial) policy document and fills in the defaults. Returns every problem at once,

@@ -1,89 +1,100 @@
-// The face evaluation set: real photos with hand-checked face boxes (faces.labels.json), read
-// from the installed @vladmandic/face-api package (never copied into the repo), plus composites
-// derived from them for small faces: each photo scaled down (lanczos, as a camera far away would
-// see it) so its faces are 17-64 px, six per 4000 x 3000 grey canvas (a 12 MP frame), with the
-// labels scaled and moved the same way.
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-
-import { sharp } from '@aperture/imaging';
+// The redaction evaluation sets: real labelled photos in ../shared/eval (WIDER FACE validation
+// photos with their ground-truth boxes, face-free scenes, vehicles with annotated plates; see its
+// README). Read in place, never copied: a caller skips when the folder is absent.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 
 import type { Box } from '../boxes';
-import labelFile from './faces.labels.json';
 
-export interface EvalImage {
+export interface LabelledBox extends Box {
+  /** WIDER's invalid flag: a don't-care region (neither a hit nor a miss nor a false alarm). */
+  ignore: boolean;
+  /**
+   * WIDER's labels (faces only): blur 0 clear, 1 normal, 2 heavy; illumination 1 extreme; occlusion
+   * 0 none, 1 partial, 2 heavy; pose 1 atypical (profiles, tilted heads).
+   */
+  wider?: { blur: number; illumination: number; occlusion: number; pose: number };
+}
+
+export interface EvalPhoto {
+  /** The file name, e.g. "0_Parade_marchingband_1_20.jpg". */
   name: string;
-  /** Encoded bytes (the photos) or raw RGB pixels (the composites). */
-  input: Buffer | { data: Uint8Array; width: number; height: number; channels: number };
-  faces: Box[];
+  path: string;
+  boxes: LabelledBox[];
 }
 
-/** Scales of the composites: each gives one 12 MP canvas with all six photos at that scale. */
-export const COMPOSITE_SCALES = [0.12, 0.17, 0.22, 0.3] as const;
-const CANVAS_12MP = { width: 4000, height: 3000 };
-
-export function faceApiDir(): string {
-  return dirname(require.resolve('@vladmandic/face-api/package.json'));
+/**
+ * The folder of the evaluation sets: $APERTURE_EVAL_DIR, else `../shared/eval` beside the checkout
+ * (found from the sources or from dist/), else undefined.
+ */
+export function evalDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = [
+    env['APERTURE_EVAL_DIR'],
+    ...ancestors(__dirname).map((dir) => join(dir, 'shared', 'eval')),
+  ];
+  return candidates.find((dir): dir is string => Boolean(dir) && existsSync(join(dir!, 'README.md')));
 }
 
-function toBox([x, y, width, height]: number[]): Box {
-  return { x: x!, y: y!, width: width!, height: height! };
-}
-
-/** The labelled photos as they ship, with their boxes. */
-export async function labelledPhotos(): Promise<EvalImage[]> {
-  return Promise.all(
-    labelFile.images.map(async (image) => ({
-      name: image.file,
-      input: await readFile(join(faceApiDir(), image.file)),
-      faces: image.faces.map(toBox),
-    })),
-  );
-}
-
-/** One composite per scale: the six photos on a 3 x 2 grid of a 4000 x 3000 canvas, each at `scale`. */
-export async function composites(
-  scales: readonly number[] = COMPOSITE_SCALES,
-  canvas: { width: number; height: number } = CANVAS_12MP,
-): Promise<EvalImage[]> {
-  const photos = await labelledPhotos();
-  const cellWidth = Math.floor(canvas.width / 3);
-  const cellHeight = Math.floor(canvas.height / 2);
-  const result: EvalImage[] = [];
-  for (const scale of scales) {
-    const layers: Array<{ input: Buffer; left: number; top: number }> = [];
-    const faces: Box[] = [];
-    for (const [i, photo] of photos.entries()) {
-      const meta = await sharp(photo.input as Buffer).metadata();
-      const width = Math.round(meta.width * scale);
-      const height = Math.round(meta.height * scale);
-      // Spread within the cell (deterministically), so faces fall at varied tile offsets.
-      const left = (i % 3) * cellWidth + ((i * 97) % Math.max(1, cellWidth - width));
-      const top = Math.floor(i / 3) * cellHeight + ((i * 61) % Math.max(1, cellHeight - height));
-      const input = await sharp(photo.input as Buffer)
-        .resize(width, height, { kernel: 'lanczos3' })
-        .toBuffer();
-      layers.push({ input, left, top });
-      for (const face of photo.faces) {
-        faces.push({
-          x: left + face.x * (width / meta.width),
-          y: top + face.y * (height / meta.height),
-          width: face.width * (width / meta.width),
-          height: face.height * (height / meta.height),
-        });
-      }
-    }
-    const { data, info } = await sharp({
-      create: { ...canvas, channels: 3, background: { r: 128, g: 128, b: 128 } },
-    })
-      .composite(layers)
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    result.push({
-      name: `composite@${scale}`,
-      input: { data, width: info.width, height: info.height, channels: info.channels },
-      faces,
-    });
+function ancestors(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = resolve(dir); ; d = resolve(d, '..')) {
+    out.push(d);
+    if (d === resolve(d, '..')) return out;
   }
-  return result;
 }
+
+/**
+ * The photos of one set ("faces" or "plates"), sorted by name, with their boxes from the sibling
+ * .txt files: `x y w h` and, for faces, WIDER's `invalid` flag as the fifth field.
+ */
+export function evalPhotos(dir: string, set: 'faces' | 'plates'): EvalPhoto[] {
+  const folder = join(dir, set);
+  return readdirSync(folder)
+    .filter((name) => /\.(jpe?g|png)$/i.test(name))
+    .sort()
+    .map((name) => {
+      const labels = join(folder, `${basename(name, extname(name))}.txt`);
+      const boxes = readFileSync(labels, 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => {
+          const [x, y, width, height, invalid, blur, , illumination, occlusion, pose] = line
+            .trim()
+            .split(' ')
+            .map(Number);
+          const box: LabelledBox = {
+            x: x!,
+            y: y!,
+            width: width!,
+            height: height!,
+            ignore: set === 'faces' && invalid === 1,
+          };
+          if (set === 'faces')
+            box.wider = { blur: blur!, illumination: illumination!, occlusion: occlusion!, pose: pose! };
+          return box;
+        });
+      return { name, path: join(folder, name), boxes };
+    });
+}
+
+/**
+ * The held-out photos: reported apart because the default thresholds and pass plan were chosen
+ * on the others. Faces: one photo of each kind of scene (small-face parade, tilted group,
+ * interview, running pack) and a face-free scene; plates: photos from each source and a negative.
+ */
+export const HELD_OUT = new Set([
+  '0_Parade_marchingband_1_329.jpg',
+  '0_Parade_marchingband_1_629.jpg',
+  '12_Group_Group_12_Group_Group_12_249.jpg',
+  '13_Interview_Interview_2_People_Visible_13_189.jpg',
+  '33_Running_Running_33_316.jpg',
+  'noface_darknet_horses.jpg',
+  'noface_detectron_34501842524_street.jpg',
+  'openalpr_us_car13.jpg',
+  'openalpr_eu_eu7.jpg',
+  'openalpr_eu_test_008.jpg',
+  'openalpr_br_JRV1942.jpg',
+  'alprunc_00024.jpg',
+  'ccpd_3.jpg',
+  'noplate_darknet_dog.jpg',
+]);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolveTestInfra, s3Env, type TestInfra } from '../infra';
 
 declare global {
@@ -14,6 +15,8 @@ export default async function globalSetup(): Promise<void> {
   process.env['KAFKA_BROKERS'] = infra.kafkaBrokers.join(',');
   process.env['MONGODB_URI'] = infra.mongoUri;
   Object.assign(process.env, s3Env(infra.s3));
+  // The service identity every service started by the tests shares (in-process or as a child process).
+  process.env['APERTURE_SERVICE_TOKEN'] ??= randomBytes(32).toString('hex');
   process.stderr.write(
     `\nintegration tests run against the real Kafka broker at ${infra.kafkaBrokers.join(',')} [${infra.kafkaSource}],` +
       ` the real MongoDB-wire server at ${infra.mongoUri} [${infra.mongoSource}]` +

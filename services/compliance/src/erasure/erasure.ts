@@ -4,6 +4,7 @@ import type { ErasureMark, ImageRecord } from '@aperture/persistence';
 import { pendingEvent, type StageContext } from '@aperture/stage-runtime';
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { AuditLog } from '../audit/audit-log';
+import { consentKey, consentModel } from '../consents/consent.store';
 import { ComplianceError } from '../errors';
 
 /** An erasure request and how far it got: the images it covers are fixed when it is requested. */
@@ -217,6 +218,13 @@ export class Erasures {
         throw new ComplianceError('not_found', `image ${target.imageId} does not exist`);
       return [target.imageId];
     }
+    if (
+      target.consentId &&
+      !(await consentModel(this.ctx.pipeline.connection).exists({
+        _id: consentKey(target.tenantId, target.consentId),
+      }))
+    )
+      throw new ComplianceError('not_found', `consent ${target.consentId} does not exist`);
     const filter = target.batchId
       ? { tenantId: target.tenantId, batchId: target.batchId }
       : { tenantId: target.tenantId, 'declarations.consentIds': target.consentId };
@@ -254,17 +262,15 @@ export class Erasures {
           : []),
         pendingEvent(Topics.imageErased, imageId, erased),
       ];
-      if ((await records.tombstone(imageId, mark, events)) === 'done') this.ctx.pipeline.relay.kick(imageId);
+      await records.tombstone(imageId, mark, events);
       record = { ...record, status: 'erased', erasure: mark };
     }
     const mark = record.erasure!;
-    let deleted = 0;
     for (const key of mark.blobKeys) {
       // Content-addressed blobs are shared by identical uploads (of any tenant): delete a blob only
       // when no other live record points at it.
       if (await blobHeldElsewhere(this.ctx, key, imageId)) continue;
       await this.ctx.blobs.delete(key);
-      deleted += 1;
     }
     await this.audit.append(
       {
@@ -276,7 +282,9 @@ export class Erasures {
         imageId,
         subjectId: erasure._id,
         inputs: [{ name: 'raw', sha256: record.raw.sha256 }],
-        detail: `was ${mark.previousStatus}; ${deleted} of ${mark.blobKeys.length} blob(s) deleted, the others still held by other images`,
+        // Nothing about other holders of the same bytes (maybe another tenant's identical upload):
+        // for this image every blob is gone, as every route that served it answers 404.
+        detail: `was ${mark.previousStatus}; its ${mark.blobKeys.length} blob(s) erased`,
       },
       `erased/${imageId}`,
     );

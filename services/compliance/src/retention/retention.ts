@@ -51,11 +51,13 @@ export async function sweepRetention(ctx: StageContext, audit: AuditLog, now: Da
           tenantId: project.tenantId,
           stage: 'retention',
           rule: `project ${project._id}: raw uploads kept ${days} day(s) after the image settled`,
-          outcome: held ? 'raw_released' : 'raw_deleted',
+          // The same words whether or not another image (maybe another tenant's) holds the same
+          // bytes: the tenant's log must not tell it that someone else uploaded this file.
+          outcome: 'raw_deleted',
           actor: 'service:compliance',
           imageId: record._id,
           inputs: [{ name: 'raw', sha256: record.raw.sha256 }],
-          detail: `${record.status} at ${record.settledAt!.toISOString()}${held ? '; the same upload is still held by another image' : ''}`,
+          detail: `${record.status} at ${record.settledAt!.toISOString()}`,
         },
         `retention/${record._id}`,
       );

@@ -1,22 +1,27 @@
 // Test helpers of the compliance integration specs (not part of the service).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { complianceV1, standardizeV1 } from '@aperture/contracts';
 import { sharp, type StageHarness } from '@aperture/stage-runtime';
+import { evalPath, withHeaders } from '@aperture/testing';
 import { credentials } from '@grpc/grpc-js';
 
-/** A real photo with faces: a sample of @vladmandic/face-api (npm, MIT), read in place. */
-export function facePhoto(name = 'sample1.jpg'): Buffer {
-  return readFileSync(join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo', name));
+/**
+ * A real photo of the shared evaluation set (faces/ or plates/ of ../shared/eval), read in place.
+ * `withEvalPhotos` is `it` where the set is present and `it.skip` where it is absent.
+ */
+export function evalPhoto(name: string): Buffer {
+  const path = evalPath(name);
+  if (!path) throw new Error(`the evaluation set is absent: ${name}`);
+  return readFileSync(path);
 }
+export const withEvalPhotos = evalPath('faces') ? it : it.skip;
 
-/** A gRPC client of the harness's compliance service, its calls as promises. */
-export function complianceClient(harness: StageHarness) {
-  const client = new complianceV1.ComplianceServiceClient(
-    `127.0.0.1:${harness.stage.grpcPort}`,
-    credentials.createInsecure(),
-  );
+/** A gRPC client of the harness's compliance service, its calls as promises; an internal caller by default. */
+export function complianceClient(harness: StageHarness, headers = harness.serviceHeaders) {
+  const client = new complianceV1.ComplianceServiceClient(harness.grpcAddress, credentials.createInsecure(), {
+    interceptors: [withHeaders(headers)],
+  });
   const call =
     <Req, Res>(method: (request: Req, callback: (error: Error | null, response: Res) => void) => unknown) =>
     (request: Req) =>
@@ -81,18 +86,6 @@ export async function standardizedEvent(
   // Stored as standardize would: erasure finds the blobs to delete through the record.
   await harness.records.model.updateOne({ _id: imageId }, { $set: { 'stages.standardize': standardize } });
   return standardizeV1.ImageStandardized.encode({ image, standardize }).finish();
-}
-
-/** A tenant API key as ingest stores it (SHA-256 in api_keys), for the REST routes. */
-export async function apiKeyFor(harness: StageHarness, tenantId: string): Promise<string> {
-  const key = `ak_${randomBytes(16).toString('hex')}`;
-  await harness.ctx.pipeline.connection.collection('api_keys').insertOne({
-    _id: `key_${randomBytes(6).toString('hex')}` as never,
-    tenantId,
-    hash: createHash('sha256').update(key, 'utf8').digest('hex'),
-    revokedAt: null,
-  });
-  return key;
 }
 
 /** Raw RGB pixels of encoded bytes. */

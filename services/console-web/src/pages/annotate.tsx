@@ -55,7 +55,10 @@ function boxBetween(
 export function AnnotatePage({ session }: { session: Session }) {
   const projects = useFetch<{ projects: Project[] }>('/console/api/projects');
   const [projectId, setProjectId] = useState('');
-  const [annotatorId, setAnnotatorId] = useState(`console-${session.tenantId.slice(-6)}`);
+  // An annotator session is its own annotator (the server enforces it); a client names one.
+  const [annotatorId, setAnnotatorId] = useState(
+    session.annotatorId ?? `console-${session.tenantId.slice(-6)}`,
+  );
   const [task, setTask] = useState<Task | null>(null);
   const [picture, setPicture] = useState<HTMLImageElement | null>(null);
   const [labels, setLabels] = useState<Label[]>([]);
@@ -152,6 +155,7 @@ export function AnnotatePage({ session }: { session: Session }) {
         <input
           aria-label="annotator"
           value={annotatorId}
+          readOnly={session.annotatorId !== undefined}
           onChange={(event) => setAnnotatorId(event.target.value)}
         />
         <button type="button" onClick={lease}>

@@ -1,5 +1,6 @@
 import { type AuditEntry, type ImageDetail, imageUrl } from '../api';
 import { useFetch } from '../hooks';
+import { privacyOverlay } from '../privacy-overlay';
 import { hrefOf } from '../routes';
 
 const format = (value: number | null) =>
@@ -14,6 +15,7 @@ export function ImagePage({ imageId }: { imageId: string }) {
   if (error) return <p className="error">{error.message}</p>;
   if (!image) return <p className="muted">Loading…</p>;
   const after = image.lineage.cleared ?? image.lineage.derivative;
+  const overlay = privacyOverlay(image.stages);
 
   return (
     <section className="image-page">
@@ -51,12 +53,41 @@ export function ImagePage({ imageId }: { imageId: string }) {
         <figure>
           <figcaption>After ({image.lineage.cleared ? 'cleared by compliance' : 'standardized'})</figcaption>
           {after ? (
-            <img src={imageUrl(image.imageId, 'after')} alt={`derivative ${image.filename}`} />
+            <div className="overlaid">
+              <img src={imageUrl(image.imageId, 'after')} alt={`derivative ${image.filename}`} />
+              {overlay && (
+                // The compliance stage's boxes over the image, in the derivative's pixels.
+                <svg
+                  viewBox={`0 0 ${overlay.width} ${overlay.height}`}
+                  preserveAspectRatio="none"
+                  data-testid="privacy-boxes"
+                >
+                  {overlay.boxes.map((box, index) => (
+                    <g key={index} className={`privacy-box ${box.kind}`}>
+                      <rect x={box.x} y={box.y} width={box.width} height={box.height} />
+                      <text x={box.x} y={Math.max(12, box.y - 3)}>
+                        {box.kind} {box.score.toFixed(2)}
+                      </text>
+                    </g>
+                  ))}
+                </svg>
+              )}
+            </div>
           ) : (
             <p className="muted">No derivative: the image did not reach the standardize stage.</p>
           )}
         </figure>
       </div>
+
+      {overlay && (
+        <p data-testid="privacy-summary">
+          {overlay.boxes.filter((b) => b.kind === 'face').length} face(s) by{' '}
+          <code>{overlay.faceModel || '—'}</code>, {overlay.boxes.filter((b) => b.kind === 'plate').length}{' '}
+          licence plate(s) by <code>{overlay.plateModel || 'plate detection off'}</code>; boxes drawn on the
+          image
+          {overlay.boxes.some((b) => b.redacted) ? ' (redacted in it)' : ''}.
+        </p>
+      )}
 
       <h2>Quality metrics and the thresholds that decided</h2>
       <table className="grid" data-testid="checks">

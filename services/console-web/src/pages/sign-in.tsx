@@ -2,11 +2,12 @@ import { type FormEvent, useState } from 'react';
 import { ApiError, call, type Role, type Session } from '../api';
 
 /**
- * Sign-in with the tenant's API key. The key goes to the server once and comes back only as an
- * HttpOnly cookie; the form forgets it straight away (nothing in local or session storage).
+ * Sign-in: a client with the tenant's API key, an annotator with its own annotator token. The
+ * secret goes to the server once; what comes back is an HttpOnly cookie holding a random session
+ * id, and the form forgets the secret straight away (nothing in local or session storage).
  */
 export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
-  const [apiKey, setApiKey] = useState('');
+  const [secret, setSecret] = useState('');
   const [role, setRole] = useState<Role>('client');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -15,9 +16,10 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
     event.preventDefault();
     setBusy(true);
     setError('');
-    call<Session>('POST', '/console/session', { apiKey, role }).then(
+    const credential = role === 'annotator' ? { annotatorToken: secret } : { apiKey: secret };
+    call<Session>('POST', '/console/session', { ...credential, role }).then(
       (session) => {
-        setApiKey('');
+        setSecret('');
         onSignedIn(session);
       },
       (failure: unknown) => {
@@ -31,22 +33,22 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
     <form className="sign-in" onSubmit={submit}>
       <h1>Aperture console</h1>
       <label>
-        Tenant API key
-        <input
-          name="apiKey"
-          type="password"
-          autoComplete="off"
-          value={apiKey}
-          onChange={(event) => setApiKey(event.target.value)}
-          required
-        />
-      </label>
-      <label>
         Sign in as
         <select name="role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
-          <option value="client">client (sees raw uploads)</option>
-          <option value="annotator">annotator (redacted derivatives only)</option>
+          <option value="client">client, with the tenant API key (sees raw uploads)</option>
+          <option value="annotator">annotator, with an annotator token (redacted derivatives only)</option>
         </select>
+      </label>
+      <label>
+        {role === 'annotator' ? 'Annotator token' : 'Tenant API key'}
+        <input
+          name="secret"
+          type="password"
+          autoComplete="off"
+          value={secret}
+          onChange={(event) => setSecret(event.target.value)}
+          required
+        />
       </label>
       <button type="submit" disabled={busy}>
         Sign in

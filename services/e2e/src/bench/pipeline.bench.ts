@@ -14,7 +14,7 @@ import { resolvePolicy } from '@aperture/persistence';
 import { clearMetadata, standardizeImage } from '@aperture/standardization';
 import { corpusPath, freePort, testInfraEnv, waitFor } from '@aperture/testing';
 import { CAMERA_PHOTOS, withJpegComment } from '../photos';
-import { parseMetrics, sumOf } from '../metrics-text';
+import { parseMetrics, seriesOf, sumOf } from '../metrics-text';
 import { type ServiceProcess, startService, stopService, waitReady } from '../processes';
 
 const SERVICES = ['ingest', 'quality', 'standardize', 'compliance', 'annotation-router'] as const;
@@ -58,6 +58,8 @@ async function main(): Promise<void> {
   console.log(`ratio pipeline/floor: ${ratio.toFixed(2)} (goal ≥ 0.70)`);
   console.log('where the time went (per image):');
   for (const line of pipeline.profile) console.log(`  ${line}`);
+  console.log('database commands per image, by service (command monitoring: aperture_db_commands_total):');
+  for (const line of pipeline.dbCommands) console.log(`  ${line}`);
   console.log(JSON.stringify({ count, floor, pipeline, ratio }));
 }
 
@@ -102,6 +104,7 @@ interface Pipeline {
   p95: number;
   p99: number;
   profile: string[];
+  dbCommands: string[];
 }
 
 async function measurePipeline(images: Buffer[], concurrency: number): Promise<Pipeline> {
@@ -223,6 +226,20 @@ async function measurePipeline(images: Buffer[], concurrency: number): Promise<P
         (handled > 0 ? `, handler ${((handlerSeconds * 1000) / handled).toFixed(0).padStart(4)} ms wall` : '')
       );
     });
+    const dbCommands = SERVICES.map((service) => {
+      const moved = new Map<string, number>();
+      for (const sample of seriesOf(metricsAfter, 'aperture_db_commands_total', { service })) {
+        const before = seriesOf(metricsBefore, 'aperture_db_commands_total', sample.labels)[0]?.value ?? 0;
+        const key = `${sample.labels['command']} ${sample.labels['collection']}`.trim();
+        moved.set(key, (moved.get(key) ?? 0) + sample.value - before);
+      }
+      const total = [...moved.values()].reduce((sum, count) => sum + count, 0);
+      const parts = [...moved]
+        .filter(([, count]) => count > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([key, count]) => `${key} ${(count / images.length).toFixed(2)}`);
+      return `${service.padEnd(17)} ${(total / images.length).toFixed(2).padStart(6)}  (${parts.join(', ')})`;
+    });
     for (const server of ['kafka', 'ferretdb'] as const) {
       const seconds = (cpuAfter[server] ?? 0) - (cpuBefore[server] ?? 0);
       profile.push(
@@ -235,6 +252,7 @@ async function measurePipeline(images: Buffer[], concurrency: number): Promise<P
       p95: quantile(0.95),
       p99: quantile(0.99),
       profile,
+      dbCommands,
     };
   } finally {
     await Promise.all(running.map((service) => stopService(service).catch(() => null)));

@@ -9,9 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { qualityV1 } from '@aperture/contracts';
-import { corpusPath, freePort, testInfraEnv } from '@aperture/testing';
+import { corpusPath, freePort, testInfraEnv, withHeaders } from '@aperture/testing';
 import * as grpc from '@grpc/grpc-js';
-import { type ServiceProcess, startService, stopService, waitReady } from '../processes';
+import { SERVICE_TOKEN, type ServiceProcess, startService, stopService, waitReady } from '../processes';
 
 const ADMIN_TOKEN = 'bench-admin-token';
 // The corpus's 12.2 MP camera JPEG (4032 × 3024, 2.9 MB).
@@ -125,6 +125,8 @@ async function main(): Promise<void> {
       grpc.credentials.createInsecure(),
       {
         'grpc.max_send_message_length': 64 * 1024 * 1024,
+        // as ingest calls it: the service identity
+        interceptors: [withHeaders({ 'x-service-token': SERVICE_TOKEN })],
       },
     );
     const assess = () =>

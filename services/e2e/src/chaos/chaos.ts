@@ -181,7 +181,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await start(name);
       event(`${name} restarted and ready`);
     }
-    for (const server of ['kafka', 'ferretdb'] as const) {
+    // The database is two processes: FerretDB (the wire protocol) and PostgreSQL (the data).
+    for (const server of ['kafka', 'ferretdb', 'postgres'] as const) {
       await pause(2_000, 8_000);
       await infra.kill(server);
       event(`SIGKILL ${server}`);
@@ -194,7 +195,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await call(api, 'POST', `/v1/batches/${batchId}/close`, {}, apiKey);
 
     // Wait for every image to reach a terminal state, watched on the topics (cheap), then checked in
-    // the database: on FerretDB (SQLite) a query by status reads every record, so it is run rarely.
+    // the database (a count by status, run rarely).
     const deadline = Date.now() + Math.max(600_000, totalUploads * 2_000);
     await waitFor(
       'a terminal event for every acknowledged upload',
@@ -213,10 +214,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     const durationMs = Date.now() - started;
     event(pending === 0 ? 'every image terminal' : `gave up waiting: ${pending} not terminal`);
-    // Let the relays publish what the last stage wrote before the topic is counted.
+    // Let the relays publish what a killed writer left (its outbox claims) before the topic is counted.
     await waitFor(
       'the outbox to drain',
-      async () => (await images.countDocuments({ outboxPending: true })) === 0,
+      async () => (await db.collection('outbox_claims').countDocuments({})) === 0,
       120_000,
     ).catch(() => undefined);
 

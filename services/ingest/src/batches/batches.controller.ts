@@ -13,7 +13,12 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { context } from '@opentelemetry/api';
-import { parseImageListQuery } from '../domain/pagination';
+import {
+  DEFAULT_PAGE_LIMIT,
+  IMAGE_STATUSES,
+  MAX_PAGE_LIMIT,
+  parseImageListQuery,
+} from '../domain/pagination';
 import { ApiKeyGuard, Principal } from '../http/auth';
 import { BatchDoc, CreateBatchDto, ErrorBodyDoc, ImageListDoc, UploadedImagesDoc } from '../http/dto';
 import { type CampaignDeclaration, imageConsentIds, ImagesService } from '../images/images.service';
@@ -23,9 +28,6 @@ import type { TenantPrincipal } from '../tenants/tenants.service';
 import type { HttpRequest, HttpResponse } from '../http/types';
 import type { BatchView, ImageView } from '../views';
 import { BatchesService } from './batches.service';
-
-/** Files one multipart request may carry. */
-const MAX_FILES_PER_REQUEST = 100;
 
 /**
  * A campaign upload's declarations, from the multipart text fields sent before the file
@@ -129,6 +131,18 @@ export class BatchesController {
   })
   @ApiResponse({ status: 201, type: UploadedImagesDoc })
   @ApiResponse({
+    status: 400,
+    type: ErrorBodyDoc,
+    description:
+      'malformed_multipart (a body that is not whole multipart), invalid_request (no file, an empty file, a bad field)',
+  })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'not_found (the batch), campaign_not_found' })
+  @ApiResponse({
+    status: 503,
+    type: ErrorBodyDoc,
+    description: 'unavailable: the campaigns service did not answer',
+  })
+  @ApiResponse({
     status: 409,
     type: ErrorBodyDoc,
     description: 'batch_closed, campaign_closed, campaign_cell_full, campaign_no_cell, collector_cap_reached',
@@ -155,7 +169,7 @@ export class BatchesController {
     // (and the trace headers of its event) continue the upload's HTTP span.
     const requestContext = context.active();
     try {
-      await forEachUploadedFile(request, { maxFiles: MAX_FILES_PER_REQUEST }, async (file) => {
+      await forEachUploadedFile(request, async (file) => {
         images.push(
           await context.with(requestContext, () =>
             this.images.upload(batch, file.filename, file.stream, {
@@ -197,13 +211,18 @@ export class BatchesController {
   }
 
   @Get(':id/images')
+  @ApiQuery({ name: 'status', required: false, enum: IMAGE_STATUSES })
   @ApiQuery({
-    name: 'status',
+    name: 'limit',
     required: false,
-    enum: ['processing', 'pending_annotation', 'curated', 'rejected'],
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT },
   })
-  @ApiQuery({ name: 'limit', required: false, description: 'Default 50, at most 200.' })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
+  @ApiQuery({
+    name: 'cursor',
+    required: false,
+    schema: { type: 'string', pattern: '^[a-z]{3}_[a-z0-9]{1,64}$' },
+    description: 'nextCursor of the previous page.',
+  })
   @ApiResponse({ status: 200, type: ImageListDoc })
   @ApiResponse({ status: 404, type: ErrorBodyDoc })
   list(

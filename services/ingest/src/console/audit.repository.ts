@@ -1,5 +1,6 @@
 import { complianceV1 } from '@aperture/contracts';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { serviceMetadata } from '@aperture/runtime';
+import { credentials } from '@grpc/grpc-js';
 import { ApiError } from '../errors';
 
 export interface AuditEntryView {
@@ -9,11 +10,14 @@ export interface AuditEntryView {
   detail: string;
 }
 
-/** compliance's audit trail over gRPC (GetAuditTrail), the one place ingest talks to it. */
+/** compliance's audit trail over gRPC (GetAuditTrail, as the service identity naming the tenant), the one place ingest talks to it. */
 export class AuditRepository {
   private client: InstanceType<typeof complianceV1.ComplianceServiceClient> | undefined;
 
-  constructor(private readonly address: string) {}
+  constructor(
+    private readonly address: string,
+    private readonly serviceToken: string,
+  ) {}
 
   /** The audit entries of one image of the tenant, oldest first. */
   imageTrail(tenantId: string, imageId: string): Promise<AuditEntryView[]> {
@@ -23,7 +27,7 @@ export class AuditRepository {
       client.getAuditTrail(
         // One image's entries fit one page (a handful per image: its decision, erasure, retention).
         { tenantId, imageId, pageSize: 1000, pageToken: '' },
-        new Metadata(),
+        serviceMetadata(this.serviceToken),
         { deadline: Date.now() + 5_000 },
         (error, response) =>
           error

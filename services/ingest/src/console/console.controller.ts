@@ -16,19 +16,21 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ApiError } from '../errors';
-import { ApiKeyGuard, Principal, Role } from '../http/auth';
+import { AnnotatorsService } from '../annotators/annotators.service';
+import { AnnotatorOf, ApiKeyGuard, Principal, Role } from '../http/auth';
 import type { HttpRequest, HttpResponse } from '../http/types';
 import { type TenantPrincipal, TenantsService } from '../tenants/tenants.service';
 import { type ImageBlobKind, imageBlobKinds, ConsoleService } from './console.service';
 import { campaignSnapshot } from './campaign-view';
-import type { ForwardedResponse } from './service.repository';
+import type { ActingFor, ForwardedResponse } from './service.repository';
+import { ConsoleSessions } from './sessions.service';
 import {
   type ConsoleRole,
   consoleRoles,
   cookieValue,
-  parseSession,
   SESSION_COOKIE,
   sessionCookie,
+  signInRefusal,
 } from './session';
 
 /** How often a stream looks for a change (server side; the page is told only of changes). */
@@ -42,34 +44,36 @@ const KEEP_ALIVE_MS = 15_000;
 
 type Request = HttpRequest & { secure?: boolean };
 
-/** The key a request acts with: its x-api-key header, else its console session's. */
-function keyOf(request: Request): string {
-  const header = request.headers['x-api-key'];
-  if (typeof header === 'string') return header;
-  const session = parseSession(cookieValue(request.headers.cookie, SESSION_COOKIE));
-  if (!session) throw ApiError.unauthenticated();
-  return session.apiKey;
-}
+/** Whom ingest forwards a request for: the authenticated tenant, and an annotator session's annotator. */
+const actingFor = (principal: TenantPrincipal, annotatorId: string): ActingFor => ({
+  tenantId: principal.tenantId,
+  annotatorId,
+});
 
 /** Open server-sent-event streams, ended when the app shuts down (or they would hold it open). */
 @Injectable()
 export class EventStreams implements OnModuleDestroy {
   private readonly open = new Set<() => void>();
 
-  constructor(@Inject(TenantsService) private readonly tenants: TenantsService) {}
+  constructor(
+    @Inject(TenantsService) private readonly tenants: TenantsService,
+    @Inject(ConsoleSessions) private readonly sessions: ConsoleSessions,
+  ) {}
+
+  /** Checks again, as ApiKeyGuard did, that the request's key or console session is still live. */
+  private reauthenticate(request: Request): Promise<unknown> {
+    const header = request.headers['x-api-key'];
+    return header !== undefined
+      ? this.tenants.authenticate(header)
+      : this.sessions.resolve(cookieValue(request.headers.cookie, SESSION_COOKIE));
+  }
 
   /**
    * Sends `read()` as an event whenever its JSON changes. The database has no change feed here
    * (FerretDB), so the server looks every `everyMs`; the browser holds one connection and hears
    * only of changes, instead of polling.
    */
-  serve(
-    request: Request,
-    response: HttpResponse,
-    apiKey: string,
-    everyMs: number,
-    read: () => Promise<unknown>,
-  ) {
+  serve(request: Request, response: HttpResponse, everyMs: number, read: () => Promise<unknown>) {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -94,7 +98,7 @@ export class EventStreams implements OnModuleDestroy {
     const tick = async () => {
       try {
         if (Date.now() - lastAuth > STREAM_REAUTH_MS) {
-          await this.tenants.authenticate(apiKey);
+          await this.reauthenticate(request);
           lastAuth = Date.now();
         }
         const data = JSON.stringify(await read());
@@ -126,11 +130,19 @@ function relay(response: HttpResponse, forwarded: ForwardedResponse): void {
   response.end(forwarded.body);
 }
 
-/** The console's session: sign in with the tenant's API key, kept in an HttpOnly cookie. */
+/**
+ * The console's session: a client signs in with the tenant's API key, an annotator with its own
+ * annotator token; the answer sets an HttpOnly cookie holding a random session id (the session
+ * itself is server-side). Only the console page's own JSON sign-in is taken (login CSRF).
+ */
 @ApiExcludeController()
 @Controller('console/session')
 export class ConsoleSessionController {
-  constructor(@Inject(TenantsService) private readonly tenants: TenantsService) {}
+  constructor(
+    @Inject(TenantsService) private readonly tenants: TenantsService,
+    @Inject(AnnotatorsService) private readonly annotators: AnnotatorsService,
+    @Inject(ConsoleSessions) private readonly sessions: ConsoleSessions,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -138,33 +150,56 @@ export class ConsoleSessionController {
     @Body() body: unknown,
     @Req() request: Request,
     @Res({ passthrough: true }) response: HttpResponse,
-  ): Promise<{ tenantId: string; role: ConsoleRole }> {
+  ): Promise<{ tenantId: string; role: ConsoleRole; annotatorId?: string }> {
+    const refusal = signInRefusal(request.headers);
+    if (refusal) throw new ApiError('forbidden', refusal);
     const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    const role = (input['role'] ?? 'client') as ConsoleRole;
+    const given = (field: string) => typeof input[field] === 'string' && input[field] !== '';
+    const role = (input['role'] ?? (given('annotatorToken') ? 'annotator' : 'client')) as ConsoleRole;
     if (!consoleRoles.includes(role))
       throw ApiError.invalid('invalid session', [
         { field: 'role', message: `must be one of ${consoleRoles.join(', ')}` },
       ]);
-    // Signing in without a key is unauthenticated, as every other route without one.
-    if (typeof input['apiKey'] !== 'string' || input['apiKey'] === '')
-      throw ApiError.unauthenticated('missing apiKey: sign in with the tenant API key');
-    const principal = await this.tenants.authenticate(input['apiKey']);
     // Secure where the console is served over TLS (directly, or behind a proxy that says so).
     const secure = request.secure === true || request.headers['x-forwarded-proto'] === 'https';
-    response.setHeader('set-cookie', sessionCookie({ apiKey: input['apiKey'], role }, secure));
-    return { tenantId: principal.tenantId, role };
+    let opened: { tenantId: string; role: ConsoleRole; annotatorId?: string };
+    let sessionId: string;
+    if (role === 'annotator') {
+      // An annotator signs in with its own token, never the tenant's key, and cannot become client.
+      if (!given('annotatorToken'))
+        throw ApiError.unauthenticated(
+          'missing annotatorToken: an annotator signs in with its annotator token',
+        );
+      const annotator = await this.annotators.authenticate(input['annotatorToken']);
+      sessionId = await this.sessions.open({ ...annotator, role });
+      opened = { tenantId: annotator.tenantId, role, annotatorId: annotator.annotatorId };
+    } else {
+      // Signing in without a key is unauthenticated, as every other route without one.
+      if (!given('apiKey')) throw ApiError.unauthenticated('missing apiKey: sign in with the tenant API key');
+      const principal = await this.tenants.authenticate(input['apiKey']);
+      sessionId = await this.sessions.open({ tenantId: principal.tenantId, role, keyId: principal.keyId });
+      opened = { tenantId: principal.tenantId, role };
+    }
+    response.setHeader('set-cookie', sessionCookie(sessionId, secure));
+    return opened;
   }
 
   @Get()
   @UseGuards(ApiKeyGuard)
-  current(@Principal() principal: TenantPrincipal, @Role() role: ConsoleRole) {
-    return { tenantId: principal.tenantId, role };
+  current(
+    @Principal() principal: TenantPrincipal,
+    @Role() role: ConsoleRole,
+    @AnnotatorOf() annotatorId: string,
+  ) {
+    return { tenantId: principal.tenantId, role, ...(annotatorId && { annotatorId }) };
   }
 
+  /** Signs out: the server-side session is deleted, so the cookie is worthless even if kept. */
   @Delete()
   @UseGuards(ApiKeyGuard)
   @HttpCode(204)
-  close(@Res({ passthrough: true }) response: HttpResponse): void {
+  async close(@Req() request: Request, @Res({ passthrough: true }) response: HttpResponse): Promise<void> {
+    await this.sessions.close(cookieValue(request.headers.cookie, SESSION_COOKIE));
     response.setHeader('set-cookie', sessionCookie(undefined, false));
   }
 }
@@ -203,7 +238,7 @@ export class ConsoleApiController {
     @Res() response: HttpResponse,
   ): void {
     const project = typeof projectId === 'string' && projectId ? projectId : undefined;
-    this.streams.serve(request, response, keyOf(request), LIST_STREAM_MS, async () => ({
+    this.streams.serve(request, response, LIST_STREAM_MS, async () => ({
       batches: await this.console.listBatches(principal.tenantId, project),
     }));
   }
@@ -222,9 +257,7 @@ export class ConsoleApiController {
     @Res() response: HttpResponse,
   ): Promise<void> {
     await this.console.batch(principal.tenantId, id); // a 404 before the stream opens
-    this.streams.serve(request, response, keyOf(request), BATCH_STREAM_MS, () =>
-      this.console.batch(principal.tenantId, id),
-    );
+    this.streams.serve(request, response, BATCH_STREAM_MS, () => this.console.batch(principal.tenantId, id));
   }
 
   @Get('images/:id')
@@ -262,14 +295,25 @@ export class ConsoleApiController {
     response.status(200).end(blob.bytes);
   }
 
+  // Tasks (annotation-router): forwarded as ingest for the tenant, and as the annotator of an
+  // annotator session (annotation-router then ignores any other annotatorId).
   @Post('tasks/lease')
-  async lease(@Req() request: Request, @Body() body: unknown, @Res() response: HttpResponse): Promise<void> {
-    relay(response, await this.console.annotation.forward('POST', '/v1/tasks/lease', keyOf(request), body));
+  async lease(
+    @Principal() principal: TenantPrincipal,
+    @AnnotatorOf() annotator: string,
+    @Body() body: unknown,
+    @Res() response: HttpResponse,
+  ): Promise<void> {
+    relay(
+      response,
+      await this.console.annotation.forward('POST', '/v1/tasks/lease', actingFor(principal, annotator), body),
+    );
   }
 
   @Get('tasks/:taskId/image')
   async taskImage(
-    @Req() request: Request,
+    @Principal() principal: TenantPrincipal,
+    @AnnotatorOf() annotator: string,
     @Param('taskId') taskId: string,
     @Query('annotatorId') annotatorId: unknown,
     @Res() response: HttpResponse,
@@ -280,14 +324,15 @@ export class ConsoleApiController {
       await this.console.annotation.forward(
         'GET',
         `/v1/tasks/${encodeURIComponent(taskId)}/image?${query.toString()}`,
-        keyOf(request),
+        actingFor(principal, annotator),
       ),
     );
   }
 
   @Post('tasks/:taskId/result')
   async submit(
-    @Req() request: Request,
+    @Principal() principal: TenantPrincipal,
+    @AnnotatorOf() annotator: string,
     @Param('taskId') taskId: string,
     @Body() body: unknown,
     @Res() response: HttpResponse,
@@ -297,7 +342,7 @@ export class ConsoleApiController {
       await this.console.annotation.forward(
         'POST',
         `/v1/tasks/${encodeURIComponent(taskId)}/result`,
-        keyOf(request),
+        actingFor(principal, annotator),
         body,
       ),
     );
@@ -306,7 +351,6 @@ export class ConsoleApiController {
   @Get('projects/:projectId/report')
   async report(
     @Principal() principal: TenantPrincipal,
-    @Req() request: Request,
     @Param('projectId') projectId: string,
     @Res() response: HttpResponse,
   ): Promise<void> {
@@ -317,55 +361,60 @@ export class ConsoleApiController {
       await this.console.annotation.forward(
         'GET',
         `/v1/projects/${encodeURIComponent(projectId)}/report`,
-        keyOf(request),
+        actingFor(principal, ''),
       ),
     );
   }
 
-  // Campaigns (services/campaigns): forwarded with the caller's key; campaigns checks the key and
-  // answers only for its tenant, as annotation-router does for the task routes.
+  // Campaigns (services/campaigns): forwarded as ingest for the tenant; campaigns answers only for
+  // that tenant, as annotation-router does for the task routes.
   @Get('campaigns')
-  async campaigns(@Req() request: Request, @Res() response: HttpResponse): Promise<void> {
-    await this.forwardCampaigns(request, response, '/v1/campaigns');
+  async campaigns(@Principal() principal: TenantPrincipal, @Res() response: HttpResponse): Promise<void> {
+    await this.forwardCampaigns(principal, response, '/v1/campaigns');
   }
 
   @Get('campaigns/:id')
   async campaign(
-    @Req() request: Request,
+    @Principal() principal: TenantPrincipal,
     @Param('id') id: string,
     @Res() response: HttpResponse,
   ): Promise<void> {
-    await this.forwardCampaigns(request, response, `/v1/campaigns/${encodeURIComponent(id)}`);
+    await this.forwardCampaigns(principal, response, `/v1/campaigns/${encodeURIComponent(id)}`);
   }
 
   @Get('campaigns/:id/collectors')
   async campaignCollectors(
-    @Req() request: Request,
+    @Principal() principal: TenantPrincipal,
     @Param('id') id: string,
     @Res() response: HttpResponse,
   ): Promise<void> {
-    await this.forwardCampaigns(request, response, `/v1/campaigns/${encodeURIComponent(id)}/collectors`);
+    await this.forwardCampaigns(principal, response, `/v1/campaigns/${encodeURIComponent(id)}/collectors`);
   }
 
-  private async forwardCampaigns(request: Request, response: HttpResponse, path: string): Promise<void> {
-    relay(response, await this.console.campaigns.forward('GET', path, keyOf(request)));
+  private async forwardCampaigns(
+    principal: TenantPrincipal,
+    response: HttpResponse,
+    path: string,
+  ): Promise<void> {
+    relay(response, await this.console.campaigns.forward('GET', path, actingFor(principal, '')));
   }
 
   /** One campaign, live: its cells (curated / target / cap, full) and its collectors' statistics. */
   @Get('campaigns/:id/events')
   async campaignEvents(
+    @Principal() principal: TenantPrincipal,
     @Req() request: Request,
     @Param('id') id: string,
     @Res() response: HttpResponse,
   ): Promise<void> {
-    const key = keyOf(request);
+    const tenant = actingFor(principal, '');
     const path = `/v1/campaigns/${encodeURIComponent(id)}`;
     const read = async () =>
       campaignSnapshot(
-        await this.console.campaigns.json(path, key),
-        await this.console.campaigns.json(`${path}/collectors`, key),
+        await this.console.campaigns.json(path, tenant),
+        await this.console.campaigns.json(`${path}/collectors`, tenant),
       );
     await read(); // another tenant's or an unknown campaign is a 404 before the stream opens
-    this.streams.serve(request, response, key, CAMPAIGN_STREAM_MS, read);
+    this.streams.serve(request, response, CAMPAIGN_STREAM_MS, read);
   }
 }

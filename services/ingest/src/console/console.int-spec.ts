@@ -82,6 +82,7 @@ describe('ingest: the web console routes', () => {
         GRPC_PORT: '0',
         BLOB_STORE_DIR: join(workDir, 'blobs'),
         ADMIN_TOKEN,
+        APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'],
         CONSOLE_DIR: join(workDir, 'web'),
         ANNOTATION_ROUTER_URL: `http://127.0.0.1:${closed}`,
         CAMPAIGNS_URL: `http://127.0.0.1:${closed}`,
@@ -121,7 +122,7 @@ describe('ingest: the web console routes', () => {
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
   });
 
-  it('opens a session for a valid key only, naming what is wrong', async () => {
+  it('opens a session for a valid key only, naming what is wrong; the cookie is a random id, not the key', async () => {
     const missing = await api.post('/console/session').send({}).expect(401);
     expect(missing.body.error.message).toBe('missing apiKey: sign in with the tenant API key');
     const role = await api
@@ -135,27 +136,124 @@ describe('ingest: the web console routes', () => {
     expect(opened.body).toEqual({ tenantId: tenants.a.tenantId, role: 'client' });
     const setCookie = String(opened.headers['set-cookie']);
     expect(setCookie).toMatch(
-      /^aperture_console=client%3A[^;]+; Max-Age=43200; Path=\/; HttpOnly; SameSite=Strict$/,
+      /^aperture_console=[A-Za-z0-9_-]{43}; Max-Age=43200; Path=\/; HttpOnly; SameSite=Strict$/,
     );
+    expect(setCookie).not.toContain(tenants.a.apiKey);
     cookie = setCookie.split(';')[0]!;
+
+    // An annotator signs in with its own token (created by the tenant), never the tenant's key.
+    const created = await api
+      .post('/v1/annotators')
+      .set('x-api-key', tenants.a.apiKey)
+      .send({ name: 'alice' })
+      .expect(201);
+    const { annotatorId, token } = created.body as { annotatorId: string; token: string };
+    expect(token).toMatch(/^atk_/);
+    const withKey = await api
+      .post('/console/session')
+      .send({ apiKey: tenants.a.apiKey, role: 'annotator' })
+      .expect(401);
+    expect(withKey.body.error.message).toMatch(/annotator token/);
     const overTls = await api
       .post('/console/session')
       .set('x-forwarded-proto', 'https')
-      .send({ apiKey: tenants.a.apiKey, role: 'annotator' })
+      .send({ annotatorToken: token })
       .expect(200);
+    expect(overTls.body).toEqual({ tenantId: tenants.a.tenantId, role: 'annotator', annotatorId });
     expect(String(overTls.headers['set-cookie'])).toMatch(/; Secure$/);
     annotatorCookie = String(overTls.headers['set-cookie']).split(';')[0]!;
-
     expect((await api.get('/console/session').set('cookie', annotatorCookie).expect(200)).body).toEqual({
       tenantId: tenants.a.tenantId,
       role: 'annotator',
+      annotatorId,
     });
+    // ... and cannot become client with it.
+    await api.post('/console/session').send({ annotatorToken: token, role: 'client' }).expect(401);
+
+    // Signing out deletes the session: the same cookie, replayed, is refused.
+    const other = String(
+      (await api.post('/console/session').send({ apiKey: tenants.a.apiKey }).expect(200)).headers[
+        'set-cookie'
+      ],
+    ).split(';')[0]!;
     const closed = await api
       .delete('/console/session')
-      .set('cookie', cookie)
+      .set('cookie', other)
       .set('x-aperture-console', '1')
       .expect(204);
     expect(String(closed.headers['set-cookie'])).toMatch(/^aperture_console=; Max-Age=0;/);
+    await api.get('/console/session').set('cookie', other).expect(401);
+    await api.get('/console/session').set('cookie', cookie).expect(200);
+  });
+
+  it('refuses a sign-in forged cross-site (login CSRF): a form post, a foreign Origin, a cross-site fetch', async () => {
+    const form = await api
+      .post('/console/session')
+      .set('content-type', 'application/x-www-form-urlencoded')
+      .set('origin', 'https://evil.example')
+      .send(`apiKey=${encodeURIComponent(tenants.b.apiKey)}`)
+      .expect(403);
+    expect(form.headers['set-cookie']).toBeUndefined();
+    expect(form.body.error.code).toBe('forbidden');
+    await api
+      .post('/console/session')
+      .set('content-type', 'text/plain')
+      .send(JSON.stringify({ apiKey: tenants.b.apiKey }))
+      .expect(403);
+    await api
+      .post('/console/session')
+      .set('origin', 'https://evil.example')
+      .send({ apiKey: tenants.b.apiKey })
+      .expect(403);
+    await api
+      .post('/console/session')
+      .set('sec-fetch-site', 'cross-site')
+      .send({ apiKey: tenants.b.apiKey })
+      .expect(403);
+    // The console page itself: same origin.
+    await api
+      .post('/console/session')
+      .set('origin', base)
+      .set('sec-fetch-site', 'same-origin')
+      .send({ apiKey: tenants.b.apiKey })
+      .expect(200);
+  });
+
+  it('ends sessions at once when their annotator or key is revoked', async () => {
+    const { annotatorId, token } = (
+      await api.post('/v1/annotators').set('x-api-key', tenants.b.apiKey).send({ name: 'bob' }).expect(201)
+    ).body as { annotatorId: string; token: string };
+    const listed = await api.get('/v1/annotators').set('x-api-key', tenants.b.apiKey).expect(200);
+    expect(listed.body.annotators).toEqual([
+      expect.objectContaining({ annotatorId, name: 'bob', revokedAt: null, prefix: token.slice(0, 12) }),
+    ]);
+    expect(JSON.stringify(listed.body)).not.toContain(token);
+    // Another tenant cannot see or revoke it.
+    expect(
+      (await api.get('/v1/annotators').set('x-api-key', tenants.a.apiKey).expect(200)).body.annotators,
+    ).not.toContainEqual(expect.objectContaining({ annotatorId }));
+    await api.delete(`/v1/annotators/${annotatorId}`).set('x-api-key', tenants.a.apiKey).expect(404);
+    const session = String(
+      (await api.post('/console/session').send({ annotatorToken: token }).expect(200)).headers['set-cookie'],
+    ).split(';')[0]!;
+    await api.get('/console/session').set('cookie', session).expect(200);
+    // An annotator session stays inside the console.
+    await api.get('/v1/annotators').set('cookie', session).expect(403);
+    await api.delete(`/v1/annotators/${annotatorId}`).set('x-api-key', tenants.b.apiKey).expect(204);
+    await api.get('/console/session').set('cookie', session).expect(401);
+    await api.post('/console/session').send({ annotatorToken: token }).expect(401);
+
+    // A client session ends with the key it was opened with.
+    const key = (await api.post('/v1/api-keys').set('x-api-key', tenants.b.apiKey).expect(201)).body as {
+      keyId: string;
+      apiKey: string;
+    };
+    const client = String(
+      (await api.post('/console/session').send({ apiKey: key.apiKey }).expect(200)).headers['set-cookie'],
+    ).split(';')[0]!;
+    await api.get('/console/api/batches').set('cookie', client).expect(200);
+    await api.delete(`/v1/api-keys/${key.keyId}`).set('x-api-key', tenants.b.apiKey).expect(204);
+    await api.get('/console/api/batches').set('cookie', client).expect(401);
   });
 
   it('lets the cookie stand for the key, but a change needs the CSRF header', async () => {
@@ -177,7 +275,7 @@ describe('ingest: the web console routes', () => {
       .set('x-aperture-console', '1')
       .send({ name: 's' })
       .expect(403);
-    expect(annotator.body.error.message).toBe('an annotator session may only lease and submit tasks');
+    expect(annotator.body.error.message).toBe('an annotator session is for the console only');
     // An explicit key is a script, not the page: no CSRF header needed.
     await api.post('/v1/projects').set('x-api-key', tenants.a.apiKey).send({ name: 'r' }).expect(201);
   });
@@ -227,6 +325,50 @@ describe('ingest: the web console routes', () => {
     expect(
       (detail.body as { checks: Array<{ setting: string }> }).checks.map((check) => check.setting),
     ).toContain('quality.maxBlurWidth');
+  });
+
+  it("serves an erased image's bytes on no route, though another tenant holds the same bytes", async () => {
+    // A and another tenant upload the same file: one content-addressed raw blob.
+    const c = (
+      await api.post('/v1/tenants').set('x-admin-token', ADMIN_TOKEN).send({ name: 'c' }).expect(201)
+    ).body as { apiKey: string };
+    const batchB = (
+      await api.post('/v1/projects').set('x-api-key', c.apiKey).send({ name: 'pb' }).expect(201)
+    ).body.projectId as string;
+    const bBatch = (
+      await api.post('/v1/batches').set('x-api-key', c.apiKey).send({ projectId: batchB }).expect(201)
+    ).body.batchId as string;
+    const theirs = (
+      await api
+        .post(`/v1/batches/${bBatch}/images`)
+        .set('x-api-key', c.apiKey)
+        .attach('file', photo)
+        .expect(201)
+    ).body.images[0] as { imageId: string; raw: { key: string } };
+    const mine = (await api.get(`/v1/images/${imageId}`).set('x-api-key', tenants.a.apiKey).expect(200))
+      .body as {
+      raw: { key: string };
+    };
+    expect(theirs.raw.key).toBe(mine.raw.key);
+    // A's image erased as compliance erases it (the tombstone); B still holds the bytes, so they stay.
+    await running.pipeline.records.tombstone(
+      imageId,
+      {
+        erasureId: 'ers_it',
+        reason: 'request',
+        erasedAt: new Date(),
+        previousStatus: 'processing',
+        blobKeys: [],
+      },
+      [],
+    );
+    expect(await running.blobs.exists(mine.raw.key)).toBe(true);
+    for (const kind of ['raw', 'after', 'thumbnail']) {
+      const url = `/console/api/images/${imageId}/${kind}`;
+      const answer = await api.get(url).set('x-api-key', tenants.a.apiKey);
+      expect({ url, status: answer.status }).toEqual({ url, status: 404 });
+    }
+    await api.get(`/console/api/images/${theirs.imageId}/raw`).set('x-api-key', c.apiKey).expect(200);
   });
 
   it('says which neighbour is down rather than failing blind', async () => {

@@ -66,9 +66,14 @@ export class ConsoleService implements OnModuleDestroy {
     this.batchRecords = batchModel(deps.connection);
     this.images = imageRecordModel(deps.connection);
     this.projectRecords = projectRecordModel(deps.connection);
-    this.audit = new AuditRepository(deps.config.COMPLIANCE_GRPC_ADDRESS);
-    this.annotation = new ServiceRepository('annotation-router', deps.config.ANNOTATION_ROUTER_URL);
-    this.campaigns = new ServiceRepository('campaigns', deps.config.CAMPAIGNS_URL);
+    this.audit = new AuditRepository(deps.config.COMPLIANCE_GRPC_ADDRESS, deps.config.APERTURE_SERVICE_TOKEN);
+    const serviceToken = deps.config.APERTURE_SERVICE_TOKEN;
+    this.annotation = new ServiceRepository(
+      'annotation-router',
+      deps.config.ANNOTATION_ROUTER_URL,
+      serviceToken,
+    );
+    this.campaigns = new ServiceRepository('campaigns', deps.config.CAMPAIGNS_URL, serviceToken);
   }
 
   onModuleDestroy(): void {
@@ -153,6 +158,16 @@ export class ConsoleService implements OnModuleDestroy {
     if (kind === 'raw' && role !== 'client')
       throw new ApiError('forbidden', 'an annotator session may not see raw uploads');
     const record = await this.record(tenantId, imageId);
+    // Blobs are content-addressed and shared by identical uploads of any tenant, so an erased
+    // image's bytes (or a raw upload past retention) may still exist for another holder: what
+    // decides is this image's record, never whether the bytes can still be read.
+    if (record.status === 'erased')
+      throw new ApiError('not_found', `image ${JSON.stringify(imageId)} was erased`);
+    if (kind === 'raw' && record.rawDeletedAt)
+      throw new ApiError(
+        'not_found',
+        `the raw upload of image ${JSON.stringify(imageId)} was deleted (retention)`,
+      );
     const lineage = lineageOf(record.raw.key, record.stages ?? {});
     const key =
       kind === 'raw'

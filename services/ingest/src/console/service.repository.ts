@@ -1,3 +1,4 @@
+import { SERVICE_ANNOTATOR_HEADER, SERVICE_TENANT_HEADER, SERVICE_TOKEN_HEADER } from '@aperture/runtime';
 import { ApiError, type ApiErrorCode } from '../errors';
 
 export interface ForwardedResponse {
@@ -38,28 +39,42 @@ export function errorOfForwarded(service: string, forwarded: ForwardedResponse):
     : new ApiError('unavailable', `${service} answered ${forwarded.status}: ${message}`);
 }
 
+/** Who a forwarded call acts for: the request's tenant, and an annotator session's annotator. */
+export interface ActingFor {
+  tenantId: string;
+  /** '' for a client. */
+  annotatorId: string;
+}
+
 /**
- * A neighbour's REST API (annotation-router, campaigns), called with the tenant's own key: the
- * neighbour checks the key and the tenant itself, so the console sees there exactly what the key
- * may see.
+ * A neighbour's REST API (annotation-router, campaigns), called as ingest (the service identity)
+ * for the tenant ingest has authenticated (and, for an annotator session, as its annotator): the
+ * console holds no key to pass on (its sessions are server-side ids), and the neighbour answers
+ * only for the tenant named, so the console sees there exactly what that tenant may see.
  */
 export class ServiceRepository {
   constructor(
     private readonly service: string,
     private readonly baseUrl: string,
+    private readonly serviceToken: string,
   ) {}
 
   async forward(
     method: 'GET' | 'POST',
     path: string,
-    apiKey: string,
+    actingFor: ActingFor,
     body?: unknown,
   ): Promise<ForwardedResponse> {
     let response: Response;
     try {
       response = await fetch(new URL(path, this.baseUrl), {
         method,
-        headers: { 'x-api-key': apiKey, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: {
+          [SERVICE_TOKEN_HEADER]: this.serviceToken,
+          [SERVICE_TENANT_HEADER]: actingFor.tenantId,
+          ...(actingFor.annotatorId && { [SERVICE_ANNOTATOR_HEADER]: actingFor.annotatorId }),
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(30_000),
       });
@@ -74,8 +89,8 @@ export class ServiceRepository {
   }
 
   /** A GET's JSON answer, or its error as an ApiError (for event streams). */
-  async json(path: string, apiKey: string): Promise<unknown> {
-    const forwarded = await this.forward('GET', path, apiKey);
+  async json(path: string, actingFor: ActingFor): Promise<unknown> {
+    const forwarded = await this.forward('GET', path, actingFor);
     if (forwarded.status !== 200) throw errorOfForwarded(this.service, forwarded);
     return JSON.parse(forwarded.body.toString('utf8')) as unknown;
   }

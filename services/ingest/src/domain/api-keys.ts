@@ -33,16 +33,3 @@ export function verifyApiKey(apiKey: string, hash: string): boolean {
 export function looksLikeApiKey(value: unknown): value is string {
   return typeof value === 'string' && /^[\x21-\x7e]{8,200}$/.test(value);
 }
-
-/**
- * Constant-time comparison of two secrets of any length (for the admin token): both are hashed to
- * 32 bytes first, so timingSafeEqual always compares equal lengths (it throws otherwise, and an
- * early length check would leak the secret's length), and the time taken does not depend on where
- * the two first differ.
- */
-export function secretsEqual(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}

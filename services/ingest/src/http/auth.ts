@@ -5,53 +5,67 @@ import {
   Inject,
   Injectable,
 } from '@nestjs/common';
-import {
-  type ConsoleRole,
-  cookieValue,
-  CSRF_HEADER,
-  isSafeMethod,
-  parseSession,
-  SESSION_COOKIE,
-} from '../console/session';
+import { type ConsoleRole, cookieValue, CSRF_HEADER, isSafeMethod, SESSION_COOKIE } from '../console/session';
+import { ConsoleSessions } from '../console/sessions.service';
 import { ApiError } from '../errors';
 import type { HttpRequest } from './types';
 import { type TenantPrincipal, TenantsService } from '../tenants/tenants.service';
 
-type AuthenticatedRequest = HttpRequest & { principal?: TenantPrincipal; consoleRole?: ConsoleRole };
+type AuthenticatedRequest = HttpRequest & {
+  principal?: TenantPrincipal;
+  consoleRole?: ConsoleRole;
+  annotatorId?: string;
+};
 
 /**
  * Every tenant route: the header x-api-key must name a live key; the request then acts for its
- * tenant. Without the header, the web console's session cookie carries the key instead (same
- * check); a cookie-authenticated request that changes something must also carry the console's
- * CSRF header.
+ * tenant. Without the header, the web console's session cookie names a server-side session (its
+ * key or annotator checked again on every request); a cookie-authenticated request that changes
+ * something must also carry the console's CSRF header. An annotator session stays inside the
+ * console: it looks at what the console shows an annotator (never a raw upload) and changes
+ * nothing but its tasks.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(@Inject(TenantsService) private readonly tenants: TenantsService) {}
+  constructor(
+    @Inject(TenantsService) private readonly tenants: TenantsService,
+    @Inject(ConsoleSessions) private readonly sessions: ConsoleSessions,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers['x-api-key'];
-    const session =
-      header === undefined ? parseSession(cookieValue(request.headers.cookie, SESSION_COOKIE)) : undefined;
-    if (session && !isSafeMethod(request.method) && request.headers[CSRF_HEADER] !== '1')
+    if (header !== undefined) {
+      // Whoever holds the key itself is the tenant's client.
+      request.principal = await this.tenants.authenticate(header);
+      request.consoleRole = 'client';
+      return true;
+    }
+    const session = await this.sessions.resolve(cookieValue(request.headers.cookie, SESSION_COOKIE));
+    if (!isSafeMethod(request.method) && request.headers[CSRF_HEADER] !== '1')
       throw new ApiError(
         'forbidden',
         `a console request that changes something needs the header ${CSRF_HEADER}: 1`,
       );
-    // An annotator's screen labels tasks; everything else it may only look at.
-    if (
-      session?.role === 'annotator' &&
-      !isSafeMethod(request.method) &&
-      !request.url?.startsWith('/console/api/tasks/')
-    )
-      throw new ApiError('forbidden', 'an annotator session may only lease and submit tasks');
-    request.principal = await this.tenants.authenticate(session ? session.apiKey : header);
-    // Whoever holds the key itself (header) is the tenant's client.
-    request.consoleRole = session?.role ?? 'client';
+    if (session.role === 'annotator') {
+      const url = request.url ?? '';
+      if (!url.startsWith('/console/'))
+        throw new ApiError('forbidden', 'an annotator session is for the console only');
+      if (!isSafeMethod(request.method) && !url.startsWith('/console/api/tasks/'))
+        throw new ApiError('forbidden', 'an annotator session may only lease and submit tasks');
+    }
+    request.principal = session.principal;
+    request.consoleRole = session.role;
+    request.annotatorId = session.annotatorId;
     return true;
   }
 }
+
+/** The annotator of an annotator console session; '' for a client (key or client session). */
+export const AnnotatorOf = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>().annotatorId ?? '',
+);
 
 /** The role of the request: the console session's, or client for a request with the key. */
 export const Role = createParamDecorator(

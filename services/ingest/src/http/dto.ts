@@ -1,4 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { policyJsonSchema } from '@aperture/persistence';
+import { IMAGE_STATUSES } from '../domain/pagination';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -40,8 +42,7 @@ export class CreateProjectDto {
       standardize: { maxLongSide: 1024, format: 'webp', quality: 80, keepMetadata: ['copyright'] },
       compliance: { requireConsent: true },
     },
-    type: 'object',
-    additionalProperties: true,
+    ...policyJsonSchema(),
   })
   @IsOptional()
   @IsObject()
@@ -176,7 +177,7 @@ export class ImageDoc {
   @ApiProperty() batchId!: string;
   @ApiProperty() projectId!: string;
   @ApiProperty() filename!: string;
-  @ApiProperty({ enum: ['processing', 'pending_annotation', 'curated', 'rejected'] }) status!: string;
+  @ApiProperty({ enum: IMAGE_STATUSES }) status!: string;
   @ApiProperty() stage!: string;
   @ApiProperty({ type: [ReasonDoc] }) reasons!: ReasonDoc[];
   @ApiProperty({ type: RawBlobDoc }) raw!: RawBlobDoc;

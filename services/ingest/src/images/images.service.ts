@@ -5,7 +5,7 @@ import { imageRecordModel, type ImageRecord, type NewImageRecord } from '@apertu
 import { Inject, Injectable } from '@nestjs/common';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Model } from 'mongoose';
-import { type Readable, Transform } from 'node:stream';
+import { finished, type Readable, Transform } from 'node:stream';
 import { type CampaignUploadRecord } from '@aperture/persistence';
 import { BatchesService } from '../batches/batches.service';
 import { newId } from '../domain/ids';
@@ -86,7 +86,7 @@ export class ImagesService {
   /**
    * Stores one upload: the bytes stream into the blob store (content-addressed under raw/, at most
    * MAX_UPLOAD_BYTES, the type sniffed from the first bytes), then the record and its ImageIngested
-   * event are written in one document write, and the outbox relay is kicked. Refusals: too_large,
+   * event are written in one document write, and the event published. Refusals: too_large,
    * unsupported_media_type, invalid_request (an empty file), batch_closed (if the batch closed
    * meanwhile).
    */
@@ -206,7 +206,10 @@ export class ImagesService {
           done(null, chunk);
         },
       });
-      source.on('error', (error) => tee.destroy(error));
+      // A source that fails or is cut off, even before this point, fails the tee (and the upload).
+      finished(source, { writable: false }, (error) => {
+        if (error) tee.destroy(error);
+      });
       input = source.pipe(tee);
     }
     let contentType: string | undefined;
@@ -287,7 +290,6 @@ export class ImagesService {
       payload: Buffer.from(payload),
       headers: traceHeaders(),
     });
-    this.deps.relay.kick(imageId);
     this.deps.log.info(
       {
         tenantId: batch.tenantId,

@@ -3,6 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ApiError } from '../errors';
 
+/** Files one multipart request may carry. */
+export const MAX_FILES_PER_REQUEST = 100;
+/** Text fields one multipart request may carry, and the size of each. */
+export const MAX_FIELDS_PER_REQUEST = 50;
+export const MAX_FIELD_BYTES = 64 * 1024;
+
 export interface UploadedFile {
   filename: string;
   stream: Readable;
@@ -18,14 +24,18 @@ export interface UploadedFile {
  */
 export function forEachUploadedFile(
   request: IncomingMessage,
-  options: { maxFiles: number },
   handle: (file: UploadedFile) => Promise<void>,
 ): Promise<number> {
   let parser: busboy.Busboy;
   try {
     parser = busboy({
       headers: request.headers,
-      limits: { files: options.maxFiles, fields: 50, fieldSize: 64 * 1024, parts: options.maxFiles + 50 },
+      limits: {
+        files: MAX_FILES_PER_REQUEST,
+        fields: MAX_FIELDS_PER_REQUEST,
+        fieldSize: MAX_FIELD_BYTES,
+        parts: MAX_FILES_PER_REQUEST + MAX_FIELDS_PER_REQUEST,
+      },
     });
   } catch {
     return Promise.reject(
@@ -35,6 +45,8 @@ export function forEachUploadedFile(
       ),
     );
   }
+  const malformed = (error: Error) =>
+    new ApiError('malformed_multipart', `malformed multipart body: ${error.message}`);
   return new Promise<number>((resolve, reject) => {
     let failure: unknown;
     let files = 0;
@@ -54,6 +66,11 @@ export function forEachUploadedFile(
       fields[name] = value;
     });
     parser.on('file', (field, stream, info) => {
+      // busboy destroys a file stream with an error when the body ends inside it ("Unexpected end
+      // of form") or is cut off. The handler of this file may not have started yet (files are
+      // handled in order, after asynchronous checks): without a listener from the start, that
+      // 'error' would be unhandled and end the process.
+      stream.on('error', (error) => fail(malformed(error)));
       if (failure !== undefined) {
         stream.resume();
         return;
@@ -70,7 +87,7 @@ export function forEachUploadedFile(
       files++;
       const fieldsNow = { ...fields };
       queue = queue.then(async () => {
-        if (failure !== undefined) {
+        if (failure !== undefined || stream.destroyed) {
           stream.resume();
           return;
         }
@@ -82,10 +99,15 @@ export function forEachUploadedFile(
         }
       });
     });
-    parser.on('filesLimit', () => fail(ApiError.invalid(`at most ${options.maxFiles} files per request`)));
+    parser.on('filesLimit', () =>
+      fail(ApiError.invalid(`at most ${MAX_FILES_PER_REQUEST} files per request`)),
+    );
     parser.on('partsLimit', () => fail(ApiError.invalid('too many parts in the multipart body')));
+    parser.on('fieldsLimit', () =>
+      fail(ApiError.invalid(`at most ${MAX_FIELDS_PER_REQUEST} text fields per request`)),
+    );
     parser.on('error', (error: Error) => {
-      fail(ApiError.invalid(`malformed multipart body: ${error.message}`));
+      fail(malformed(error));
       request.unpipe(parser);
       request.resume();
       settle();

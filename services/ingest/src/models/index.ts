@@ -1,10 +1,14 @@
 import { projectRecordModel } from '@aperture/persistence';
 import type { Connection } from 'mongoose';
+import { annotatorModel } from './annotator.schema';
 import { apiKeyModel } from './api-key.schema';
 import { batchModel } from './batch.schema';
+import { consoleSessionModel } from './console-session.schema';
 import { tenantModel } from './tenant.schema';
 
+export { annotatorModel, type AnnotatorRecord } from './annotator.schema';
 export { apiKeyModel, type ApiKeyRecord } from './api-key.schema';
+export { consoleSessionModel, type ConsoleSessionRecord } from './console-session.schema';
 export { batchModel, idempotencyScope, type BatchRecord } from './batch.schema';
 export { tenantModel, type TenantRecord } from './tenant.schema';
 
@@ -12,6 +16,8 @@ export { tenantModel, type TenantRecord } from './tenant.schema';
 export function registerIngestModels(connection: Connection): void {
   tenantModel(connection);
   apiKeyModel(connection);
+  annotatorModel(connection);
+  consoleSessionModel(connection);
   batchModel(connection);
   projectRecordModel(connection);
 }

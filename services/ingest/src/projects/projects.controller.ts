@@ -1,3 +1,4 @@
+import { policyJsonSchema } from '@aperture/persistence';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, Principal } from '../http/auth';
@@ -39,7 +40,7 @@ export class ProjectsController {
   }
 
   @Put(':id/policy')
-  @ApiBody({ schema: { type: 'object', additionalProperties: true }, description: 'The whole policy.' })
+  @ApiBody({ schema: policyJsonSchema(), description: 'The whole policy.' })
   @ApiResponse({ status: 200, type: ProjectDoc })
   @ApiResponse({ status: 400, type: ErrorBodyDoc })
   @ApiResponse({ status: 404, type: ErrorBodyDoc })

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Model } from 'mongoose';
-import { generateApiKey, hashApiKey, looksLikeApiKey, secretsEqual } from '../domain/api-keys';
+import { secretsEqual } from '@aperture/runtime';
+import { generateApiKey, hashApiKey, looksLikeApiKey } from '../domain/api-keys';
 import { newId } from '../domain/ids';
 import { TokenBuckets } from '../domain/rate-limit';
 import { ApiError } from '../errors';
@@ -105,6 +106,18 @@ export class TenantsService {
       .findOne({ hash: hashApiKey(apiKey) })
       .lean<ApiKeyRecord>()
       .exec();
+    return this.admit(key);
+  }
+
+  /**
+   * The tenant of a console session opened with key `keyId`: the key is checked again on every
+   * request, so revoking it ends the session at once. Rate-limited like the key itself.
+   */
+  async authenticateKeyId(keyId: string): Promise<TenantPrincipal> {
+    return this.admit(await this.keys.findById(keyId).lean<ApiKeyRecord>().exec());
+  }
+
+  private admit(key: ApiKeyRecord | null): TenantPrincipal {
     if (!key || key.revokedAt) throw ApiError.unauthenticated('invalid or revoked API key');
     const decision = this.rates.take(key.tenantId);
     if (!decision.allowed) throw ApiError.rateLimited(decision.retryAfterSeconds);

@@ -218,7 +218,7 @@ async function mongoIndex(uri: string, size: number, lookups: number): Promise<L
       await records.insertMany(batch, { ordered: false, lean: true });
     }
     const insertSeconds = (performance.now() - insertStarted) / 1000;
-    // FerretDB says in its explain output whether it pushed the filter down to SQLite.
+    // FerretDB says in its explain output whether it pushed the filter down to its backend.
     const explain: unknown = await records.find({ ...scope, bandKeys: { $in: [1, 2] } }).explain();
     const plan = explain as Record<string, unknown>;
     const pushdown =

@@ -69,8 +69,10 @@ type CandidateRecord = Pick<
  *
  * Lookups use only equality on indexed fields: { scope, pixelHash } and { scope, bandKeys $in }
  * (about 160 keys), then the fingerprint distance is computed here for the records found. On
- * MongoDB each key is an index seek. FerretDB 1.24 on SQLite scans the collection for every query
- * whatever its indexes (measured; see services/quality/docs/near-duplicates.md).
+ * MongoDB each key is an index seek. FerretDB 1.24 scans the collection for every query whatever
+ * its indexes: on SQLite (measured; see services/quality/docs/near-duplicates.md) and on
+ * PostgreSQL too, whose btree indexes on `_jsonb->'field'` cannot serve the `@>` filters FerretDB
+ * sends (explain shows a sequential scan even by `_id`; issue 20's open point 5).
  */
 export class MongoDuplicateIndex implements DuplicateIndex {
   private readonly model: Model<FingerprintRecord>;

@@ -1,0 +1,52 @@
+import { createLogger } from '@aperture/telemetry';
+import { testInfraEnv, uniqueName } from '@aperture/testing';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningIngest, startIngest } from '../bootstrap';
+
+export interface TestIngest {
+  running: RunningIngest;
+  /** The service's base URL. */
+  url: string;
+  blobDir: string;
+  dbName: string;
+  /** Drops the database, stops the service and removes the blob directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * ingest in-process for an integration test: the real broker and database (a database of its
+ * own, `prefix` + a unique suffix), blobs in a fresh temporary directory, random ports, quiet logs.
+ */
+export async function startTestIngest(prefix: string, env: Record<string, string> = {}): Promise<TestIngest> {
+  const infra = testInfraEnv();
+  const dbName = uniqueName(prefix).replace(/-/g, '_');
+  const mongoUri = new URL(infra.mongoUri);
+  mongoUri.pathname = `/${dbName}`;
+  const blobDir = await mkdtemp(join(tmpdir(), `${prefix}-blobs-`));
+  const running = await startIngest(
+    {
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      MONGODB_URI: mongoUri.toString(),
+      HTTP_PORT: '0',
+      GRPC_PORT: '0',
+      BLOB_STORE_DIR: blobDir,
+      // The service identity of the test run (Jest's global setup sets it), which ingest requires.
+      APERTURE_SERVICE_TOKEN: process.env['APERTURE_SERVICE_TOKEN'] ?? '',
+      ...env,
+    },
+    createLogger('ingest', { level: 'fatal' }),
+  );
+  return {
+    running,
+    url: `http://127.0.0.1:${running.httpPort}`,
+    blobDir,
+    dbName,
+    stop: async () => {
+      await running.pipeline.connection.dropDatabase();
+      await running.stop();
+      await rm(blobDir, { recursive: true, force: true });
+    },
+  };
+}
