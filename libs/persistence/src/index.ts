@@ -55,7 +55,12 @@ export type {
   LabelAttribute,
   RoutingRule,
 } from './records/annotation-policy';
-export { ProjectPolicies, projectRecordModel, projectRecordSchema } from './records/project-record';
+export {
+  ProjectPolicies,
+  projectRecordModel,
+  projectRecordSchema,
+  storedPolicy,
+} from './records/project-record';
 export type { ProjectRecord } from './records/project-record';
 export {
   compliancePresets,

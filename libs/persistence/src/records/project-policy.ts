@@ -310,6 +310,23 @@ export function policyJsonSchema(): Record<string, unknown> {
 }
 
 /**
+ * A quality section written before issue 22 may carry `maxBlur`, the old blur effect (0 sharp .. 1
+ * featureless; 1 turned the check off). It measured something the edge-width rule does not, so no
+ * value of it maps onto maxBlurWidth: a project that had turned blur off (maxBlur 1) keeps it off
+ * (maxBlurWidth and maxBlurAnisotropy 100), any other value takes today's defaults. Settings given
+ * alongside it win.
+ */
+export function upgradeQualitySection(quality: Record<string, unknown>): Record<string, unknown> {
+  if (!('maxBlur' in quality)) return quality;
+  const { maxBlur, ...rest } = quality;
+  return typeof maxBlur === 'number' && maxBlur >= 1
+    ? { maxBlurWidth: 100, maxBlurAnisotropy: 100, ...rest }
+    : rest;
+}
+
+const legacyMaxBlur = numberIn(0, 1);
+
+/**
  * Checks a (partial) policy document and fills in the defaults. Returns every problem at once,
  * each naming its field.
  */
@@ -330,7 +347,14 @@ export function resolvePolicy(input: unknown): { policy: ProjectPolicy; errors: 
       errors.push({ field: section, message: 'must be an object' });
       continue;
     }
-    for (const [field, value] of Object.entries(sectionValue as Record<string, unknown>)) {
+    let fields = sectionValue as Record<string, unknown>;
+    if (section === 'quality' && 'maxBlur' in fields) {
+      // An old document (read back from a project stored before issue 22) still validates.
+      const problem = legacyMaxBlur(fields['maxBlur']);
+      if (problem) errors.push({ field: 'quality.maxBlur', message: problem });
+      fields = upgradeQualitySection(fields);
+    }
+    for (const [field, value] of Object.entries(fields)) {
       const rule = sectionRules[field];
       if (!rule) {
         errors.push({ field: `${section}.${field}`, message: 'is not a known setting' });
