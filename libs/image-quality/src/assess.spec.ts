@@ -56,6 +56,7 @@ describe('assessImage', () => {
         'clipped',
         'colourfulness',
         'contrast',
+        'edgeStep',
         'entropy',
         'judgedLongSide',
       ].sort(),

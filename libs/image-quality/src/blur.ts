@@ -24,6 +24,13 @@ export interface BlurMeasure {
   angle: number;
   /** The width across it (90° away): about `width` for defocus, far less for motion blur. */
   across: number;
+  /**
+   * The root-mean-square luminance step per pixel (levels, noise taken out) of the sharpest tiles,
+   * in their sharpest direction: how strong the strongest edges are. A picture blurred so far that
+   * nothing is left but smooth gradients (an entirely defocused frame) has almost none, and its
+   * width, measured on what remains (JPEG block edges, noise), says nothing. NaN when not judged.
+   */
+  edgeStep: number;
 }
 
 /** Tile side, pixels of the measured raster. */
@@ -69,7 +76,8 @@ export function blurMeasure(grey: GreyRaster): BlurMeasure {
   const margin = 2;
   const tilesX = Math.floor((width - 2 * margin) / TILE);
   const tilesY = Math.floor((height - 2 * margin) / TILE);
-  if (tilesX * tilesY < MIN_JUDGED_TILES) return { width: Number.NaN, angle: 0, across: Number.NaN };
+  if (tilesX * tilesY < MIN_JUDGED_TILES)
+    return { width: Number.NaN, angle: 0, across: Number.NaN, edgeStep: Number.NaN };
   const tiles = tilesX * tilesY;
   // first[d * tiles + t], second[...]: energy of the first and second differences per tile
   const first = new Float64Array(DIRECTIONS.length * tiles);
@@ -104,6 +112,7 @@ export function blurMeasure(grey: GreyRaster): BlurMeasure {
   const take = Math.max(MIN_TILES, Math.round(tiles * STRUCTURED_SHARE));
   const order = new Int32Array(tiles);
   const widths = new Float64Array(DIRECTIONS.length).fill(Number.NaN);
+  let edgeStep = 0;
   for (let d = 0; d < DIRECTIONS.length; d++) {
     for (let t = 0; t < tiles; t++) order[t] = t;
     const base = d * tiles;
@@ -122,6 +131,7 @@ export function blurMeasure(grey: GreyRaster): BlurMeasure {
     e1 -= 2 * noise * pixels;
     e2 -= 6 * noise * pixels;
     if (e1 <= 0) continue;
+    edgeStep = Math.max(edgeStep, Math.sqrt(e1 / pixels));
     if (e2 < 1e-9 * e1) e2 = 1e-9 * e1;
     const { dx, dy } = DIRECTIONS[d]!;
     // A diagonal step is √2 pixels long: widths are in pixels whatever the direction.
@@ -131,10 +141,12 @@ export function blurMeasure(grey: GreyRaster): BlurMeasure {
   let worst = -1;
   for (let d = 0; d < DIRECTIONS.length; d++)
     if (!(widths[d]! <= (worst < 0 ? -1 : widths[worst]!))) worst = d;
-  if (worst < 0 || Number.isNaN(widths[worst]!)) return { width: Number.NaN, angle: 0, across: Number.NaN };
+  if (worst < 0 || Number.isNaN(widths[worst]!))
+    return { width: Number.NaN, angle: 0, across: Number.NaN, edgeStep };
   return {
     width: widths[worst]!,
     angle: DIRECTIONS[worst]!.angle,
     across: widths[(worst + 2) % DIRECTIONS.length]!,
+    edgeStep,
   };
 }

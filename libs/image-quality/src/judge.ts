@@ -30,6 +30,13 @@ export function washedOut(m: QualityMetrics, policy: QualityPolicy): boolean {
   );
 }
 
+/**
+ * blurry, whatever the width, when even the sharpest edges step by less than this many luminance
+ * levels per pixel at the judged size: nothing in the picture is in focus (real photos, night
+ * scenes and low-contrast ones included, measure 8 and up; an entirely defocused frame about 1).
+ */
+export const MIN_EDGE_STEP = 2;
+
 export interface Dimensions {
   width: number;
   height: number;
@@ -79,7 +86,15 @@ export function judgeMetrics(m: QualityMetrics, policy: QualityPolicy): Reason[]
   }
   // Blur is not judged on a picture without detail (no edges, or too little information): there
   // is nothing whose sharpness could be measured, and low_information already says why.
-  if (!lowInformation && !Number.isNaN(m.blurWidth)) {
+  const noEdge = m.edgeStep < MIN_EDGE_STEP && policy.maxBlurWidth < 100;
+  if (!lowInformation && noEdge) {
+    reasons.push(
+      reason(
+        'blurry',
+        `nothing is in focus: even the sharpest edges change by ${m.edgeStep.toFixed(2)} levels per pixel at the delivered size (below ${MIN_EDGE_STEP})`,
+      ),
+    );
+  } else if (!lowInformation && !Number.isNaN(m.blurWidth)) {
     const anisotropy = m.blurWidth / m.blurWidthAcross;
     if (m.blurWidth > policy.maxBlurWidth) {
       reasons.push(

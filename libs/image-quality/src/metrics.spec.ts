@@ -167,6 +167,20 @@ describe('scenes that fool naive checks', () => {
     expect(codes(blown)).toContain('overexposed');
   });
 
+  it('calls a frame with nothing in focus blurry, though the width of what is left (noise) looks sharp', () => {
+    // An entirely defocused picture: a smooth radial glow under ±1 level of sensor noise.
+    const noise = (x: number, y: number) => (((x * 73_856_093) ^ (y * 19_349_663)) >>> 0) % 3;
+    const glow = scene(1024, 576, (x, y) => 210 - Math.hypot(x - 512, y - 288) / 4 + noise(x, y));
+    const m = measure(glow);
+    expect(m.edgeStep).toBeLessThan(1);
+    expect(codes(glow)).toContain('blurry');
+    // A crisp edge anywhere in it (a sharp subject) is enough to be in focus.
+    const subject = scene(1024, 576, (x, y) =>
+      x > 400 && x < 600 && y > 200 && y < 380 ? 40 : 210 - Math.hypot(x - 512, y - 288) / 4 + noise(x, y),
+    );
+    expect(codes(subject)).not.toContain('blurry');
+  });
+
   it('reports no blur for a frame without edges, rather than a number', () => {
     expect(blurMeasure(toGrey(scene(64, 64, () => 90))).width).toBeNaN();
   });

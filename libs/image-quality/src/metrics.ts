@@ -37,6 +37,12 @@ export interface QualityMetrics {
   blurAngle: number;
   /** The same width across that direction (90° away): as wide for defocus, far less for motion blur. */
   blurWidthAcross: number;
+  /**
+   * How strong the sharpest edges are: the RMS luminance step per pixel of the sharpest tiles at
+   * the judged size (blur.ts), levels. Real photos measure 8 and up; an entirely defocused frame
+   * about 1. NaN when the picture is too small to judge.
+   */
+  edgeStep: number;
   /** Luminance percentiles, 0..255: the darkest 1 % and 5 %, the median, the brightest 5 % and 1 %. */
   brightnessP1: number;
   brightnessP5: number;
@@ -78,6 +84,8 @@ export function measure(rgb: RgbRaster, grey: GreyRaster = toGrey(rgb), judgedSc
     blurWidth: blur.width * judgedScale,
     blurAngle: blur.angle,
     blurWidthAcross: blur.across * judgedScale,
+    // A step per pixel grows as the picture shrinks (the same edge over fewer pixels).
+    edgeStep: blur.edgeStep / judgedScale,
     brightnessP1: percentile(luminance, 0.01),
     brightnessP5: p5,
     brightnessP50: percentile(luminance, 0.5),
