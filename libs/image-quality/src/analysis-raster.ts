@@ -1,7 +1,6 @@
 import type { StandardizePolicy } from '@aperture/persistence';
-import { sharp } from '@aperture/imaging';
 import type { Sharp } from 'sharp';
-import { MAX_ANALYSIS_SIZE, MIN_ANALYSIS_SIZE, type GreyRaster, type RgbRaster } from './metrics';
+import { MAX_ANALYSIS_SIZE, MIN_ANALYSIS_SIZE, type RgbRaster } from './metrics';
 
 /**
  * The long side, in pixels, a project's standardize spec delivers: the exact box's long side when
@@ -32,29 +31,6 @@ export async function analysisRaster(pipeline: Sharp, longSide: number): Promise
     .toColourspace('srgb')
     .removeAlpha()
     .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  return {
-    width: info.width,
-    height: info.height,
-    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-  };
-}
-
-/**
- * The long side fingerprints are computed at, whatever the analysis size: the near-duplicate
- * distances (docs/near-duplicates.md) were measured there.
- */
-export const FINGERPRINT_SIZE = 512;
-
-/** A grey raster shrunk to fit longSide × longSide (returned as it is when it already fits). */
-export async function shrinkGrey(grey: GreyRaster, longSide: number): Promise<GreyRaster> {
-  if (Math.max(grey.width, grey.height) <= longSide) return grey;
-  const { data, info } = await sharp(Buffer.from(grey.data.buffer, grey.data.byteOffset, grey.data.length), {
-    raw: { width: grey.width, height: grey.height, channels: 1 },
-  })
-    .resize(longSide, longSide, { fit: 'inside' })
-    .extractChannel(0) // libvips would otherwise hand back sRGB
-    .raw()
     .toBuffer({ resolveWithObject: true });
   return {
     width: info.width,

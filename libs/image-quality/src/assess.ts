@@ -2,7 +2,7 @@ import type { commonV1, qualityV1 } from '@aperture/contracts';
 import { asDecodeError, ImageDecodeError, openImage, type DecodedImage } from '@aperture/imaging';
 import type { QualityPolicy } from '@aperture/persistence';
 import { createHash } from 'node:crypto';
-import { analysisLongSide, analysisRaster, FINGERPRINT_SIZE, shrinkGrey } from './analysis-raster';
+import { analysisLongSide, analysisRaster } from './analysis-raster';
 import {
   computeFingerprint,
   fingerprintHex,
@@ -106,11 +106,10 @@ export async function assessImage(
   const metrics = measure(raster, grey, judgedLongSide / rasterLongSide);
   result.metrics = metricsMessage(metrics, aspectRatio(header), judgedLongSide);
   // A picture under MIN_RASTER_SIDE pixels a side is too_small for any sensible policy and has
-  // too little to fingerprint.
+  // too little to fingerprint. The fingerprint bins the raster down to about 128 px itself, so it
+  // is taken from the analysis raster as it is (no second resize).
   const fingerprint =
-    grey.width >= MIN_RASTER_SIDE && grey.height >= MIN_RASTER_SIDE
-      ? computeFingerprint(await shrinkGrey(grey, FINGERPRINT_SIZE))
-      : undefined;
+    grey.width >= MIN_RASTER_SIDE && grey.height >= MIN_RASTER_SIDE ? computeFingerprint(grey) : undefined;
   if (fingerprint) result.fingerprint = fingerprintHex(fingerprint);
 
   const reasons = [...judgeDimensions(header, policy), ...judgeMetrics(metrics, policy)];
@@ -222,6 +221,7 @@ function metricsMessage(m: QualityMetrics, aspect: number, judgedLongSide: numbe
     ...(Number.isNaN(m.blurWidth)
       ? {}
       : { blurWidth: round(m.blurWidth), blurAngle: m.blurAngle, blurWidthAcross: round(m.blurWidthAcross) }),
+    ...(Number.isNaN(m.edgeStep) ? {} : { edgeStep: round(m.edgeStep) }),
     judgedLongSide,
     brightnessP1: m.brightnessP1,
     brightnessP5: m.brightnessP5,
