@@ -11,7 +11,7 @@ import {
   type Fingerprint,
 } from './duplicates';
 import { aspectRatio, judgeDimensions, judgeMetrics } from './judge';
-import { measure, toGrey, type QualityMetrics } from './metrics';
+import { measure, scanPixels, type QualityMetrics } from './metrics';
 
 export interface Assessment {
   accepted: boolean;
@@ -99,11 +99,12 @@ export async function assessImage(
     const decodeError = asDecodeError(error);
     return reject([{ code: decodeError.code, message: decodeError.message }], result);
   }
-  const grey = toGrey(raster);
+  const scan = scanPixels(raster);
+  const { grey } = scan;
   // Judged at the delivered size, which is smaller than the raster only below MIN_ANALYSIS_SIZE.
   const rasterLongSide = Math.max(raster.width, raster.height);
   const judgedLongSide = Math.min(rasterLongSide, delivered);
-  const metrics = measure(raster, grey, judgedLongSide / rasterLongSide);
+  const metrics = measure(scan, judgedLongSide / rasterLongSide);
   result.metrics = metricsMessage(metrics, aspectRatio(header), judgedLongSide);
   // A picture under MIN_RASTER_SIDE pixels a side is too_small for any sensible policy and has
   // too little to fingerprint. The fingerprint bins the raster down to about 128 px itself, so it
@@ -116,7 +117,7 @@ export async function assessImage(
   if (duplicates && fingerprint) {
     // A refused image is only looked up: the index keeps images worth keeping.
     const scope = reasons.length > 0 ? { ...duplicates, readOnly: true } : duplicates;
-    const duplicate = await findDuplicate(bytes, image, raster.data, fingerprint, policy, scope);
+    const duplicate = await findDuplicate(bytes, image, grey.data, fingerprint, policy, scope);
     if (duplicate) {
       result.duplicateOf = duplicate.imageId;
       result.duplicateDistance = duplicate.distance;
@@ -149,19 +150,20 @@ interface DuplicateVerdict {
 }
 
 /**
- * The index is searched with a hash of the analysis pixels and the fingerprint; whether a match is
+ * The index is searched with a hash of the analysis raster's luminance (a third of its bytes; equal
+ * pixels give equal luminance, so it misses no duplicate) and the fingerprint; whether a match is
  * pixel-identical at full resolution is settled as cheaply as the evidence allows:
  *  - the same bytes: identical, without decoding;
  *  - different displayed dimensions: not identical;
- *  - same format but different analysis pixels (a zero-distance near match): not identical, since
- *    one decoder turns the same pixels into the same analysis raster;
- *  - otherwise (equal analysis pixels, or another format): both decoded in full and compared.
+ *  - same format but different analysis luminance (a zero-distance near match): not identical,
+ *    since one decoder turns the same pixels into the same analysis raster;
+ *  - otherwise (equal analysis luminance, or another format): both decoded in full and compared.
  * So the full decode is paid only by real duplicates and cross-format look-alikes.
  */
 async function findDuplicate(
   bytes: Buffer,
   image: DecodedImage,
-  analysisPixels: Uint8Array,
+  analysisLuminance: Uint8Array,
   fingerprint: Fingerprint,
   policy: QualityPolicy,
   scope: DuplicateScope,
@@ -170,7 +172,7 @@ async function findDuplicate(
   const entry = {
     imageId: scope.imageId,
     order: scope.order,
-    pixelHash: createHash('sha256').update(analysisPixels).digest('hex'),
+    pixelHash: createHash('sha256').update(analysisLuminance).digest('hex'),
     fingerprint,
   };
   // Searched at the project's distance even when near duplicates are allowed: the result then

@@ -19,10 +19,10 @@ import {
   type Degradation,
 } from './degrade';
 import { judgeMetrics } from './judge';
-import { measure, percentile, toGrey, type RgbRaster } from './metrics';
+import { measure, percentile, scanPixels, type RgbRaster } from './metrics';
 
 const policy = { ...defaultPolicy.quality, rejectGreyscale: true };
-const codes = (raster: RgbRaster) => judgeMetrics(measure(raster), policy).map((r) => r.code);
+const codes = (raster: RgbRaster) => judgeMetrics(measure(scanPixels(raster)), policy).map((r) => r.code);
 
 /** Real camera photos of the corpus (the calibration set), as analysis rasters. */
 async function cameraPhotos(): Promise<Array<[string, RgbRaster]>> {
@@ -171,7 +171,7 @@ describe('scenes that fool naive checks', () => {
     // An entirely defocused picture: a smooth radial glow under ±1 level of sensor noise.
     const noise = (x: number, y: number) => (((x * 73_856_093) ^ (y * 19_349_663)) >>> 0) % 3;
     const glow = scene(1024, 576, (x, y) => 210 - Math.hypot(x - 512, y - 288) / 4 + noise(x, y));
-    const m = measure(glow);
+    const m = measure(scanPixels(glow));
     expect(m.edgeStep).toBeLessThan(1);
     expect(codes(glow)).toContain('blurry');
     // A crisp edge anywhere in it (a sharp subject) is enough to be in focus.
@@ -182,7 +182,7 @@ describe('scenes that fool naive checks', () => {
   });
 
   it('reports no blur for a frame without edges, rather than a number', () => {
-    expect(blurMeasure(toGrey(scene(64, 64, () => 90))).width).toBeNaN();
+    expect(blurMeasure(scanPixels(scene(64, 64, () => 90)).grey).width).toBeNaN();
   });
 });
 

@@ -59,25 +59,42 @@ export interface QualityMetrics {
   colourfulness: number;
 }
 
-/** ITU-R BT.601 luma, in integer arithmetic. */
-export function toGrey(rgb: RgbRaster): GreyRaster {
+/**
+ * What one pass over the pixels gives: the luminance raster (ITU-R BT.601 luma, in integer
+ * arithmetic) and the histograms of luminance and of chroma (max − min of R, G, B).
+ */
+export interface PixelScan {
+  grey: GreyRaster;
+  luminance: Uint32Array;
+  chroma: Uint32Array;
+}
+
+export function scanPixels(rgb: RgbRaster): PixelScan {
   const pixels = rgb.width * rgb.height;
   const grey = new Uint8Array(pixels);
+  const luminance = new Uint32Array(256);
+  const chroma = new Uint32Array(256);
   const src = rgb.data;
   for (let i = 0, j = 0; i < pixels; i++, j += 3) {
-    grey[i] = (299 * src[j]! + 587 * src[j + 1]! + 114 * src[j + 2]! + 500) / 1000;
+    const r = src[j]!;
+    const g = src[j + 1]!;
+    const b = src[j + 2]!;
+    const y = ((299 * r + 587 * g + 114 * b + 500) / 1000) | 0;
+    grey[i] = y;
+    luminance[y]!++;
+    const max = r > g ? (r > b ? r : b) : g > b ? g : b;
+    const min = r < g ? (r < b ? r : b) : g < b ? g : b;
+    chroma[max - min]!++;
   }
-  return { width: rgb.width, height: rgb.height, data: grey };
+  return { grey: { width: rgb.width, height: rgb.height, data: grey }, luminance, chroma };
 }
 
 /**
  * `judgedScale`: the judged size over the raster's size, below 1 when the project delivers images
  * smaller than MIN_ANALYSIS_SIZE (a blur shrinks with the picture).
  */
-export function measure(rgb: RgbRaster, grey: GreyRaster = toGrey(rgb), judgedScale = 1): QualityMetrics {
+export function measure({ grey, luminance, chroma }: PixelScan, judgedScale = 1): QualityMetrics {
   const blur = blurMeasure(grey);
-  const luminance = histogram(grey.data);
-  const chroma = chromaHistogram(rgb);
   const p5 = percentile(luminance, 0.05);
   const p95 = percentile(luminance, 0.95);
   return {
@@ -96,26 +113,6 @@ export function measure(rgb: RgbRaster, grey: GreyRaster = toGrey(rgb), judgedSc
     entropy: entropy(luminance),
     colourfulness: percentile(chroma, 0.99),
   };
-}
-
-function histogram(values: Uint8Array): Uint32Array {
-  const bins = new Uint32Array(256);
-  for (let i = 0; i < values.length; i++) bins[values[i]!]!++;
-  return bins;
-}
-
-function chromaHistogram(rgb: RgbRaster): Uint32Array {
-  const bins = new Uint32Array(256);
-  const src = rgb.data;
-  for (let j = 0; j < src.length; j += 3) {
-    const r = src[j]!;
-    const g = src[j + 1]!;
-    const b = src[j + 2]!;
-    const max = r > g ? (r > b ? r : b) : g > b ? g : b;
-    const min = r < g ? (r < b ? r : b) : g < b ? g : b;
-    bins[max - min]!++;
-  }
-  return bins;
 }
 
 /** The smallest value v such that at least `fraction` of the samples are ≤ v. */
