@@ -45,6 +45,7 @@ describe('assessImage', () => {
     expect(Object.keys(metrics ?? {}).sort()).toEqual(
       [
         'aspectRatio',
+        'blackLevel',
         'blurAngle',
         'blurWidth',
         'blurWidthAcross',

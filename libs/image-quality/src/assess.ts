@@ -226,6 +226,7 @@ function metricsMessage(m: QualityMetrics, aspect: number, judgedLongSide: numbe
     ...(Number.isNaN(m.edgeStep) ? {} : { edgeStep: round(m.edgeStep) }),
     judgedLongSide,
     brightnessP1: m.brightnessP1,
+    blackLevel: m.blackLevel,
     brightnessP5: m.brightnessP5,
     brightnessP50: m.brightnessP50,
     brightnessP95: m.brightnessP95,

@@ -24,7 +24,7 @@ export function washedOut(m: QualityMetrics, policy: QualityPolicy): boolean {
   // A frame too flat to have a range (a blank wall, fog with nothing in it) is low_contrast.
   if (m.contrast < policy.minContrast) return false;
   return (
-    m.brightnessP1 > policy.maxBlackLevel &&
+    m.blackLevel > policy.maxBlackLevel &&
     m.brightnessP50 >= policy.washedOutMinMedian &&
     m.brightnessP99 >= WASHED_OUT_MIN_HIGHLIGHT
   );
@@ -32,8 +32,9 @@ export function washedOut(m: QualityMetrics, policy: QualityPolicy): boolean {
 
 /**
  * blurry, whatever the width, when even the sharpest edges step by less than this many luminance
- * levels per pixel at the judged size: nothing in the picture is in focus (real photos, night
- * scenes and low-contrast ones included, measure 8 and up; an entirely defocused frame about 1).
+ * levels per pixel at the judged size: nothing in the picture is in focus (an entirely defocused
+ * frame measures about 1; real photos, night and low-contrast scenes included, far more:
+ * docs/calibration.md).
  */
 export const MIN_EDGE_STEP = 2;
 
@@ -131,7 +132,7 @@ export function judgeMetrics(m: QualityMetrics, policy: QualityPolicy): Reason[]
     reasons.push(
       reason(
         'overexposed',
-        `washed out: even the darkest 1% of pixels is at ${m.brightnessP1} (project maximum black level ${policy.maxBlackLevel}) and the median is bright, ${m.brightnessP50} (at least ${policy.washedOutMinMedian})`,
+        `washed out: no part of the picture has a true black (the darkest 1% of its darkest part is at ${m.blackLevel}, project maximum black level ${policy.maxBlackLevel}) and the median is bright, ${m.brightnessP50} (at least ${policy.washedOutMinMedian})`,
       ),
     );
   }

@@ -39,8 +39,8 @@ export interface QualityMetrics {
   blurWidthAcross: number;
   /**
    * How strong the sharpest edges are: the RMS luminance step per pixel of the sharpest tiles at
-   * the judged size (blur.ts), levels. Real photos measure 8 and up; an entirely defocused frame
-   * about 1. NaN when the picture is too small to judge.
+   * the judged size (blur.ts), levels: an entirely defocused frame about 1, real photos far more
+   * (docs/calibration.md). NaN when the picture is too small to judge.
    */
   edgeStep: number;
   /** Luminance percentiles, 0..255: the darkest 1 % and 5 %, the median, the brightest 5 % and 1 %. */
@@ -49,6 +49,12 @@ export interface QualityMetrics {
   brightnessP50: number;
   brightnessP95: number;
   brightnessP99: number;
+  /**
+   * The black level: the darkest 1 % of the darkest of the picture's 3 × 3 regions, 0..255. A
+   * washed-out picture has no true black anywhere; haze lifts the blacks of the distance only, and
+   * the foreground keeps its shadows.
+   */
+  blackLevel: number;
   /** Fraction of pixels at 250 or more: blown-out highlights, 0..1. */
   clipped: number;
   /** Spread between the 5th and 95th luminance percentiles, 0..1. */
@@ -61,39 +67,50 @@ export interface QualityMetrics {
 
 /**
  * What one pass over the pixels gives: the luminance raster (ITU-R BT.601 luma, in integer
- * arithmetic) and the histograms of luminance and of chroma (max − min of R, G, B).
+ * arithmetic), the histograms of luminance and of chroma (max − min of R, G, B), and the luminance
+ * histogram of each of the REGIONS × REGIONS parts of the picture (row-major, 256 bins each).
  */
 export interface PixelScan {
   grey: GreyRaster;
   luminance: Uint32Array;
   chroma: Uint32Array;
+  regions: Uint32Array;
 }
 
+/** The picture is cut into REGIONS × REGIONS parts for the black level (QualityMetrics.blackLevel). */
+export const REGIONS = 3;
+
 export function scanPixels(rgb: RgbRaster): PixelScan {
-  const pixels = rgb.width * rgb.height;
-  const grey = new Uint8Array(pixels);
+  const { width, height } = rgb;
+  const grey = new Uint8Array(width * height);
   const luminance = new Uint32Array(256);
   const chroma = new Uint32Array(256);
+  const regions = new Uint32Array(REGIONS * REGIONS * 256);
+  const columnRegion = Uint8Array.from({ length: width }, (_, x) => Math.floor((x * REGIONS) / width));
   const src = rgb.data;
-  for (let i = 0, j = 0; i < pixels; i++, j += 3) {
-    const r = src[j]!;
-    const g = src[j + 1]!;
-    const b = src[j + 2]!;
-    const y = ((299 * r + 587 * g + 114 * b + 500) / 1000) | 0;
-    grey[i] = y;
-    luminance[y]!++;
-    const max = r > g ? (r > b ? r : b) : g > b ? g : b;
-    const min = r < g ? (r < b ? r : b) : g < b ? g : b;
-    chroma[max - min]!++;
+  for (let y = 0, i = 0, j = 0; y < height; y++) {
+    const rowRegion = Math.floor((y * REGIONS) / height) * REGIONS;
+    for (let x = 0; x < width; x++, i++, j += 3) {
+      const r = src[j]!;
+      const g = src[j + 1]!;
+      const b = src[j + 2]!;
+      const luma = ((299 * r + 587 * g + 114 * b + 500) / 1000) | 0;
+      grey[i] = luma;
+      luminance[luma]!++;
+      regions[(rowRegion + columnRegion[x]!) * 256 + luma]!++;
+      const max = r > g ? (r > b ? r : b) : g > b ? g : b;
+      const min = r < g ? (r < b ? r : b) : g < b ? g : b;
+      chroma[max - min]!++;
+    }
   }
-  return { grey: { width: rgb.width, height: rgb.height, data: grey }, luminance, chroma };
+  return { grey: { width, height, data: grey }, luminance, chroma, regions };
 }
 
 /**
  * `judgedScale`: the judged size over the raster's size, below 1 when the project delivers images
  * smaller than MIN_ANALYSIS_SIZE (a blur shrinks with the picture).
  */
-export function measure({ grey, luminance, chroma }: PixelScan, judgedScale = 1): QualityMetrics {
+export function measure({ grey, luminance, chroma, regions }: PixelScan, judgedScale = 1): QualityMetrics {
   const blur = blurMeasure(grey);
   const p5 = percentile(luminance, 0.05);
   const p95 = percentile(luminance, 0.95);
@@ -104,6 +121,7 @@ export function measure({ grey, luminance, chroma }: PixelScan, judgedScale = 1)
     // A step per pixel grows as the picture shrinks (the same edge over fewer pixels).
     edgeStep: blur.edgeStep / judgedScale,
     brightnessP1: percentile(luminance, 0.01),
+    blackLevel: blackLevel(regions),
     brightnessP5: p5,
     brightnessP50: percentile(luminance, 0.5),
     brightnessP95: p95,
@@ -113,6 +131,16 @@ export function measure({ grey, luminance, chroma }: PixelScan, judgedScale = 1)
     entropy: entropy(luminance),
     colourfulness: percentile(chroma, 0.99),
   };
+}
+
+/** The darkest of the regions' 1st luminance percentiles (a region without pixels does not count). */
+function blackLevel(regions: Uint32Array): number {
+  let darkest = 255;
+  for (let region = 0; region < REGIONS * REGIONS; region++) {
+    const bins = regions.subarray(region * 256, (region + 1) * 256);
+    if (bins.some((count) => count > 0)) darkest = Math.min(darkest, percentile(bins, 0.01));
+  }
+  return darkest;
 }
 
 /** The smallest value v such that at least `fraction` of the samples are ≤ v. */

@@ -63,8 +63,9 @@ export interface QualityPolicy {
   /** overexposed when more than this fraction of pixels is blown out (and no deep shadows); 1 turns it off. */
   maxClipped: number;
   /**
-   * overexposed as washed out: the darkest 1 % of pixels above maxBlackLevel (no true black) and
-   * the median at least washedOutMinMedian (a bright picture); 255 turns it off.
+   * overexposed as washed out: the black level (the darkest 1 % of the darkest of 3 × 3 regions)
+   * above maxBlackLevel (no true black anywhere) and the median at least washedOutMinMedian (a
+   * bright picture); 255 turns it off.
    */
   maxBlackLevel: number;
   washedOutMinMedian: number;

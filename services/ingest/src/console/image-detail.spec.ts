@@ -8,7 +8,7 @@ describe('image detail', () => {
     metrics: {
       blurWidth: 2.5,
       blurWidthAcross: 2.4,
-      brightnessP1: 0,
+      blackLevel: 0,
       brightnessP50: 120,
       brightnessP99: 200,
       clipped: 0,

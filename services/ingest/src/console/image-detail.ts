@@ -23,6 +23,7 @@ interface QualityStage {
       | 'blurWidth'
       | 'blurWidthAcross'
       | 'brightnessP1'
+      | 'blackLevel'
       | 'brightnessP50'
       | 'brightnessP99'
       | 'clipped'
@@ -80,7 +81,7 @@ export function thresholdChecks(qualityStage: unknown, policy: QualityPolicy): T
   // Washed out needs a bright median too: the black level is shown where the median is bright.
   const median = num(metrics.brightnessP50);
   if (policy.maxBlackLevel < 255 && median !== null && median >= policy.washedOutMinMedian)
-    checks.push(check('overexposed', 'brightnessP1', num(metrics.brightnessP1), 'maxBlackLevel', 'max'));
+    checks.push(check('overexposed', 'blackLevel', num(metrics.blackLevel), 'maxBlackLevel', 'max'));
   if (policy.minContrast > 0)
     checks.push(check('low_contrast', 'contrast', num(metrics.contrast), 'minContrast', 'min'));
   if (policy.minEntropy > 0)
