@@ -86,21 +86,27 @@ export function scanPixels(rgb: RgbRaster): PixelScan {
   const luminance = new Uint32Array(256);
   const chroma = new Uint32Array(256);
   const regions = new Uint32Array(REGIONS * REGIONS * 256);
-  const columnRegion = Uint8Array.from({ length: width }, (_, x) => Math.floor((x * REGIONS) / width));
+  // The columns where each region starts, and the end: each row is walked region by region.
+  const columnStarts = Array.from({ length: REGIONS + 1 }, (_, region) =>
+    Math.ceil((region * width) / REGIONS),
+  );
   const src = rgb.data;
   for (let y = 0, i = 0, j = 0; y < height; y++) {
     const rowRegion = Math.floor((y * REGIONS) / height) * REGIONS;
-    for (let x = 0; x < width; x++, i++, j += 3) {
-      const r = src[j]!;
-      const g = src[j + 1]!;
-      const b = src[j + 2]!;
-      const luma = ((299 * r + 587 * g + 114 * b + 500) / 1000) | 0;
-      grey[i] = luma;
-      luminance[luma]!++;
-      regions[(rowRegion + columnRegion[x]!) * 256 + luma]!++;
-      const max = r > g ? (r > b ? r : b) : g > b ? g : b;
-      const min = r < g ? (r < b ? r : b) : g < b ? g : b;
-      chroma[max - min]!++;
+    for (let column = 0; column < REGIONS; column++) {
+      const base = (rowRegion + column) * 256;
+      for (let x = columnStarts[column]!; x < columnStarts[column + 1]!; x++, i++, j += 3) {
+        const r = src[j]!;
+        const g = src[j + 1]!;
+        const b = src[j + 2]!;
+        const luma = ((299 * r + 587 * g + 114 * b + 500) / 1000) | 0;
+        grey[i] = luma;
+        luminance[luma]!++;
+        regions[base + luma]!++;
+        const max = r > g ? (r > b ? r : b) : g > b ? g : b;
+        const min = r < g ? (r < b ? r : b) : g < b ? g : b;
+        chroma[max - min]!++;
+      }
     }
   }
   return { grey: { width, height, data: grey }, luminance, chroma, regions };
