@@ -2,7 +2,7 @@ import type { commonV1, qualityV1 } from '@aperture/contracts';
 import { asDecodeError, ImageDecodeError, openImage, type DecodedImage } from '@aperture/imaging';
 import type { QualityPolicy } from '@aperture/persistence';
 import { createHash } from 'node:crypto';
-import { analysisRaster } from './analysis-raster';
+import { analysisLongSide, analysisRaster } from './analysis-raster';
 import {
   computeFingerprint,
   fingerprintHex,
@@ -11,7 +11,7 @@ import {
   type Fingerprint,
 } from './duplicates';
 import { aspectRatio, judgeDimensions, judgeMetrics } from './judge';
-import { measure, toGrey, type QualityMetrics } from './metrics';
+import { measure, scanPixels, type QualityMetrics } from './metrics';
 
 export interface Assessment {
   accepted: boolean;
@@ -33,6 +33,17 @@ export interface DuplicateScope {
   readOnly?: boolean;
 }
 
+export interface AssessOptions {
+  /**
+   * The long side the project's standardize spec delivers (`deliveredLongSide(policy.standardize)`):
+   * blur is judged at that size (at most MAX_ANALYSIS_SIZE). Default: the default policy's 1024.
+   */
+  deliveredLongSide?: number;
+}
+
+/** The default policy's delivered long side (standardize.maxLongSide). */
+export const DEFAULT_DELIVERED_LONG_SIDE = 1024;
+
 const reject = (reasons: commonV1.Reason[], result?: qualityV1.QualityResult): Assessment => ({
   accepted: false,
   ...(result && { result }),
@@ -44,16 +55,20 @@ const reject = (reasons: commonV1.Reason[], result?: qualityV1.QualityResult): A
  * refusal is a named reason. Order of the checks:
  *  1. the header (no pixels decoded): unsupported_format, corrupt, too_large;
  *  2. the displayed dimensions: too_small, odd_aspect_ratio;
- *  3. the first frame decoded at analysis size (a truncated file is corrupt here), measured:
- *     low_information, blurry, underexposed, overexposed, low_contrast, greyscale;
- *  4. only for an image that passed all of that, the project's earlier images: duplicate,
- *     near_duplicate (so duplicateOf always names an image that was itself worth keeping).
+ *  3. the first frame decoded at the analysis size (the delivered size within 512..1024; a
+ *     truncated file is corrupt here), measured: low_information, blurry, underexposed,
+ *     overexposed, low_contrast, greyscale;
+ *  4. the project's earlier images: duplicate, near_duplicate. An image already refused for its
+ *     pixels is looked up without being recorded (so duplicateOf always names an image that was
+ *     itself worth keeping), and the duplicate reason is added after its own.
+ * Every reason that applies is returned, the most fundamental first: the first is the headline.
  * The result carries every score, so a project can re-tune its thresholds without re-running.
  */
 export async function assessImage(
   bytes: Buffer,
   policy: QualityPolicy,
   duplicates?: DuplicateScope,
+  options: AssessOptions = {},
 ): Promise<Assessment> {
   let image: DecodedImage;
   try {
@@ -75,48 +90,55 @@ export async function assessImage(
     duplicateDistance: 0,
   };
 
+  const delivered = options.deliveredLongSide ?? DEFAULT_DELIVERED_LONG_SIDE;
+  const longSide = analysisLongSide(delivered);
   let raster;
   try {
-    raster = await analysisRaster(image.pipeline());
+    raster = await analysisRaster(image.pipeline(), longSide);
   } catch (error) {
     const decodeError = asDecodeError(error);
     return reject([{ code: decodeError.code, message: decodeError.message }], result);
   }
-  const grey = toGrey(raster);
-  const metrics = measure(raster, grey);
-  result.metrics = metricsMessage(metrics, aspectRatio(header));
+  const scan = scanPixels(raster);
+  const { grey } = scan;
+  // Judged at the delivered size, which is smaller than the raster only below MIN_ANALYSIS_SIZE.
+  const rasterLongSide = Math.max(raster.width, raster.height);
+  const judgedLongSide = Math.min(rasterLongSide, delivered);
+  const metrics = measure(scan, judgedLongSide / rasterLongSide);
+  result.metrics = metricsMessage(metrics, aspectRatio(header), judgedLongSide);
   // A picture under MIN_RASTER_SIDE pixels a side is too_small for any sensible policy and has
-  // too little to fingerprint.
+  // too little to fingerprint. The fingerprint bins the raster down to about 128 px itself, so it
+  // is taken from the analysis raster as it is (no second resize).
   const fingerprint =
     grey.width >= MIN_RASTER_SIDE && grey.height >= MIN_RASTER_SIDE ? computeFingerprint(grey) : undefined;
   if (fingerprint) result.fingerprint = fingerprintHex(fingerprint);
 
   const reasons = [...judgeDimensions(header, policy), ...judgeMetrics(metrics, policy)];
-  if (reasons.length > 0) return reject(reasons, result);
-  if (!duplicates || !fingerprint) return accept(result);
+  if (duplicates && fingerprint) {
+    // A refused image is only looked up: the index keeps images worth keeping.
+    const scope = reasons.length > 0 ? { ...duplicates, readOnly: true } : duplicates;
+    const duplicate = await findDuplicate(bytes, image, grey.data, fingerprint, policy, scope);
+    if (duplicate) {
+      result.duplicateOf = duplicate.imageId;
+      result.duplicateDistance = duplicate.distance;
+      const refusal = duplicateReason(duplicate, policy);
+      if (refusal) reasons.push(refusal);
+    }
+  }
+  return reasons.length > 0 ? reject(reasons, result) : accept(result);
+}
 
-  const duplicate = await findDuplicate(bytes, image, raster.data, fingerprint, policy, duplicates);
-  if (!duplicate) return accept(result);
-  result.duplicateOf = duplicate.imageId;
-  result.duplicateDistance = duplicate.distance;
+function duplicateReason(duplicate: DuplicateVerdict, policy: QualityPolicy): commonV1.Reason | undefined {
   if (duplicate.kind === 'duplicate' && policy.rejectDuplicates) {
-    return reject(
-      [{ code: 'duplicate', message: `pixel-identical to the earlier image ${duplicate.imageId}` }],
-      result,
-    );
+    return { code: 'duplicate', message: `pixel-identical to the earlier image ${duplicate.imageId}` };
   }
   if (duplicate.kind === 'near_duplicate' && policy.rejectNearDuplicates) {
-    return reject(
-      [
-        {
-          code: 'near_duplicate',
-          message: `the same picture as the earlier image ${duplicate.imageId} (fingerprint distance ${duplicate.distance}, project maximum ${policy.nearDuplicateDistance})`,
-        },
-      ],
-      result,
-    );
+    return {
+      code: 'near_duplicate',
+      message: `the same picture as the earlier image ${duplicate.imageId} (fingerprint distance ${duplicate.distance}, project maximum ${policy.nearDuplicateDistance})`,
+    };
   }
-  return accept(result);
+  return undefined;
 }
 
 const accept = (result: qualityV1.QualityResult): Assessment => ({ accepted: true, result, reasons: [] });
@@ -128,19 +150,20 @@ interface DuplicateVerdict {
 }
 
 /**
- * The index is searched with a hash of the analysis pixels and the fingerprint; whether a match is
+ * The index is searched with a hash of the analysis raster's luminance (a third of its bytes; equal
+ * pixels give equal luminance, so it misses no duplicate) and the fingerprint; whether a match is
  * pixel-identical at full resolution is settled as cheaply as the evidence allows:
  *  - the same bytes: identical, without decoding;
  *  - different displayed dimensions: not identical;
- *  - same format but different analysis pixels (a zero-distance near match): not identical, since
- *    one decoder turns the same pixels into the same analysis raster;
- *  - otherwise (equal analysis pixels, or another format): both decoded in full and compared.
+ *  - same format but different analysis luminance (a zero-distance near match): not identical,
+ *    since one decoder turns the same pixels into the same analysis raster;
+ *  - otherwise (equal analysis luminance, or another format): both decoded in full and compared.
  * So the full decode is paid only by real duplicates and cross-format look-alikes.
  */
 async function findDuplicate(
   bytes: Buffer,
   image: DecodedImage,
-  analysisPixels: Uint8Array,
+  analysisLuminance: Uint8Array,
   fingerprint: Fingerprint,
   policy: QualityPolicy,
   scope: DuplicateScope,
@@ -149,7 +172,7 @@ async function findDuplicate(
   const entry = {
     imageId: scope.imageId,
     order: scope.order,
-    pixelHash: createHash('sha256').update(analysisPixels).digest('hex'),
+    pixelHash: createHash('sha256').update(analysisLuminance).digest('hex'),
     fingerprint,
   };
   // Searched at the project's distance even when near duplicates are allowed: the result then
@@ -195,10 +218,15 @@ async function samePixels(
 
 const fullPixels = (image: DecodedImage) => image.pipeline().raw().toBuffer({ resolveWithObject: true });
 
-function metricsMessage(m: QualityMetrics, aspect: number): qualityV1.QualityMetrics {
+function metricsMessage(m: QualityMetrics, aspect: number, judgedLongSide: number): qualityV1.QualityMetrics {
   return {
-    ...(Number.isNaN(m.blur) ? {} : { blur: round(m.blur) }),
+    ...(Number.isNaN(m.blurWidth)
+      ? {}
+      : { blurWidth: round(m.blurWidth), blurAngle: m.blurAngle, blurWidthAcross: round(m.blurWidthAcross) }),
+    ...(Number.isNaN(m.edgeStep) ? {} : { edgeStep: round(m.edgeStep) }),
+    judgedLongSide,
     brightnessP1: m.brightnessP1,
+    blackLevel: m.blackLevel,
     brightnessP5: m.brightnessP5,
     brightnessP50: m.brightnessP50,
     brightnessP95: m.brightnessP95,

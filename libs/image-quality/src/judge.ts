@@ -1,5 +1,5 @@
 import type { commonV1 } from '@aperture/contracts';
-import type { QualityPolicy } from '@aperture/persistence';
+import { MOTION_BLUR_MIN_WIDTH, type QualityPolicy } from '@aperture/persistence';
 import type { QualityMetrics } from './metrics';
 
 /**
@@ -7,6 +7,36 @@ import type { QualityMetrics } from './metrics';
  * shadows is exposed for them, however much white background or snow surrounds them.
  */
 export const OVEREXPOSED_SHADOW_FLOOR = 40;
+
+/**
+ * Washed out: no true black anywhere (the black level lifted) and a bright picture overall. Haze
+ * lifts the blacks of the distance only; the foreground keeps its shadows, so a hazy but well
+ * exposed scene is not washed out. Not judged on a low-contrast frame: low_contrast says why.
+ */
+/**
+ * Washed out also needs bright highlights (the brightest 1 % at least this): the gain was raised.
+ * A picture whose range was squeezed around mid-grey from both ends (a deliberately low-contrast
+ * scene, a matte print) has lifted blacks too, but dim whites.
+ */
+export const WASHED_OUT_MIN_HIGHLIGHT = 230;
+
+export function washedOut(m: QualityMetrics, policy: QualityPolicy): boolean {
+  // A frame too flat to have a range (a blank wall, fog with nothing in it) is low_contrast.
+  if (m.contrast < policy.minContrast) return false;
+  return (
+    m.blackLevel > policy.maxBlackLevel &&
+    m.brightnessP50 >= policy.washedOutMinMedian &&
+    m.brightnessP99 >= WASHED_OUT_MIN_HIGHLIGHT
+  );
+}
+
+/**
+ * blurry, whatever the width, when even the sharpest edges step by less than this many luminance
+ * levels per pixel at the judged size: nothing in the picture is in focus (an entirely defocused
+ * frame measures about 1; real photos, night and low-contrast scenes included, far more:
+ * docs/calibration.md).
+ */
+export const MIN_EDGE_STEP = 2;
 
 export interface Dimensions {
   width: number;
@@ -57,10 +87,31 @@ export function judgeMetrics(m: QualityMetrics, policy: QualityPolicy): Reason[]
   }
   // Blur is not judged on a picture without detail (no edges, or too little information): there
   // is nothing whose sharpness could be measured, and low_information already says why.
-  if (!lowInformation && !Number.isNaN(m.blur) && m.blur > policy.maxBlur) {
+  const noEdge = m.edgeStep < MIN_EDGE_STEP && policy.maxBlurWidth < 100;
+  if (!lowInformation && noEdge) {
     reasons.push(
-      reason('blurry', `blur ${m.blur.toFixed(2)} is above the project maximum ${policy.maxBlur}`),
+      reason(
+        'blurry',
+        `nothing is in focus: even the sharpest edges change by ${m.edgeStep.toFixed(2)} levels per pixel at the delivered size (below ${MIN_EDGE_STEP})`,
+      ),
     );
+  } else if (!lowInformation && !Number.isNaN(m.blurWidth)) {
+    const anisotropy = m.blurWidth / m.blurWidthAcross;
+    if (m.blurWidth > policy.maxBlurWidth) {
+      reasons.push(
+        reason(
+          'blurry',
+          `edges are blurred ${m.blurWidth.toFixed(2)} px wide (at ${m.blurAngle}°) at the delivered size, above the project maximum ${policy.maxBlurWidth} px`,
+        ),
+      );
+    } else if (m.blurWidth >= MOTION_BLUR_MIN_WIDTH && anisotropy > policy.maxBlurAnisotropy) {
+      reasons.push(
+        reason(
+          'blurry',
+          `motion blur: edges along ${m.blurAngle}° are ${anisotropy.toFixed(2)}× as blurred as across (${m.blurWidth.toFixed(2)} vs ${m.blurWidthAcross.toFixed(2)} px), above the project maximum ${policy.maxBlurAnisotropy}×`,
+        ),
+      );
+    }
   }
   if (m.brightnessP99 < policy.minBrightnessP99) {
     reasons.push(
@@ -75,6 +126,13 @@ export function judgeMetrics(m: QualityMetrics, policy: QualityPolicy): Reason[]
       reason(
         'overexposed',
         `${Math.round(m.clipped * 100)}% of pixels are blown out (project maximum ${Math.round(policy.maxClipped * 100)}%) and there are no deep shadows`,
+      ),
+    );
+  } else if (washedOut(m, policy)) {
+    reasons.push(
+      reason(
+        'overexposed',
+        `washed out: no part of the picture has a true black (the darkest 1% of its darkest part is at ${m.blackLevel}, project maximum black level ${policy.maxBlackLevel}) and the median is bright, ${m.brightnessP50} (at least ${policy.washedOutMinMedian})`,
       ),
     );
   }

@@ -1,11 +1,16 @@
+import { blurMeasure } from './blur';
+
 /**
  * Image quality metrics: pure functions over an analysis raster (the upright image, resized to fit
- * inside ANALYSIS_SIZE × ANALYSIS_SIZE, 8-bit RGB). Because every image is measured at the same
- * size, a threshold means the same for a 0.3 MP and a 48 MP photo.
+ * the size the project delivers, within MIN_ANALYSIS_SIZE..MAX_ANALYSIS_SIZE, 8-bit RGB). The
+ * histogram scores do not depend on the size; the blur width is in pixels of the delivered image,
+ * so a photo soft at 4000 px can be sharp at the 1024 px a project keeps (see analysis-raster.ts).
  */
 
-/** The long side, in pixels, images are measured at (never enlarged). */
-export const ANALYSIS_SIZE = 512;
+/** Rasters are measured with their long side at least this (unless the image is smaller)... */
+export const MIN_ANALYSIS_SIZE = 512;
+/** ... and at most this: blur finer than a pixel at 1024 px is not judged (cost and noise). */
+export const MAX_ANALYSIS_SIZE = 1024;
 
 /** An upright 8-bit RGB image, 3 bytes per pixel, row-major. */
 export interface RgbRaster {
@@ -23,17 +28,33 @@ export interface GreyRaster {
 
 export interface QualityMetrics {
   /**
-   * Blur effect (Crété-Roffet et al., 2007): 0 for a perfectly sharp image, 1 for one with no
-   * detail left to lose. Sums over edges, so large smooth areas (sky, snow, studio backdrops) do
-   * not make a sharp photo look blurred. NaN when the image has no edges at all.
+   * Blur of the sharpest region, in the blurriest direction, as the σ in pixels of the Gaussian
+   * blur that would give it, at the judged size (blur.ts). A crisp photo measures about 0.6-1;
+   * NaN when the picture has no structure at all (a blank frame).
    */
-  blur: number;
+  blurWidth: number;
+  /** The direction of that blur, degrees: 0 along rows, 90 along columns, 45 and 135 diagonals. */
+  blurAngle: number;
+  /** The same width across that direction (90° away): as wide for defocus, far less for motion blur. */
+  blurWidthAcross: number;
+  /**
+   * How strong the sharpest edges are: the RMS luminance step per pixel of the sharpest tiles at
+   * the judged size (blur.ts), levels: an entirely defocused frame about 1, real photos far more
+   * (docs/calibration.md). NaN when the picture is too small to judge.
+   */
+  edgeStep: number;
   /** Luminance percentiles, 0..255: the darkest 1 % and 5 %, the median, the brightest 5 % and 1 %. */
   brightnessP1: number;
   brightnessP5: number;
   brightnessP50: number;
   brightnessP95: number;
   brightnessP99: number;
+  /**
+   * The black level: the darkest 1 % of the darkest of the picture's 3 × 3 regions, 0..255. A
+   * washed-out picture has no true black anywhere; haze lifts the blacks of the distance only, and
+   * the foreground keeps its shadows.
+   */
+  blackLevel: number;
   /** Fraction of pixels at 250 or more: blown-out highlights, 0..1. */
   clipped: number;
   /** Spread between the 5th and 95th luminance percentiles, 0..1. */
@@ -44,25 +65,69 @@ export interface QualityMetrics {
   colourfulness: number;
 }
 
-/** ITU-R BT.601 luma, in integer arithmetic. */
-export function toGrey(rgb: RgbRaster): GreyRaster {
-  const pixels = rgb.width * rgb.height;
-  const grey = new Uint8Array(pixels);
-  const src = rgb.data;
-  for (let i = 0, j = 0; i < pixels; i++, j += 3) {
-    grey[i] = (299 * src[j]! + 587 * src[j + 1]! + 114 * src[j + 2]! + 500) / 1000;
-  }
-  return { width: rgb.width, height: rgb.height, data: grey };
+/**
+ * What one pass over the pixels gives: the luminance raster (ITU-R BT.601 luma, in integer
+ * arithmetic), the histograms of luminance and of chroma (max − min of R, G, B), and the luminance
+ * histogram of each of the REGIONS × REGIONS parts of the picture (row-major, 256 bins each).
+ */
+export interface PixelScan {
+  grey: GreyRaster;
+  luminance: Uint32Array;
+  chroma: Uint32Array;
+  regions: Uint32Array;
 }
 
-export function measure(rgb: RgbRaster, grey: GreyRaster = toGrey(rgb)): QualityMetrics {
-  const luminance = histogram(grey.data);
-  const chroma = chromaHistogram(rgb);
+/** The picture is cut into REGIONS × REGIONS parts for the black level (QualityMetrics.blackLevel). */
+export const REGIONS = 3;
+
+export function scanPixels(rgb: RgbRaster): PixelScan {
+  const { width, height } = rgb;
+  const grey = new Uint8Array(width * height);
+  const luminance = new Uint32Array(256);
+  const chroma = new Uint32Array(256);
+  const regions = new Uint32Array(REGIONS * REGIONS * 256);
+  // The columns where each region starts, and the end: each row is walked region by region.
+  const columnStarts = Array.from({ length: REGIONS + 1 }, (_, region) =>
+    Math.ceil((region * width) / REGIONS),
+  );
+  const src = rgb.data;
+  for (let y = 0, i = 0, j = 0; y < height; y++) {
+    const rowRegion = Math.floor((y * REGIONS) / height) * REGIONS;
+    for (let column = 0; column < REGIONS; column++) {
+      const base = (rowRegion + column) * 256;
+      for (let x = columnStarts[column]!; x < columnStarts[column + 1]!; x++, i++, j += 3) {
+        const r = src[j]!;
+        const g = src[j + 1]!;
+        const b = src[j + 2]!;
+        const luma = ((299 * r + 587 * g + 114 * b + 500) / 1000) | 0;
+        grey[i] = luma;
+        luminance[luma]!++;
+        regions[base + luma]!++;
+        const max = r > g ? (r > b ? r : b) : g > b ? g : b;
+        const min = r < g ? (r < b ? r : b) : g < b ? g : b;
+        chroma[max - min]!++;
+      }
+    }
+  }
+  return { grey: { width, height, data: grey }, luminance, chroma, regions };
+}
+
+/**
+ * `judgedScale`: the judged size over the raster's size, below 1 when the project delivers images
+ * smaller than MIN_ANALYSIS_SIZE (a blur shrinks with the picture).
+ */
+export function measure({ grey, luminance, chroma, regions }: PixelScan, judgedScale = 1): QualityMetrics {
+  const blur = blurMeasure(grey);
   const p5 = percentile(luminance, 0.05);
   const p95 = percentile(luminance, 0.95);
   return {
-    blur: blurEffect(grey),
+    blurWidth: blur.width * judgedScale,
+    blurAngle: blur.angle,
+    blurWidthAcross: blur.across * judgedScale,
+    // A step per pixel grows as the picture shrinks (the same edge over fewer pixels).
+    edgeStep: blur.edgeStep / judgedScale,
     brightnessP1: percentile(luminance, 0.01),
+    blackLevel: blackLevel(regions),
     brightnessP5: p5,
     brightnessP50: percentile(luminance, 0.5),
     brightnessP95: p95,
@@ -74,24 +139,14 @@ export function measure(rgb: RgbRaster, grey: GreyRaster = toGrey(rgb)): Quality
   };
 }
 
-function histogram(values: Uint8Array): Uint32Array {
-  const bins = new Uint32Array(256);
-  for (let i = 0; i < values.length; i++) bins[values[i]!]!++;
-  return bins;
-}
-
-function chromaHistogram(rgb: RgbRaster): Uint32Array {
-  const bins = new Uint32Array(256);
-  const src = rgb.data;
-  for (let j = 0; j < src.length; j += 3) {
-    const r = src[j]!;
-    const g = src[j + 1]!;
-    const b = src[j + 2]!;
-    const max = r > g ? (r > b ? r : b) : g > b ? g : b;
-    const min = r < g ? (r < b ? r : b) : g < b ? g : b;
-    bins[max - min]!++;
+/** The darkest of the regions' 1st luminance percentiles (a region without pixels does not count). */
+function blackLevel(regions: Uint32Array): number {
+  let darkest = 255;
+  for (let region = 0; region < REGIONS * REGIONS; region++) {
+    const bins = regions.subarray(region * 256, (region + 1) * 256);
+    if (bins.some((count) => count > 0)) darkest = Math.min(darkest, percentile(bins, 0.01));
   }
-  return bins;
+  return darkest;
 }
 
 /** The smallest value v such that at least `fraction` of the samples are ≤ v. */
@@ -127,76 +182,4 @@ function entropy(bins: Uint32Array): number {
     bits -= p * Math.log2(p);
   }
   return bits;
-}
-
-/** Width of the box filter that re-blurs the image (the reference implementation's 11). */
-const REBLUR_WIDTH = 11;
-
-/**
- * Blur effect: re-blur the image with a box filter and see how much of its neighbour-to-neighbour
- * variation that removes. A sharp image loses much of it; an already blurred one loses little.
- * Computed along rows and along columns; the blurrier direction is reported (motion blur is
- * one-directional). Same definition as scikit-image's `measure.blur_effect`.
- */
-export function blurEffect(grey: GreyRaster): number {
-  const { width, height, data } = grey;
-  if (width < REBLUR_WIDTH + 2 || height < REBLUR_WIDTH + 2) return Number.NaN;
-  const half = REBLUR_WIDTH >> 1;
-  // Integer arithmetic throughout: box sums stand in for box means, so every difference of the
-  // sharp image is scaled by REBLUR_WIDTH to compare with a difference of box sums.
-  let rowVariation = 0;
-  let rowLost = 0;
-  const boxSums = new Int32Array(width);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    let sum = 0;
-    for (let k = -half; k <= half; k++) sum += data[row + clamp(k, width)]!;
-    for (let x = 0; x < width; x++) {
-      boxSums[x] = sum;
-      sum += data[row + clamp(x + half + 1, width)]! - data[row + clamp(x - half, width)]!;
-    }
-    // Border pixels are skipped where the box filter saw replicated pixels.
-    for (let x = half + 1; x < width - half; x++) {
-      const sharpDiff = abs(data[row + x]! - data[row + x - 1]!) * REBLUR_WIDTH;
-      const blurDiff = abs(boxSums[x]! - boxSums[x - 1]!);
-      rowVariation += sharpDiff;
-      if (sharpDiff > blurDiff) rowLost += sharpDiff - blurDiff;
-    }
-  }
-
-  // Columns, walked row by row (cache-friendly): columnSums holds each column's box sum centred on
-  // the current row, previousSums the one centred on the row above.
-  let columnVariation = 0;
-  let columnLost = 0;
-  const columnSums = new Int32Array(width);
-  const previousSums = new Int32Array(width);
-  for (let k = -half; k <= half; k++) {
-    const row = clamp(k, height) * width;
-    for (let x = 0; x < width; x++) columnSums[x]! += data[row + x]!;
-  }
-  for (let y = 0; y < height; y++) {
-    if (y > half && y < height - half) {
-      const row = y * width;
-      for (let x = 0; x < width; x++) {
-        const sharpDiff = abs(data[row + x]! - data[row - width + x]!) * REBLUR_WIDTH;
-        const blurDiff = abs(columnSums[x]! - previousSums[x]!);
-        columnVariation += sharpDiff;
-        if (sharpDiff > blurDiff) columnLost += sharpDiff - blurDiff;
-      }
-    }
-    previousSums.set(columnSums);
-    const entering = clamp(y + half + 1, height) * width;
-    const leaving = clamp(y - half, height) * width;
-    for (let x = 0; x < width; x++) columnSums[x]! += data[entering + x]! - data[leaving + x]!;
-  }
-
-  if (rowVariation === 0 || columnVariation === 0) return Number.NaN;
-  return Math.max((rowVariation - rowLost) / rowVariation, (columnVariation - columnLost) / columnVariation);
-}
-
-// Not Math.abs: under Jest's sandboxed globals every Math call in a hot loop costs ~40× more.
-const abs = (value: number): number => (value < 0 ? -value : value);
-
-function clamp(index: number, length: number): number {
-  return index < 0 ? 0 : index >= length ? length - 1 : index;
 }

@@ -26,6 +26,7 @@ export { OutboxRelay } from './records/outbox-relay';
 export type { OutboxRelayOptions } from './records/outbox-relay';
 export {
   defaultPolicy,
+  MOTION_BLUR_MIN_WIDTH,
   policyJsonSchema,
   resolvePolicy,
   standardizeMetadataFields,
@@ -54,7 +55,12 @@ export type {
   LabelAttribute,
   RoutingRule,
 } from './records/annotation-policy';
-export { ProjectPolicies, projectRecordModel, projectRecordSchema } from './records/project-record';
+export {
+  ProjectPolicies,
+  projectRecordModel,
+  projectRecordSchema,
+  storedPolicy,
+} from './records/project-record';
 export type { ProjectRecord } from './records/project-record';
 export {
   compliancePresets,

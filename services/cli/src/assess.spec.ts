@@ -37,7 +37,7 @@ describe('aperture assess', () => {
       height: 480,
       phash: expect.stringMatching(/^[0-9a-f]{16}$/),
     });
-    expect(lines[0]?.metrics).toMatchObject({ blur: expect.any(Number), contrast: expect.any(Number) });
+    expect(lines[0]?.metrics).toMatchObject({ blurWidth: expect.any(Number), contrast: expect.any(Number) });
     expect(lines[1]).toMatchObject({ duplicateOf: join(dir, 'a.jpg'), distance: 0 });
   });
 
@@ -57,13 +57,15 @@ describe('aperture assess', () => {
     writeFileSync(section, JSON.stringify({ minWidth: 1000 }));
     expect((await loadQualityPolicy(section)).minWidth).toBe(1000);
     const whole = join(dir, 'whole.json');
-    writeFileSync(whole, JSON.stringify({ quality: { maxBlur: 0.3 } }));
-    expect(await loadQualityPolicy(whole)).toMatchObject({ maxBlur: 0.3, minWidth: 64 });
+    writeFileSync(whole, JSON.stringify({ quality: { maxBlurWidth: 2 } }));
+    expect(await loadQualityPolicy(whole)).toMatchObject({ maxBlurWidth: 2, minWidth: 64 });
 
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ maxBlur: 2, sharpness: 1 }));
+    writeFileSync(bad, JSON.stringify({ maxBlurWidth: 200, sharpness: 1 }));
     await expect(loadQualityPolicy(bad)).rejects.toThrow(PolicyFileError);
-    await expect(loadQualityPolicy(bad)).rejects.toThrow(/quality.maxBlur: must be a number from 0 to 1/);
+    await expect(loadQualityPolicy(bad)).rejects.toThrow(
+      /quality.maxBlurWidth: must be a number from 0.1 to 100/,
+    );
     await expect(loadQualityPolicy(join(dir, 'missing.json'))).rejects.toThrow(/cannot read the policy/);
   });
 

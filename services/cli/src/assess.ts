@@ -1,7 +1,12 @@
 // `aperture assess`: the quality stage's judgement on local files, without a server. Files are
 // assessed one at a time in the order given (folders walked in name order) against one duplicate
 // index for the whole run, exactly as the stage judges a project's stream of uploads.
-import { assessImage, MemoryDuplicateIndex, type Assessment } from '@aperture/image-quality';
+import {
+  assessImage,
+  deliveredLongSide,
+  MemoryDuplicateIndex,
+  type Assessment,
+} from '@aperture/image-quality';
 import { defaultPolicy, resolvePolicy, type QualityPolicy } from '@aperture/persistence';
 import { readFile, stat } from 'node:fs/promises';
 import { collectFiles } from './files';
@@ -25,12 +30,28 @@ export class PolicyFileError extends Error {
   override readonly name = 'PolicyFileError';
 }
 
-/**
- * The quality policy of a --policy file: a whole project policy (`{"quality": {...}, ...}`) or just
- * its quality section; missing settings take the documented defaults, bad ones are all named.
- */
+/** What the assessment needs of a project's policy. */
+export interface AssessPolicy {
+  quality: QualityPolicy;
+  /** The long side its standardize spec delivers: blur is judged at that size. */
+  deliveredLongSide: number;
+}
+
+/** The quality policy of a --policy file (see loadAssessPolicy). */
 export async function loadQualityPolicy(path: string | undefined): Promise<QualityPolicy> {
-  if (!path) return defaultPolicy.quality;
+  return (await loadAssessPolicy(path)).quality;
+}
+
+/**
+ * The policy of a --policy file: a whole project policy (`{"quality": {...}, "standardize": ...}`)
+ * or just its quality section; missing settings take the documented defaults, bad ones are all named.
+ */
+export async function loadAssessPolicy(path: string | undefined): Promise<AssessPolicy> {
+  const of = (policy: typeof defaultPolicy): AssessPolicy => ({
+    quality: policy.quality,
+    deliveredLongSide: deliveredLongSide(policy.standardize),
+  });
+  if (!path) return of(defaultPolicy);
   let document: unknown;
   try {
     document = JSON.parse(await readFile(path, 'utf8'));
@@ -46,7 +67,7 @@ export async function loadQualityPolicy(path: string | undefined): Promise<Quali
       `the policy ${path} is not valid:\n${errors.map((e) => `  ${e.field}: ${e.message}`).join('\n')}`,
     );
   }
-  return policy.quality;
+  return of(policy);
 }
 
 export interface AssessLine {
@@ -95,7 +116,7 @@ export async function assessCommand(
   options: AssessCommandOptions,
   io: AssessIo,
 ): Promise<number> {
-  const policy = await loadQualityPolicy(options.policy);
+  const policy = await loadAssessPolicy(options.policy);
   const files = await collectFiles(paths);
   const index = new MemoryDuplicateIndex();
   const lines: AssessLine[] = [];
@@ -118,7 +139,7 @@ export async function assessCommand(
 async function assessFile(
   path: string,
   position: number,
-  policy: QualityPolicy,
+  policy: AssessPolicy,
   index: MemoryDuplicateIndex,
 ): Promise<Assessment> {
   const { size } = await stat(path);
@@ -129,22 +150,32 @@ async function assessFile(
     };
   }
   const bytes = await readFile(path);
-  return assessImage(bytes, policy, {
-    index,
-    imageId: path,
-    // Zero-padded so that string order is the order of the run.
-    order: String(position).padStart(12, '0'),
-    loadImage: (earlier) => readFile(earlier).catch(() => undefined),
-  });
+  return assessImage(
+    bytes,
+    policy.quality,
+    {
+      index,
+      imageId: path,
+      // Zero-padded so that string order is the order of the run.
+      order: String(position).padStart(12, '0'),
+      loadImage: (earlier) => readFile(earlier).catch(() => undefined),
+    },
+    { deliveredLongSide: policy.deliveredLongSide },
+  );
 }
 
 function tableHeader(width: number): string {
   return `${'FILE'.padEnd(width)}  VERDICT   ${'SIZE'.padEnd(11)} BLUR  P99  CONTRAST  REASONS`;
 }
 
+/** The blur width (pixels at the judged size), '-' when not measured. */
+function blurCell(metrics: Record<string, number>): string {
+  return metrics['blurWidth'] === undefined ? '-' : metrics['blurWidth'].toFixed(2);
+}
+
 function tableRow(line: AssessLine, width: number): string {
   const size = line.width ? `${line.width}×${line.height}` : '-';
-  const blur = line.metrics.blur === undefined ? '-' : line.metrics.blur.toFixed(2);
+  const blur = blurCell(line.metrics);
   const p99 = line.metrics.brightnessP99 === undefined ? '-' : String(line.metrics.brightnessP99);
   const contrast = line.metrics.contrast === undefined ? '-' : line.metrics.contrast.toFixed(2);
   const reasons = line.reasons

@@ -3,14 +3,14 @@ import { parseRoute, hrefOf } from './routes';
 
 describe('policy form', () => {
   const policy = {
-    quality: { maxBlur: 0.5, rejectDuplicates: true },
+    quality: { maxBlurWidth: 1.4, rejectDuplicates: true },
     standardize: { format: 'jpeg', keepMetadata: ['copyright'] },
   };
 
   it('turns a policy into typed fields and back unchanged', () => {
     const fields = policyFields(policy);
     expect(fields.map((field) => [field.path, field.kind, field.value])).toEqual([
-      ['quality.maxBlur', 'number', '0.5'],
+      ['quality.maxBlurWidth', 'number', '1.4'],
       ['quality.rejectDuplicates', 'boolean', 'true'],
       ['standardize.format', 'text', 'jpeg'],
       ['standardize.keepMetadata', 'json', '["copyright"]'],
@@ -20,19 +20,19 @@ describe('policy form', () => {
 
   it('sends what the API must judge, and stops only what cannot be parsed', () => {
     const fields = policyFields(policy).map((field) =>
-      field.path === 'quality.maxBlur'
+      field.path === 'quality.maxBlurWidth'
         ? { ...field, value: '7' }
         : field.path === 'standardize.keepMetadata'
           ? { ...field, value: '[copyright' }
           : field,
     );
     const { policy: sent, errors } = policyFromFields(fields);
-    expect(sent['quality']!['maxBlur']).toBe(7); // out of range: the API says so
+    expect(sent['quality']!['maxBlurWidth']).toBe(7); // out of range: the API says so
     expect(errors).toEqual([{ field: 'standardize.keepMetadata', message: 'is not valid JSON' }]);
     const blank = policyFields(policy).map((field) =>
       field.kind === 'number' ? { ...field, value: ' ' } : field,
     );
-    expect(policyFromFields(blank).policy['quality']!['maxBlur']).toBe(' ');
+    expect(policyFromFields(blank).policy['quality']!['maxBlurWidth']).toBe(' ');
   });
 });
 

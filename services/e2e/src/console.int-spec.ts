@@ -252,21 +252,23 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
 
     // The policy form: a value out of range comes back as the API's error on that field.
     await go(`#/projects/${projectId}`);
-    await page.waitForSelector('[data-testid=policy-form] input[name="quality.maxBlur"]');
-    await page.fill('input[name="quality.maxBlur"]', '7');
+    await page.waitForSelector('[data-testid=policy-form] input[name="quality.maxBlurWidth"]');
+    await page.fill('input[name="quality.maxBlurWidth"]', '700');
     await page.click('[data-testid=policy-form] button[type=submit]');
-    await page.waitForSelector('.field-error[data-field="quality.maxBlur"]');
-    expect(await text('.field-error[data-field="quality.maxBlur"]')).toBe('must be a number from 0 to 1');
+    await page.waitForSelector('.field-error[data-field="quality.maxBlurWidth"]');
+    expect(await text('.field-error[data-field="quality.maxBlurWidth"]')).toBe(
+      'must be a number from 0.1 to 100',
+    );
     expect(await text('[data-testid=policy-message]')).toMatch(/invalid/i);
     await page.locator('label.invalid').first().scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(screenshots, 'policy-error.png') });
-    const unchanged = await call<{ policy: { quality: { maxBlur: number } } }>(
+    const unchanged = await call<{ policy: { quality: { maxBlurWidth: number } } }>(
       'GET',
       `/v1/projects/${projectId}`,
       undefined,
       apiKey,
     );
-    expect(unchanged.policy.quality.maxBlur).toBe(0.5);
+    expect(unchanged.policy.quality.maxBlurWidth).toBe(1.4);
 
     // The annotator: lease (L), draw a box on the derivative, submit (Enter); the image is curated.
     await go('#/annotate');

@@ -87,6 +87,31 @@ describe('the whole pipeline, five services as processes, real broker, database 
 
   const call = restCaller(() => api, adminToken);
 
+  /** `aperture upload --json` as a client runs it (`args`: options and files after the common flags): its summary. */
+  async function uploadWithCli(projectId: string, apiKey: string, args: string[]): Promise<unknown> {
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(repoRoot, 'dist/services/cli/src/main.js'),
+        'upload',
+        '--project',
+        projectId,
+        '--api',
+        api,
+        '--key',
+        apiKey,
+        '--json',
+        ...args,
+      ],
+      { maxBuffer: 10 * 1024 * 1024, timeout: 300_000 },
+    ).catch((error: { stdout?: string; stderr?: string }) => {
+      throw new Error(
+        `CLI failed: ${error.stderr}\n${running.map((s) => `--- ${s.name}\n${tail(s.logFile, 15)}`).join('\n')}`,
+      );
+    });
+    return JSON.parse(cli.stdout) as unknown;
+  }
+
   it('takes a batch through every stage to exactly one terminal state, one curated record each, one trace per image', async () => {
     const metricsBefore = await scrapeAll();
     const { apiKey, tenantId } = await call<{ apiKey: string; tenantId: string }>('POST', '/v1/tenants', {
@@ -101,29 +126,7 @@ describe('the whole pipeline, five services as processes, real broker, database 
     const projectId = project.projectId ?? project.id!;
 
     // Upload with the CLI, as a client would.
-    const cli = await promisify(execFile)(
-      process.execPath,
-      [
-        path.join(repoRoot, 'dist/services/cli/src/main.js'),
-        'upload',
-        '--project',
-        projectId,
-        '--api',
-        api,
-        '--key',
-        apiKey,
-        '--json',
-        '--timeout',
-        '240',
-        ...files,
-      ],
-      { maxBuffer: 10 * 1024 * 1024, timeout: 300_000 },
-    ).catch((error: { stdout?: string; stderr?: string }) => {
-      throw new Error(
-        `CLI failed: ${error.stderr}\n${running.map((s) => `--- ${s.name}\n${tail(s.logFile, 15)}`).join('\n')}`,
-      );
-    });
-    const summary = JSON.parse(cli.stdout) as {
+    const summary = (await uploadWithCli(projectId, apiKey, ['--timeout', '240', ...files])) as {
       batchId: string;
       uploaded: number;
       curated: number;
@@ -330,24 +333,9 @@ describe('the whole pipeline, five services as processes, real broker, database 
       'cameras/jpg/Canon_40D.jpg',
       'cameras/jpg/Nikon_D70.jpg',
     ].map((file) => path.join(corpus, file));
-    const cli = await promisify(execFile)(
-      process.execPath,
-      [
-        path.join(repoRoot, 'dist/services/cli/src/main.js'),
-        'upload',
-        '--project',
-        project.projectId,
-        '--api',
-        api,
-        '--key',
-        apiKey,
-        '--json',
-        '--no-follow',
-        ...labelled,
-      ],
-      { maxBuffer: 10 * 1024 * 1024, timeout: 300_000 },
-    );
-    const { batchId } = JSON.parse(cli.stdout) as { batchId: string };
+    const { batchId } = (await uploadWithCli(project.projectId, apiKey, ['--no-follow', ...labelled])) as {
+      batchId: string;
+    };
     const listImages = async () =>
       (await call<{ images: ApiImage[] }>('GET', `/v1/batches/${batchId}/images?limit=50`, undefined, apiKey))
         .images;
@@ -521,6 +509,44 @@ describe('the whole pipeline, five services as processes, real broker, database 
       expect(line).toMatch(/^0( (0|1|0\.\d+)){4}$/); // class cx cy w h, normalised
       expect(fs.readdirSync(path.join(yolo.out, 'images', split))).toHaveLength(count);
     }
+  });
+
+  it('reports every reason that applies, pixel defects first, on REST, the batch counts and the CLI: a blurred copy of a kept photo', async () => {
+    const { apiKey } = await call<{ apiKey: string }>('POST', '/v1/tenants', { name: `reasons-${run}` });
+    const project = await call<{ projectId: string }>(
+      'POST',
+      '/v1/projects',
+      { name: `reasons-${run}` },
+      apiKey,
+    );
+    const upload = async (file: string) =>
+      (await uploadWithCli(project.projectId, apiKey, ['--timeout', '240', file])) as {
+        batchId: string;
+        curated: number;
+        rejectedByReason: Record<string, number>;
+      };
+    const original = path.join(corpus, 'cameras/jpg/gps/DSCN0042.jpg');
+    expect(await upload(original)).toMatchObject({ curated: 1 });
+    const copy = path.join(workDir, 'DSCN0042-blurred.jpg');
+    fs.writeFileSync(copy, await sharp(original).blur(4).jpeg().toBuffer());
+    const summary = await upload(copy);
+    expect(summary.rejectedByReason).toEqual({ blurry: 1, near_duplicate: 1 });
+    const { images } = await call<{ images: ApiImage[] }>(
+      'GET',
+      `/v1/batches/${summary.batchId}/images`,
+      undefined,
+      apiKey,
+    );
+    expect(images.map((image) => [image.status, image.reasons.map((reason) => reason.code)])).toEqual([
+      ['rejected', ['blurry', 'near_duplicate']],
+    ]);
+    const batch = await call<{ counts: { rejected: number; rejectedByReason: Record<string, number> } }>(
+      'GET',
+      `/v1/batches/${summary.batchId}`,
+      undefined,
+      apiKey,
+    );
+    expect(batch.counts).toMatchObject({ rejected: 1, rejectedByReason: { blurry: 1, near_duplicate: 1 } });
   });
 
   /** Every service's /metrics, parsed. */

@@ -54,7 +54,7 @@ const projectBody = fc.oneof(
             quality: anyOf(
               'minWidth',
               'maxPixels',
-              'maxBlur',
+              'maxBlurWidth',
               'rejectGreyscale',
               'nearDuplicateDistance',
               '$where',

@@ -7,6 +7,7 @@ import type {
   RawBlob,
   StoredReason,
 } from '@aperture/persistence';
+import { storedPolicy } from '@aperture/persistence';
 import { type BatchCounts, type BatchState, batchState } from './domain/batch-status';
 import type { BatchRecord } from './models';
 
@@ -106,7 +107,7 @@ export function toProjectView(project: ProjectRecord): ProjectView {
   return {
     projectId: project._id,
     name: project.name,
-    policy: project.policy,
+    policy: storedPolicy(project.policy),
     createdAt: new Date(project.createdAt).toISOString(),
     updatedAt: new Date(project.updatedAt).toISOString(),
   };

@@ -1,5 +1,5 @@
 import { Topics } from '@aperture/contracts';
-import { assessImage } from '@aperture/image-quality';
+import { assessImage, deliveredLongSide } from '@aperture/image-quality';
 import { next, reject, type StageHandler } from '@aperture/stage-runtime';
 import type { QualityContext } from './duplicate-scope';
 
@@ -12,7 +12,9 @@ export const qualityHandler: StageHandler<typeof Topics.imageIngested, QualityCo
   async process({ image }, _record, policy, ctx) {
     // The duplicate index is written before the verdict is stored: a redelivery finds this image's
     // own entry, which the index skips, and so reaches the same verdict again.
-    const assessment = await assessImage(await ctx.raw(), policy.quality, ctx.duplicateScope(image));
+    const assessment = await assessImage(await ctx.raw(), policy.quality, ctx.duplicateScope(image), {
+      deliveredLongSide: deliveredLongSide(policy.standardize),
+    });
     return assessment.accepted && assessment.result
       ? next(Topics.imageQualified, { image, quality: assessment.result }, assessment.result)
       : reject(assessment.reasons, assessment.result ?? {});

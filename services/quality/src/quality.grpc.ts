@@ -1,5 +1,5 @@
 import { qualityV1 } from '@aperture/contracts';
-import { assessImage } from '@aperture/image-quality';
+import { assessImage, deliveredLongSide } from '@aperture/image-quality';
 import { defaultPolicy } from '@aperture/persistence';
 import { callerOf, grpcError } from '@aperture/runtime';
 import { type Caller, tenantFor } from '@aperture/stage-runtime';
@@ -23,7 +23,12 @@ export function qualityGrpc(ctx: QualityContext): qualityV1.QualityServiceServer
       imageId: '',
       receivedAt: new Date().toISOString(),
     });
-    return assessImage(content, policy.quality, { ...scope, readOnly: true });
+    return assessImage(
+      content,
+      policy.quality,
+      { ...scope, readOnly: true },
+      { deliveredLongSide: deliveredLongSide(policy.standardize) },
+    );
   };
   return {
     assess: (call, callback) => {

@@ -23,7 +23,7 @@ describe('quality stage', () => {
   beforeAll(async () => {
     harness = await startStageHarness(qualityStage, [Topics.imageQualified, Topics.imageRejected]);
     await harness.createProject('t1', 'p1', { quality: { minWidth: 100, minHeight: 100 } });
-    await harness.createProject('t1', 'strict', { quality: { maxBlur: 0.2 } });
+    await harness.createProject('t1', 'strict', { quality: { maxBlurWidth: 0.5 } });
     // ingest's call: the service identity, naming the tenant.
     client = new qualityV1.QualityServiceClient(harness.grpcAddress, credentials.createInsecure(), {
       interceptors: [withHeaders(harness.serviceHeaders)],
@@ -57,7 +57,7 @@ describe('quality stage', () => {
           height: 480,
           frames: 1,
           metrics: {
-            blur: expect.any(Number),
+            blurWidth: expect.any(Number),
             brightnessP99: expect.any(Number),
             contrast: expect.any(Number),
           },
@@ -95,9 +95,27 @@ describe('quality stage', () => {
       .toBuffer();
     const record = await judge(imageId, soft, 'strict');
     expect(record).toMatchObject({ status: 'rejected', reasons: [{ code: 'blurry' }] });
-    expect(record?.reasons[0]?.message).toMatch(/above the project maximum 0.2/);
+    expect(record?.reasons[0]?.message).toMatch(/above the project maximum 0.5 px/);
     const rejected = commonV1.ImageRejected.decode(harness.received(Topics.imageRejected, imageId)[0]!);
     expect(rejected).toMatchObject({ stage: 'quality', reasons: [{ code: 'blurry' }] });
+  });
+
+  it('reports every reason that applies, pixel defects first: a blurred copy of a kept photo is blurry and a near duplicate', async () => {
+    const original = readFileSync(corpusPath('cameras/jpg/gps/DSCN0042.jpg'));
+    const originalId = `img_q_kept_${Date.now()}`;
+    expect(await judge(originalId, original)).toMatchObject({ status: 'processing' });
+    const blurred = await sharp(original).blur(4).jpeg().toBuffer();
+    const imageId = `img_q_both_${Date.now()}`;
+    const codes = (reasons: Array<{ code: string }> | undefined) => reasons?.map((reason) => reason.code);
+    const record = await judge(imageId, blurred);
+    expect(record).toMatchObject({ status: 'rejected', stages: { quality: { duplicateOf: originalId } } });
+    expect(codes(record?.reasons)).toEqual(['blurry', 'near_duplicate']);
+    const rejected = commonV1.ImageRejected.decode(harness.received(Topics.imageRejected, imageId)[0]!);
+    expect(codes(rejected.reasons)).toEqual(['blurry', 'near_duplicate']);
+    // The on-demand answer says the same (and, read-only, names the kept photo, not the copy).
+    const answer = await assess({ content: blurred, tenantId: 't1', projectId: 'p1' });
+    expect(codes(answer.reasons)).toEqual(['blurry', 'near_duplicate']);
+    expect(answer.result?.duplicateOf).toBe(originalId);
   });
 
   it('rejects a truncated file as corrupt with one ImageRejected', async () => {

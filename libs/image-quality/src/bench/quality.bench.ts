@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { assessImage } from '../assess';
 import { MemoryDuplicateIndex } from '../duplicates';
-import { ANALYSIS_SIZE } from '../metrics';
+import { analysisLongSide } from '../analysis-raster';
+import { DEFAULT_DELIVERED_LONG_SIDE } from '../assess';
 
 interface Sample {
   cpuMs: number;
@@ -31,6 +32,8 @@ async function timed(
   };
 }
 
+const ANALYSIS_LONG_SIDE = analysisLongSide(DEFAULT_DELIVERED_LONG_SIDE);
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 async function main(): Promise<void> {
@@ -40,7 +43,7 @@ async function main(): Promise<void> {
   const floor = (bytes: Buffer) =>
     sharp(bytes, decodeOptions)
       .autoOrient()
-      .resize(ANALYSIS_SIZE, ANALYSIS_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .resize(ANALYSIS_LONG_SIDE, ANALYSIS_LONG_SIDE, { fit: 'inside', withoutEnlargement: true })
       .raw()
       .toBuffer();
   // Only files the floor itself can decode: both sides then do the same decoding work.

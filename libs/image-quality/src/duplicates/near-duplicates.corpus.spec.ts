@@ -189,11 +189,14 @@ const EDITS: Array<{ name: string; apply: (photo: Photo) => Promise<Buffer>; cro
   },
 ];
 
-/** The raster the quality stage passes: upright, fit inside 512², flattened on grey, BT.601 luma. */
+/**
+ * The raster the quality stage fingerprints at the default delivered size: upright, fit inside
+ * 1024², flattened on grey, BT.601 luma.
+ */
 async function greyRaster(file: Buffer): Promise<GreyRaster> {
   const { data, info } = await sharp(file, { failOn: 'error' })
     .rotate()
-    .resize(512, 512, { fit: 'inside', withoutEnlargement: true })
+    .resize(1024, 1024, { fit: 'inside', withoutEnlargement: true })
     .flatten({ background: { r: 128, g: 128, b: 128 } })
     .toColourspace('srgb')
     .removeAlpha()

@@ -44,17 +44,132 @@ export const contrast =
       ),
     );
 
-/** Gaussian blur of `sigma` analysis pixels (defocus, camera shake). */
+const rawPipeline = (raster: RgbRaster) =>
+  sharp(Buffer.from(raster.data), { raw: { width: raster.width, height: raster.height, channels: 3 } });
+
+async function fromPipeline(pipeline: ReturnType<typeof sharp>): Promise<RgbRaster> {
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data) };
+}
+
+/** Gaussian blur of `sigma` pixels (a soft lens, mild defocus). */
 export const gaussianBlur =
   (sigma: number): Degradation =>
+  (raster) =>
+    fromPipeline(rawPipeline(raster).blur(sigma));
+
+/** A square kernel of odd side, normalised by sharp (scale = its sum). */
+async function convolve(raster: RgbRaster, side: number, kernel: number[]): Promise<RgbRaster> {
+  const scale = kernel.reduce((a, b) => a + b, 0);
+  return fromPipeline(rawPipeline(raster).convolve({ width: side, height: side, kernel, scale }));
+}
+
+/**
+ * Defocus: the lens' disc of confusion, `radius` pixels, its rim anti-aliased (each kernel cell
+ * weighted by how much of it the disc covers, sampled 4 × 4).
+ */
+export const defocus =
+  (radius: number): Degradation =>
+  (raster) => {
+    const half = Math.ceil(radius);
+    const side = 2 * half + 1;
+    const kernel: number[] = [];
+    for (let y = -half; y <= half; y++)
+      for (let x = -half; x <= half; x++) {
+        let covered = 0;
+        for (let sy = 0; sy < 4; sy++)
+          for (let sx = 0; sx < 4; sx++) {
+            const px = x - 0.375 + sx * 0.25;
+            const py = y - 0.375 + sy * 0.25;
+            if (px * px + py * py <= radius * radius) covered++;
+          }
+        kernel.push(covered / 16);
+      }
+    return convolve(raster, side, kernel);
+  };
+
+/**
+ * Motion blur: the camera moved `length` pixels along `angle` degrees (0 = along rows) during
+ * the exposure: a line kernel, sampled finely and splatted bilinearly, so any angle is smooth.
+ */
+export const motionBlur =
+  (length: number, angle: number): Degradation =>
+  (raster) => {
+    const half = Math.ceil(length / 2) + 1;
+    const side = 2 * half + 1;
+    const kernel = new Array<number>(side * side).fill(0);
+    const dx = Math.cos((angle * Math.PI) / 180);
+    const dy = Math.sin((angle * Math.PI) / 180);
+    const samples = Math.max(2, Math.ceil(length * 8));
+    for (let i = 0; i <= samples; i++) {
+      const t = (i / samples - 0.5) * length;
+      const x = half + t * dx;
+      const y = half + t * dy;
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      const fx = x - x0;
+      const fy = y - y0;
+      kernel[y0 * side + x0]! += (1 - fx) * (1 - fy);
+      kernel[y0 * side + x0 + 1]! += fx * (1 - fy);
+      kernel[(y0 + 1) * side + x0]! += (1 - fx) * fy;
+      kernel[(y0 + 1) * side + x0 + 1]! += fx * fy;
+    }
+    return convolve(raster, side, kernel);
+  };
+
+/**
+ * Washed out: the black level lifted to `lift` and the gain raised by `gain`, as a wrong exposure
+ * or a flat picture profile does; only values pushed past white clip.
+ */
+export const washedOut =
+  (lift: number, gain: number): Degradation =>
+  (raster) =>
+    Promise.resolve(
+      mapValues(
+        raster,
+        Uint8Array.from({ length: 256 }, (_, v) =>
+          Math.min(255, Math.round(lift + (v * gain * (255 - lift)) / 255)),
+        ),
+      ),
+    );
+
+/**
+ * Haze (a hard negative): airlight of level `airlight` mixed in by depth, thickest at the top
+ * of the frame (the distance: transmission `far`) and thinnest at the bottom (the foreground:
+ * `near`), which keeps its shadows. The picture is correctly exposed, only hazy.
+ */
+export const haze =
+  (airlight: number, far: number, near: number): Degradation =>
+  (raster) => {
+    const data = new Uint8Array(raster.data.length);
+    for (let y = 0; y < raster.height; y++) {
+      const t = far + ((near - far) * y) / Math.max(1, raster.height - 1);
+      for (let i = y * raster.width * 3; i < (y + 1) * raster.width * 3; i++)
+        data[i] = Math.round(raster.data[i]! * t + airlight * (1 - t));
+    }
+    return Promise.resolve({ width: raster.width, height: raster.height, data });
+  };
+
+/**
+ * Shallow depth of field (a hard negative): the centre ellipse (`subject` of each side) kept
+ * sharp and the rest defocused by `sigma`, with a feathered boundary, as a portrait lens does.
+ */
+export const shallowDepthOfField =
+  (subject: number, sigma: number): Degradation =>
   async (raster) => {
-    const { data, info } = await sharp(Buffer.from(raster.data), {
-      raw: { width: raster.width, height: raster.height, channels: 3 },
-    })
-      .blur(sigma)
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return { width: info.width, height: info.height, data: new Uint8Array(data) };
+    const background = await gaussianBlur(sigma)(raster);
+    const data = new Uint8Array(raster.data.length);
+    const { width, height } = raster;
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const u = (x - width / 2) / ((subject * width) / 2);
+        const v = (y - height / 2) / ((subject * height) / 2);
+        const r = Math.sqrt(u * u + v * v);
+        const sharpness = r <= 0.8 ? 1 : r >= 1.2 ? 0 : (1.2 - r) / 0.4;
+        for (let c = 0, i = (y * width + x) * 3; c < 3; c++, i++)
+          data[i] = Math.round(raster.data[i]! * sharpness + background.data[i]! * (1 - sharpness));
+      }
+    return { width, height, data };
   };
 
 /** Every pixel replaced by the image's mean colour plus faint noise: a lens cap, a blank wall. */

@@ -1,4 +1,4 @@
-import { defaultPolicy, resolvePolicy } from '@aperture/persistence';
+import { defaultPolicy, resolvePolicy, storedPolicy } from '@aperture/persistence';
 
 describe('resolvePolicy', () => {
   it('fills every default when nothing is given', () => {
@@ -18,14 +18,14 @@ describe('resolvePolicy', () => {
 
   it('names every bad field', () => {
     const { errors } = resolvePolicy({
-      quality: { minWidth: -1, maxBlur: 3, sharpness: 1 },
+      quality: { minWidth: -1, maxBlurWidth: 300, sharpness: 1 },
       standardize: { format: 'bmp', quality: 101 },
       annotation: 'yes',
       colour: {},
     });
     expect(errors).toEqual([
       { field: 'quality.minWidth', message: 'must be an integer from 1 to 100000' },
-      { field: 'quality.maxBlur', message: 'must be a number from 0 to 1' },
+      { field: 'quality.maxBlurWidth', message: 'must be a number from 0.1 to 100' },
       { field: 'quality.sharpness', message: 'is not a known setting' },
       { field: 'standardize.format', message: 'must be one of jpeg, webp, png, avif' },
       { field: 'standardize.quality', message: 'must be an integer from 1 to 100' },
@@ -35,6 +35,31 @@ describe('resolvePolicy', () => {
         message: 'is not a policy section (quality, standardize, compliance, annotation, dataset)',
       },
     ]);
+  });
+
+  it('reads a quality section written before issue 22 (maxBlur): off stays off, any other value takes the defaults', () => {
+    const old = (quality: Record<string, unknown>) => resolvePolicy({ quality });
+    expect(old({ maxBlur: 0.3, minWidth: 200 })).toEqual({
+      policy: { ...defaultPolicy, quality: { ...defaultPolicy.quality, minWidth: 200 } },
+      errors: [],
+    });
+    expect(old({ maxBlur: 1 }).policy.quality).toMatchObject({ maxBlurWidth: 100, maxBlurAnisotropy: 100 });
+    expect(old({ maxBlur: 1, maxBlurWidth: 2 }).policy.quality).toMatchObject({ maxBlurWidth: 2 });
+    expect(old({ maxBlur: 7 }).errors).toEqual([
+      { field: 'quality.maxBlur', message: 'must be a number from 0 to 1' },
+    ]);
+    expect('maxBlur' in old({ maxBlur: 0.5 }).policy.quality).toBe(false);
+  });
+
+  it('completes a stored policy: settings added since take their defaults, maxBlur is mapped', () => {
+    const { maxBlurWidth: _width, maxBlurAnisotropy: _anisotropy, ...before22 } = defaultPolicy.quality;
+    const stored = { quality: { ...before22, maxBlur: 1 }, standardize: { maxLongSide: 512 } };
+    const policy = storedPolicy(stored as never);
+    expect(policy.quality).toEqual({ ...defaultPolicy.quality, maxBlurWidth: 100, maxBlurAnisotropy: 100 });
+    expect(policy.standardize).toEqual({ ...defaultPolicy.standardize, maxLongSide: 512 });
+    expect(storedPolicy({ quality: { ...before22, maxBlur: 0.5 } } as never).quality).toEqual(
+      defaultPolicy.quality,
+    );
   });
 
   it('checks the standardize output spec, field by field and across fields', () => {

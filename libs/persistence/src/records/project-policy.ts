@@ -47,12 +47,28 @@ export interface QualityPolicy {
   maxPixels: number;
   /** odd_aspect_ratio above this long side / short side. */
   maxAspectRatio: number;
-  /** blurry above this blur effect (0 sharp .. 1 featureless); 1 turns the check off. */
-  maxBlur: number;
+  /**
+   * blurry when the sharpest region's edges are blurred wider than this: the σ, in pixels of the
+   * delivered image (standardize's long side, judged at up to 1024 px), of the equivalent Gaussian
+   * blur, in the blurriest direction (motion blur counts). 100 turns the check off.
+   */
+  maxBlurWidth: number;
+  /**
+   * blurry as motion blur when the blurriest direction is more than this many times as blurred as
+   * the direction across it (defocus blurs every direction alike); 100 turns it off.
+   */
+  maxBlurAnisotropy: number;
   /** underexposed when even the brightest 1 % of pixels is darker than this (0..255); 0 turns it off. */
   minBrightnessP99: number;
   /** overexposed when more than this fraction of pixels is blown out (and no deep shadows); 1 turns it off. */
   maxClipped: number;
+  /**
+   * overexposed as washed out: the black level (the darkest 1 % of the darkest of 3 × 3 regions)
+   * above maxBlackLevel (no true black anywhere) and the median at least washedOutMinMedian (a
+   * bright picture); 255 turns it off.
+   */
+  maxBlackLevel: number;
+  washedOutMinMedian: number;
   /** low_contrast below this spread of the 5th..95th luminance percentiles (0..1); 0 turns it off. */
   minContrast: number;
   /** low_information below this luminance entropy in bits (0..8); 0 turns it off. */
@@ -66,6 +82,13 @@ export interface QualityPolicy {
   rejectNearDuplicates: boolean;
   nearDuplicateDistance: number;
 }
+
+/**
+ * Motion blur (maxBlurAnisotropy) is judged only where the blurriest direction is at least this
+ * wide, in pixels at the delivered size: a direction sharper than that is crisp whatever the
+ * other one does.
+ */
+export const MOTION_BLUR_MIN_WIDTH = 0.9;
 
 /** The output spec of the standardize stage (documented in services/README.md). */
 export interface StandardizePolicy {
@@ -108,9 +131,12 @@ export const defaultPolicy: ProjectPolicy = {
     minHeight: 64,
     maxPixels: 100_000_000,
     maxAspectRatio: 3,
-    maxBlur: 0.5,
+    maxBlurWidth: 1.4,
+    maxBlurAnisotropy: 1.4,
     minBrightnessP99: 100,
     maxClipped: 0.25,
+    maxBlackLevel: 59,
+    washedOutMinMedian: 100,
     minContrast: 0.2,
     minEntropy: 2,
     rejectGreyscale: false,
@@ -200,9 +226,12 @@ const rules: { [S in keyof ProjectPolicy]: { [F in keyof ProjectPolicy[S]]: Rule
     minHeight: intIn(1, 100_000),
     maxPixels: intIn(1, 100_000_000),
     maxAspectRatio: numberIn(1, 1000),
-    maxBlur: numberIn(0, 1),
+    maxBlurWidth: numberIn(0.1, 100),
+    maxBlurAnisotropy: numberIn(1, 100),
     minBrightnessP99: intIn(0, 255),
     maxClipped: numberIn(0, 1),
+    maxBlackLevel: intIn(0, 255),
+    washedOutMinMedian: intIn(0, 255),
     minContrast: numberIn(0, 1),
     minEntropy: numberIn(0, 8),
     rejectGreyscale: bool,
@@ -282,6 +311,23 @@ export function policyJsonSchema(): Record<string, unknown> {
 }
 
 /**
+ * A quality section written before issue 22 may carry `maxBlur`, the old blur effect (0 sharp .. 1
+ * featureless; 1 turned the check off). It measured something the edge-width rule does not, so no
+ * value of it maps onto maxBlurWidth: a project that had turned blur off (maxBlur 1) keeps it off
+ * (maxBlurWidth and maxBlurAnisotropy 100), any other value takes today's defaults. Settings given
+ * alongside it win.
+ */
+export function upgradeQualitySection(quality: Record<string, unknown>): Record<string, unknown> {
+  if (!('maxBlur' in quality)) return quality;
+  const { maxBlur, ...rest } = quality;
+  return typeof maxBlur === 'number' && maxBlur >= 1
+    ? { maxBlurWidth: 100, maxBlurAnisotropy: 100, ...rest }
+    : rest;
+}
+
+const legacyMaxBlur = numberIn(0, 1);
+
+/**
  * Checks a (partial) policy document and fills in the defaults. Returns every problem at once,
  * each naming its field.
  */
@@ -302,7 +348,14 @@ export function resolvePolicy(input: unknown): { policy: ProjectPolicy; errors: 
       errors.push({ field: section, message: 'must be an object' });
       continue;
     }
-    for (const [field, value] of Object.entries(sectionValue as Record<string, unknown>)) {
+    let fields = sectionValue as Record<string, unknown>;
+    if (section === 'quality' && 'maxBlur' in fields) {
+      // An old document (read back from a project stored before issue 22) still validates.
+      const problem = legacyMaxBlur(fields['maxBlur']);
+      if (problem) errors.push({ field: 'quality.maxBlur', message: problem });
+      fields = upgradeQualitySection(fields);
+    }
+    for (const [field, value] of Object.entries(fields)) {
       const rule = sectionRules[field];
       if (!rule) {
         errors.push({ field: `${section}.${field}`, message: 'is not a known setting' });

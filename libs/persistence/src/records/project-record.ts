@@ -1,5 +1,5 @@
 import { type Connection, type Model, Schema } from 'mongoose';
-import { defaultPolicy, type ProjectPolicy } from './project-policy';
+import { defaultPolicy, type ProjectPolicy, upgradeQualitySection } from './project-policy';
 
 /** A tenant's project and its policy. Written by ingest; read by every stage. */
 export interface ProjectRecord {
@@ -44,22 +44,31 @@ export class ProjectPolicies {
   /** The project's policy, or null when the tenant has no such project. */
   async get(tenantId: string, projectId: string): Promise<ProjectPolicy | null> {
     const project = await this.model.findOne({ _id: projectId, tenantId }).lean<ProjectRecord>().exec();
-    if (!project) return null;
-    // Policies stored before a section existed get that section's defaults.
-    return {
-      quality: { ...defaultPolicy.quality, ...project.policy.quality },
-      standardize: { ...defaultPolicy.standardize, ...project.policy.standardize },
-      compliance: {
-        ...defaultPolicy.compliance,
-        ...project.policy.compliance,
-        redaction: { ...defaultPolicy.compliance.redaction, ...project.policy.compliance?.redaction },
-      },
-      annotation: { ...defaultPolicy.annotation, ...project.policy.annotation },
-      dataset: {
-        ...defaultPolicy.dataset,
-        ...project.policy.dataset,
-        targets: { ...defaultPolicy.dataset.targets, ...project.policy.dataset?.targets },
-      },
-    };
+    return project ? storedPolicy(project.policy) : null;
   }
+}
+
+/**
+ * A policy as stored, completed: sections and settings added since it was written take their
+ * defaults, and settings since replaced are mapped (upgradeQualitySection).
+ */
+export function storedPolicy(stored: Partial<ProjectPolicy>): ProjectPolicy {
+  return {
+    quality: {
+      ...defaultPolicy.quality,
+      ...(upgradeQualitySection({ ...stored.quality }) as Partial<ProjectPolicy['quality']>),
+    },
+    standardize: { ...defaultPolicy.standardize, ...stored.standardize },
+    compliance: {
+      ...defaultPolicy.compliance,
+      ...stored.compliance,
+      redaction: { ...defaultPolicy.compliance.redaction, ...stored.compliance?.redaction },
+    },
+    annotation: { ...defaultPolicy.annotation, ...stored.annotation },
+    dataset: {
+      ...defaultPolicy.dataset,
+      ...stored.dataset,
+      targets: { ...defaultPolicy.dataset.targets, ...stored.dataset?.targets },
+    },
+  };
 }

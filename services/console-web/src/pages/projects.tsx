@@ -84,7 +84,7 @@ function PolicyEditor({ projectId, readOnly }: { projectId: string; readOnly: bo
       },
       (failure: unknown) => {
         if (failure instanceof ApiError) {
-          // The API names a policy field from the request body's root ("policy.quality.maxBlur").
+          // The API names a policy field from the request body's root ("policy.quality.maxBlurWidth").
           setErrors(
             failure.details.map((error) => ({ ...error, field: error.field.replace(/^policy\./, '') })),
           );

@@ -318,7 +318,7 @@ describe('ingest: the web console routes', () => {
     expect(detail.body).toMatchObject({ imageId, canSeeRaw: false, duplicateOf: null, traceUrl: null });
     expect(
       (detail.body as { checks: Array<{ setting: string }> }).checks.map((check) => check.setting),
-    ).toContain('quality.maxBlur');
+    ).toContain('quality.maxBlurWidth');
   });
 
   it("serves an erased image's bytes on no route, though another tenant holds the same bytes", async () => {

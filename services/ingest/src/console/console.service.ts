@@ -4,6 +4,7 @@ import {
   type ImageRecord,
   projectRecordModel,
   type ProjectRecord,
+  storedPolicy,
 } from '@aperture/persistence';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Model } from 'mongoose';
@@ -135,7 +136,7 @@ export class ConsoleService implements OnModuleDestroy {
     const traceId = traceIdOf(record.outbox);
     return {
       ...toImageView(record),
-      checks: thresholdChecks(quality, project.policy.quality),
+      checks: thresholdChecks(quality, storedPolicy(project.policy).quality),
       duplicateOf: quality?.duplicateOf || null,
       lineage: lineageOf(record.raw.key, record.stages ?? {}),
       traceId,

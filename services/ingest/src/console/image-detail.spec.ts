@@ -5,28 +5,38 @@ describe('image detail', () => {
   const quality = {
     width: 40,
     height: 300,
-    metrics: { blur: 0.7, brightnessP99: 200, clipped: 0, contrast: 0.5, entropy: 6, aspectRatio: 7.5 },
+    metrics: {
+      blurWidth: 2.5,
+      blurWidthAcross: 2.4,
+      blackLevel: 0,
+      brightnessP50: 120,
+      brightnessP99: 200,
+      clipped: 0,
+      contrast: 0.5,
+      entropy: 6,
+      aspectRatio: 7.5,
+    },
   };
 
   it('puts each score beside the threshold that judged it and says which failed', () => {
     const checks = thresholdChecks(quality, defaultPolicy.quality);
     const failed = checks.filter((check) => check.passed === false).map((check) => check.reason);
     expect(failed).toEqual(['too_small', 'odd_aspect_ratio', 'blurry']);
-    expect(checks.find((check) => check.metric === 'blur')).toEqual({
+    expect(checks.find((check) => check.metric === 'blurWidth')).toEqual({
       reason: 'blurry',
-      metric: 'blur',
-      value: 0.7,
-      setting: 'quality.maxBlur',
-      threshold: 0.5,
+      metric: 'blurWidth',
+      value: 2.5,
+      setting: 'quality.maxBlurWidth',
+      threshold: 1.4,
       bound: 'max',
       passed: false,
     });
   });
 
   it('leaves out the checks the policy switches off, and marks missing scores unknown', () => {
-    const policy = { ...defaultPolicy.quality, maxBlur: 1, minEntropy: 0 };
+    const policy = { ...defaultPolicy.quality, maxBlurWidth: 100, maxBlurAnisotropy: 100, minEntropy: 0 };
     const checks = thresholdChecks({}, policy);
-    expect(checks.map((check) => check.metric)).not.toContain('blur');
+    expect(checks.map((check) => check.metric)).not.toContain('blurWidth');
     expect(checks.map((check) => check.metric)).not.toContain('entropy');
     expect(checks.every((check) => check.passed === null)).toBe(true);
   });

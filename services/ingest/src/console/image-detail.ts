@@ -1,4 +1,4 @@
-import type { OutboxEntry, QualityPolicy } from '@aperture/persistence';
+import { MOTION_BLUR_MIN_WIDTH, type OutboxEntry, type QualityPolicy } from '@aperture/persistence';
 
 /** One quality score beside the policy threshold it was judged against. */
 export interface ThresholdCheck {
@@ -6,7 +6,7 @@ export interface ThresholdCheck {
   reason: string;
   metric: string;
   value: number | null;
-  /** The policy field, e.g. "quality.maxBlur", and its value. */
+  /** The policy field, e.g. "quality.maxBlurWidth", and its value. */
   setting: string;
   threshold: number;
   /** "max": the value may be at most the threshold; "min": at least. */
@@ -20,7 +20,17 @@ interface QualityStage {
   height?: number;
   metrics?: Partial<
     Record<
-      'blur' | 'brightnessP99' | 'clipped' | 'contrast' | 'entropy' | 'colourfulness' | 'aspectRatio',
+      | 'blurWidth'
+      | 'blurWidthAcross'
+      | 'brightnessP1'
+      | 'blackLevel'
+      | 'brightnessP50'
+      | 'brightnessP99'
+      | 'clipped'
+      | 'contrast'
+      | 'entropy'
+      | 'colourfulness'
+      | 'aspectRatio',
       number
     >
   >;
@@ -55,13 +65,23 @@ export function thresholdChecks(qualityStage: unknown, policy: QualityPolicy): T
     check('too_small', 'height', num(stage.height), 'minHeight', 'min'),
     check('odd_aspect_ratio', 'aspectRatio', num(metrics.aspectRatio), 'maxAspectRatio', 'max'),
   ];
-  if (policy.maxBlur < 1) checks.push(check('blurry', 'blur', num(metrics.blur), 'maxBlur', 'max'));
+  if (policy.maxBlurWidth < 100)
+    checks.push(check('blurry', 'blurWidth', num(metrics.blurWidth), 'maxBlurWidth', 'max'));
+  const width = num(metrics.blurWidth);
+  const across = num(metrics.blurWidthAcross);
+  // Motion blur is judged only where the blurriest direction is at least MOTION_BLUR_MIN_WIDTH wide.
+  if (policy.maxBlurAnisotropy < 100 && width !== null && width >= MOTION_BLUR_MIN_WIDTH && across)
+    checks.push(check('blurry', 'blurAnisotropy', width / across, 'maxBlurAnisotropy', 'max'));
   if (policy.minBrightnessP99 > 0)
     checks.push(
       check('underexposed', 'brightnessP99', num(metrics.brightnessP99), 'minBrightnessP99', 'min'),
     );
   if (policy.maxClipped < 1)
     checks.push(check('overexposed', 'clipped', num(metrics.clipped), 'maxClipped', 'max'));
+  // Washed out needs a bright median too: the black level is shown where the median is bright.
+  const median = num(metrics.brightnessP50);
+  if (policy.maxBlackLevel < 255 && median !== null && median >= policy.washedOutMinMedian)
+    checks.push(check('overexposed', 'blackLevel', num(metrics.blackLevel), 'maxBlackLevel', 'max'));
   if (policy.minContrast > 0)
     checks.push(check('low_contrast', 'contrast', num(metrics.contrast), 'minContrast', 'min'));
   if (policy.minEntropy > 0)
