@@ -207,8 +207,18 @@ export function serviceFacts(name: ServiceName): { httpPort: number; grpcPort: n
       grpcPort: Number(/GRPC_PORT: int\(\{ fallback: (\d+)/.exec(config)![1]),
     };
   }
-  const stage = fs.readFileSync(path.join(repoRoot, `services/${name}/src/stage.ts`), 'utf8');
-  const topicKey = /inputTopic: Topics\.(\w+)/.exec(stage)![1]!;
+  const src = path.join(repoRoot, `services/${name}/src`);
+  const stage = fs.readFileSync(path.join(src, 'stage.ts'), 'utf8');
+  // The consumed topic is declared by the stage's handler (`topic: Topics.x`), in stage.ts or in
+  // the service's *.consumer.ts that stage.ts imports.
+  const handlerSources = [
+    stage,
+    ...fs
+      .readdirSync(src)
+      .filter((file) => file.endsWith('.consumer.ts'))
+      .map((file) => fs.readFileSync(path.join(src, file), 'utf8')),
+  ];
+  const topicKey = handlerSources.map((text) => /\btopic: Topics\.(\w+)/.exec(text)?.[1]).find(Boolean)!;
   return {
     httpPort: Number(/httpPort: (\d+)/.exec(stage)![1]),
     grpcPort: Number(/grpc: \{\s*port: (\d+)/.exec(stage)![1]),

@@ -85,7 +85,7 @@ const SAMPLE_PNG_VERDICT: QualityVerdict = 'overexposed';
  * tiles) still decodes a strip of it (odd_aspect_ratio). Every one gets a named verdict.
  */
 const damaged: Record<SampleFormat, { truncated: QualityVerdict; flipped: QualityVerdict }> = {
-  jpeg: { truncated: 'corrupt', flipped: 'overexposed' },
+  jpeg: { truncated: 'corrupt', flipped: 'accepted' },
   png: { truncated: 'corrupt', flipped: 'corrupt' },
   webp: { truncated: 'corrupt', flipped: 'accepted' },
   gif: { truncated: 'low_information', flipped: 'corrupt' },
