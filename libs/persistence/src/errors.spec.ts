@@ -19,6 +19,12 @@ describe('translateWriteError', () => {
     );
   });
 
+  it("recognises the plugin's DuplicateKeyError itself (a model's write throws it already translated)", () => {
+    const translated = translateWriteError({ code: 11000, message: 'E11000 duplicate key error' });
+    expect(isDuplicateKeyError(translated)).toBe(true);
+    expect(translateWriteError(translated)).toBe(translated);
+  });
+
   it('recognises duplicate keys inside a bulk write error', () => {
     expect(isDuplicateKeyError({ code: 65, writeErrors: [{ err: { code: 11000 } }] })).toBe(true);
     expect(isDuplicateKeyError({ code: 65, writeErrors: [{ code: 121 }] })).toBe(false);

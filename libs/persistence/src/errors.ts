@@ -29,8 +29,12 @@ interface MongoLikeError {
 // (code 1) carrying PostgreSQL's own error (SQLSTATE 23505, unique_violation) instead of E11000.
 const postgresUniqueViolation = /\(SQLSTATE 23505\)/;
 
-/** True for a server error reporting a unique-index violation, single or in a bulk write. */
+/**
+ * True for a unique-index violation: the server's error, single or in a bulk write, or the
+ * DuplicateKeyError the persistence plugin already turned it into (what a model's write throws).
+ */
 export function isDuplicateKeyError(error: unknown): boolean {
+  if (error instanceof DuplicateKeyError) return true;
   if (typeof error !== 'object' || error === null) return false;
   const candidate = error as MongoLikeError;
   if (duplicateKeyCodes.has(Number(candidate.code))) return true;

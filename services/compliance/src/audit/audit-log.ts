@@ -71,17 +71,26 @@ export interface AuditPage {
   head: { seq: number; hash: string };
 }
 
+/** How many tenants' heads one process remembers (the least recently used is forgotten first). */
+const KNOWN_HEADS_LIMIT = 10_000;
+
 /**
  * The append-only, hash-chained audit log of each tenant. Appending takes the next sequence number
  * by inserting its `_id` (unique: of two concurrent appenders one wins, the other moves on to the
  * next number), links to the previous entry's hash, then advances the tenant's head. The head is
  * only a hint for where to start: a crash before it moves costs the next appender one extra read.
  * The log offers no update or delete.
+ *
+ * Round trips of a keyed append with no other appender: the key's read, the entry's insert, the
+ * head's update and the key's insert (4). The head this process last wrote is remembered, so it is
+ * read from the database only for a tenant this process has not appended to yet, or after another
+ * process took the remembered next number.
  */
 export class AuditLog {
   private readonly entries: Model<AuditEntryDoc>;
   private readonly heads: Model<AuditHeadDoc>;
   private readonly keys: Model<AuditKeyDoc>;
+  private readonly knownHeads = new Map<string, { seq: number; hash: string }>();
 
   constructor(
     connection: Connection,
@@ -104,11 +113,8 @@ export class AuditLog {
       const existing = await this.keys.findById(keyId).lean<AuditKeyDoc>().exec();
       if (existing) return existing.seq;
     }
-    let head = (await this.heads.findById(tenantId).lean<AuditHeadDoc>().exec()) ?? {
-      _id: tenantId,
-      seq: 0,
-      hash: GENESIS_HASH,
-    };
+    let head = this.knownHeads.get(tenantId) ?? (await this.head(tenantId));
+    let headRead = !this.knownHeads.has(tenantId);
     for (let attempt = 0; ; attempt += 1) {
       const seq = head.seq + 1;
       const chained = chainEntry(
@@ -131,16 +137,50 @@ export class AuditLog {
         await this.entries.create({ _id: entryId(tenantId, seq), ...chained });
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt > 10_000) throw error;
+        if (!headRead) {
+          // Another process appended since this one last did: start again from the recorded head.
+          headRead = true;
+          const recorded = await this.head(tenantId);
+          if (recorded.seq > head.seq) {
+            head = recorded;
+            continue;
+          }
+        }
         // Taken: by a concurrent appender, or by one that crashed before moving the head.
         const taken = await this.entries.findById(entryId(tenantId, seq)).lean<AuditEntryDoc>().exec();
         if (!taken) throw error;
-        head = { _id: tenantId, seq: taken.seq, hash: taken.hash };
+        head = { seq: taken.seq, hash: taken.hash };
         continue;
       }
-      await this.heads.updateOne({ _id: tenantId }, { $max: { seq } }, { upsert: true });
-      await this.heads.updateOne({ _id: tenantId, seq }, { $set: { hash: chained.hash } });
+      this.remember(tenantId, { seq, hash: chained.hash });
+      await this.advanceHead(tenantId, seq, chained.hash);
       if (keyId) await this.keys.updateOne({ _id: keyId }, { $setOnInsert: { seq } }, { upsert: true });
       return seq;
+    }
+  }
+
+  /**
+   * Moves the recorded head forward to (seq, hash) in one write; a head already at or past seq
+   * stays (the upsert then finds the tenant's head taken, a duplicate key, and does nothing).
+   * Seq and hash are written together, so the head never pairs one entry's seq with another's hash.
+   */
+  private async advanceHead(tenantId: string, seq: number, hash: string): Promise<void> {
+    try {
+      await this.heads.updateOne(
+        { _id: tenantId, seq: { $lt: seq } },
+        { $set: { seq, hash } },
+        { upsert: true },
+      );
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+  }
+
+  private remember(tenantId: string, head: { seq: number; hash: string }): void {
+    this.knownHeads.delete(tenantId);
+    this.knownHeads.set(tenantId, head);
+    if (this.knownHeads.size > KNOWN_HEADS_LIMIT) {
+      this.knownHeads.delete(this.knownHeads.keys().next().value!);
     }
   }
 
