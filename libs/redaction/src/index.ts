@@ -9,7 +9,9 @@ export type {
   RawImage,
 } from './detector';
 export { DEFAULT_POOL_SIZE } from './detector-pool';
-export { FACE_MODEL, modelFiles, ModelFileError, TEXT_MODEL, verifyModelFile } from './models';
+export { FACE_MODEL, modelFiles, ModelFileError, OBJECT_MODEL, TEXT_MODEL, verifyModelFile } from './models';
+export { COCO_CLASSES, objectBoxes } from './objects';
+export type { CocoClass, ObjectBox } from './objects';
 export type { ModelFile, ModelInfo } from './models';
 export { blockSize, DEFAULT_REDACTION, REDACTION_METHODS, redactPixels } from './redact';
 export type { RawPixels, RedactionMethod, RedactionOptions } from './redact';

@@ -12,8 +12,10 @@ import {
   type StageContext,
 } from '@aperture/stage-runtime';
 import { clearMetadata, findMetadataLeaks } from '@aperture/standardization';
+import { describeContent } from '@aperture/diversity';
 import type { AuditInput } from '@aperture/audit';
 import { consentKey, consentModel } from './consents/consent.store';
+import { contentMessage, sceneNovelty, smallImage } from './content/content';
 import { complianceDeps, type FaceBox } from './deps';
 import { checkConsents } from './domain/consent';
 import { decidePeople } from './domain/people';
@@ -172,6 +174,19 @@ export async function handleStandardized(
   if (decision.outcome === 'rejected')
     return reject(decision.rule, [decision.reason], { faces, plates, ...detectors });
 
+  // What the image shows, from the same detections and a small copy of it (libs/diversity).
+  const descriptors = describeContent({
+    small: await smallImage(thumbnail ?? derivative),
+    width: found.width,
+    height: found.height,
+    faces: found.faces,
+    objects: found.objects,
+  });
+  const content = contentMessage(
+    descriptors,
+    found.objectDetector,
+    await sceneNovelty(ctx, record, descriptors),
+  );
   const cleared = await clearedImages(ctx, policy, {
     imageId: image.imageId,
     derivative,
@@ -193,6 +208,7 @@ export async function handleStandardized(
     peopleOutcome: decision.outcome,
     redactionMethod: redact || plates.length > 0 ? redaction.method : '',
     ...(cleared.thumbnail && { clearedThumbnail: cleared.thumbnail }),
+    content,
   };
   const result: ComplianceStageResult = { decision: 'cleared', rule: decision.rule, ...compliance };
   const outcome = await completeStage(ctx, record, STAGE, {

@@ -12,6 +12,13 @@ export interface FaceBox {
   width: number;
   height: number;
   score: number;
+  /** A face's five landmarks x0, y0, ..., x4, y4 (eyes, nose tip, mouth corners). */
+  landmarks?: number[];
+}
+
+/** A COCO object the object model found, in upright pixels. */
+export interface ObjectBox extends FaceBox {
+  label: string;
 }
 
 /** The face and plate models and the redaction, behind one adapter (privacy.repository.ts). */
@@ -22,13 +29,23 @@ export interface PrivacyFinder {
    */
   start(): Promise<void>;
   /**
-   * Faces scoring at least `minScore`, down to `minFaceSize` px, and plates when asked; each
-   * model as "name@version" ('' for plates when not asked).
+   * Faces scoring at least `minScore`, down to `minFaceSize` px, plates when asked, and COCO
+   * objects (for the content descriptors); each model as "name@version" ('' for plates when not
+   * asked).
    */
   find(
     image: Buffer,
     settings: { minScore: number; minFaceSize: number; plates: boolean },
-  ): Promise<{ faces: FaceBox[]; plates: FaceBox[]; faceDetector: string; plateDetector: string }>;
+  ): Promise<{
+    faces: FaceBox[];
+    plates: FaceBox[];
+    objects: ObjectBox[];
+    width: number;
+    height: number;
+    faceDetector: string;
+    plateDetector: string;
+    objectDetector: string;
+  }>;
   /** Redacts each box and a margin around it, in place and irreversibly. */
   redact(
     pixels: PixelBuffer,

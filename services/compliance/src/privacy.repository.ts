@@ -12,20 +12,24 @@ import type { PrivacyFinder } from './deps';
 
 export function createPrivacyFinder(): PrivacyFinder {
   let detector: PrivacyDetector | undefined;
-  const start = (): PrivacyDetector => (detector ??= createPrivacyDetector());
+  const start = (): PrivacyDetector => (detector ??= createPrivacyDetector({ objects: true }));
   return {
     async start() {
       await start().ready;
     },
     async find(image, settings) {
-      const found = await start().detect(await decodeUpright(image), settings);
+      const found = await start().detect(await decodeUpright(image), { ...settings, objects: true });
       const named = (model: { name: string; version: string } | undefined) =>
         model ? `${model.name}@${model.version}` : '';
       return {
         faces: found.faces,
         plates: found.plates,
+        objects: found.objects,
+        width: found.width,
+        height: found.height,
         faceDetector: named(found.models.faces),
         plateDetector: named(found.models.plates),
+        objectDetector: named(found.models.objects),
       };
     },
     redact(pixels, boxes, options) {
