@@ -10,7 +10,7 @@ import { cameraTilt, sceneCluster, sceneDescriptor } from './scene';
 /** Bumped whenever a descriptor's definition changes: coverage compares like with like. */
 export const DESCRIPTOR_VERSION = 1;
 
-export type ViewpointBucket = 'frontal' | 'three-quarter' | 'profile' | 'rear' | 'no people';
+export type ViewpointBucket = 'frontal' | 'three-quarter' | 'profile' | 'rear view' | 'no people';
 
 export interface ContentDescriptors {
   version: number;
@@ -18,7 +18,7 @@ export interface ContentDescriptors {
   viewpoint: {
     /** Per detected face, in the detector's order (best score first). */
     faces: HeadPose[];
-    /** The largest face's view; "rear" when people were detected and none shows a face. */
+    /** The largest face's view; "rear view" when people were detected and none shows a face. */
     bucket: ViewpointBucket;
     /** Degrees, > 0 clockwise; absent where the picture has no dominant straight edges. */
     cameraTilt?: number;
@@ -76,7 +76,7 @@ function viewpointBucket(
   });
   if (largest >= 0) return viewOf(poses[largest]!.yaw);
   const people = objects.filter((o) => o.label === 'person');
-  return people.length > 0 ? 'rear' : 'no people';
+  return people.length > 0 ? 'rear view' : 'no people';
 }
 
 /** The buckets each image falls in, per axis: what coverage counts and targets name. */
@@ -91,14 +91,34 @@ export const AXES = [
 ] as const;
 export type Axis = (typeof AXES)[number];
 
-export function bucketsOf(descriptors: ContentDescriptors): Record<Axis, string> {
+/** The fields the buckets come from: the descriptors, or their contract message (same names). */
+export interface BucketSource {
+  lighting?: { timeOfDay: string; place: string; backlit: boolean };
+  viewpoint?: { bucket: string };
+  distance?: { bucket: string };
+  occlusion?: { bucket: string };
+  content?: { bucket: string };
+}
+
+/** Every bucket of every axis: what a target or a campaign cell may name ("night", "rear view"). */
+export const BUCKETS: Record<Axis, readonly string[]> = {
+  timeOfDay: ['day', 'dusk', 'night'],
+  place: ['indoor', 'outdoor'],
+  backlight: ['backlit', 'front-lit'],
+  viewpoint: ['frontal', 'three-quarter', 'profile', 'rear view', 'no people'],
+  distance: ['close-up', 'near', 'medium', 'far', 'no subject'],
+  occlusion: ['none', 'cut by frame', 'partly occluded', 'no subject'],
+  content: ['people', 'vehicles', 'people and vehicles', 'animals', 'objects only', 'empty'],
+};
+
+export function bucketsOf(descriptors: BucketSource): Record<Axis, string> {
   return {
-    timeOfDay: descriptors.lighting.timeOfDay,
-    place: descriptors.lighting.place,
-    backlight: descriptors.lighting.backlit ? 'backlit' : 'front-lit',
-    viewpoint: descriptors.viewpoint.bucket,
-    distance: descriptors.distance.bucket,
-    occlusion: descriptors.occlusion.bucket,
-    content: descriptors.content.bucket,
+    timeOfDay: descriptors.lighting?.timeOfDay ?? 'unknown',
+    place: descriptors.lighting?.place ?? 'unknown',
+    backlight: descriptors.lighting ? (descriptors.lighting.backlit ? 'backlit' : 'front-lit') : 'unknown',
+    viewpoint: descriptors.viewpoint?.bucket ?? 'unknown',
+    distance: descriptors.distance?.bucket ?? 'unknown',
+    occlusion: descriptors.occlusion?.bucket ?? 'unknown',
+    content: descriptors.content?.bucket ?? 'unknown',
   };
 }

@@ -6,8 +6,8 @@
 import { gradients, lumaOf, type SmallImage } from './pixels';
 
 export const SCENE_DIMENSIONS = 64;
-/** Bits of the scene cluster key: at most 2^SCENE_KEY_BITS clusters. */
-export const SCENE_KEY_BITS = 8;
+/** Bits of the scene cluster key: at most 2^SCENE_KEY_BITS clusters (6: with 8, the 52 eval photos fell in 27 clusters, too fine for "scenes"). */
+export const SCENE_KEY_BITS = 6;
 
 /** 48 colour values (4 x 4 cells x Y, Cb, Cr) then 16 edge values (2 x 2 quadrants x 4 orientations), each 0..255. */
 export function sceneDescriptor(image: SmallImage): Uint8Array {
@@ -81,12 +81,19 @@ const PLANES = (() => {
   );
 })();
 
-/** The scene cluster: which side of each fixed hyperplane through mid-grey the descriptor lies on, as 2 hex digits. */
+/**
+ * The descriptor's neutral point the hyperplanes pass through: mid-grey for the colour values, an
+ * even spread (a quarter in each of the 4 orientation bins, 64) for the edge values. Through 128
+ * everywhere, the edge values (mostly under 128) would push most pictures to the same side.
+ */
+const CENTRE = Float64Array.from({ length: SCENE_DIMENSIONS }, (_, i) => (i < 48 ? 128 : 64));
+
+/** The scene cluster: which side of each fixed hyperplane through CENTRE the descriptor lies on, as hex digits. */
 export function sceneCluster(descriptor: Uint8Array): string {
   let key = 0;
   PLANES.forEach((plane, bit) => {
     let dot = 0;
-    for (let i = 0; i < SCENE_DIMENSIONS; i++) dot += plane[i]! * (descriptor[i]! - 128);
+    for (let i = 0; i < SCENE_DIMENSIONS; i++) dot += plane[i]! * (descriptor[i]! - CENTRE[i]!);
     if (dot > 0) key |= 1 << bit;
   });
   return key.toString(16).padStart(Math.ceil(SCENE_KEY_BITS / 4), '0');

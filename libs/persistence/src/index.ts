@@ -74,3 +74,5 @@ export type {
   RedactionPolicy,
   RegionRule,
 } from './records/compliance-policy';
+export { CoverageCounters } from './coverage/coverage-counters';
+export type { CoverageCounterDoc, CoverageIncrement, CoverageScope } from './coverage/coverage-counters';

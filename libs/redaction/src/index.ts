@@ -17,3 +17,5 @@ export { blockSize, DEFAULT_REDACTION, REDACTION_METHODS, redactPixels } from '.
 export type { RawPixels, RedactionMethod, RedactionOptions } from './redact';
 export { detectAndRedact, detectAndRedactPixels, encodePixels, redactEncoded } from './redact-image';
 export type { EncodedImage } from './redact-image';
+export { evalDir, evalPhotos } from './eval/eval-set';
+export type { EvalPhoto, LabelledBox } from './eval/eval-set';

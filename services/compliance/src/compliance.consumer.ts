@@ -15,7 +15,7 @@ import { clearMetadata, findMetadataLeaks } from '@aperture/standardization';
 import { describeContent } from '@aperture/diversity';
 import type { AuditInput } from '@aperture/audit';
 import { consentKey, consentModel } from './consents/consent.store';
-import { contentMessage, sceneNovelty, smallImage } from './content/content';
+import { contentMessage, countCoverage, sceneNovelty, smallImage } from './content/content';
 import { complianceDeps, type FaceBox } from './deps';
 import { checkConsents } from './domain/consent';
 import { decidePeople } from './domain/people';
@@ -81,8 +81,13 @@ export async function handleStandardized(
     }
     return outcome;
   };
-  // Only a redelivery is audited again (a no-op if logged); a skipped (unknown or forged) event touches nothing.
-  if (settled === 'duplicate') return audited(settled);
+  // Only a redelivery is audited again (a no-op if logged) and counted into coverage again (a
+  // no-op if counted); a skipped (unknown or forged) event touches nothing.
+  if (settled === 'duplicate') {
+    const stored = record.stages[STAGE] as ComplianceStageResult | undefined;
+    if (stored?.decision === 'cleared') await countCoverage(deps.coverage, record, stored.content);
+    return audited(settled);
+  }
 
   const reject = async (
     rule: string,
@@ -220,6 +225,7 @@ export async function handleStandardized(
       complianceV1.ImageCleared.encode({ image, quality: event.quality, standardize, compliance }).finish(),
     ),
   });
+  if (outcome === 'done') await countCoverage(deps.coverage, record, content);
   return audited(outcome, result);
 }
 

@@ -1,6 +1,6 @@
 import type { StageContext } from '@aperture/stage-runtime';
 import type { PixelBuffer } from '@aperture/standardization';
-import type { RedactionMethod } from '@aperture/persistence';
+import { CoverageCounters, type RedactionMethod } from '@aperture/persistence';
 import { AuditLog } from './audit/audit-log';
 import { Erasures } from './erasure/erasure';
 import { createPrivacyFinder } from './privacy.repository';
@@ -60,6 +60,7 @@ export interface ComplianceDeps {
   audit: AuditLog;
   erasures: Erasures;
   people: PrivacyFinder;
+  coverage: CoverageCounters;
 }
 
 const byContext = new WeakMap<StageContext, ComplianceDeps>();
@@ -69,7 +70,12 @@ export function complianceDeps(ctx: StageContext): ComplianceDeps {
   let deps = byContext.get(ctx);
   if (!deps) {
     const audit = new AuditLog(ctx.pipeline.connection);
-    deps = { audit, erasures: new Erasures(ctx, audit), people: createPrivacyFinder() };
+    deps = {
+      audit,
+      erasures: new Erasures(ctx, audit),
+      people: createPrivacyFinder(),
+      coverage: new CoverageCounters(ctx.pipeline.connection),
+    };
     byContext.set(ctx, deps);
   }
   return deps;

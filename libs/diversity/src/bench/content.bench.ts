@@ -9,12 +9,11 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 
-import { openImage, sharp } from '@aperture/imaging';
 import { createPrivacyDetector, decodeUpright } from '@aperture/redaction';
 import { corpusPath, evalPath } from '@aperture/testing';
 
 import { describeContent } from '../describe';
-import { DESCRIPTOR_SIDE } from '../pixels';
+import { smallOf, thumbnailOf } from '../eval/thumbnail';
 
 const PHOTOS = [
   corpusPath('cameras/jpg/mobile/HMD_Nokia_8.3_5G.jpg'),
@@ -47,24 +46,13 @@ async function main(): Promise<void> {
     for (const path of PHOTOS) {
       const bytes = readFileSync(path);
       const upright = await decodeUpright(bytes);
-      // The standardize thumbnail as the stage reads it: 256 px JPEG of the upright image.
-      const thumbnail = await (
-        await openImage(bytes)
-      )
-        .pipeline()
-        .resize(256, 256, { fit: 'inside' })
-        .jpeg({ quality: 85 })
-        .toBuffer();
+      const thumbnail = await thumbnailOf(bytes);
       await detector.detect(upright, { objects: true }); // warm-up, not counted
       const found = await detector.detect(upright, { objects: true });
       const describe = async () => {
-        const { data, info } = await sharp(thumbnail)
-          .resize(DESCRIPTOR_SIDE, DESCRIPTOR_SIDE, { fit: 'inside' })
-          .removeAlpha()
-          .raw()
-          .toBuffer({ resolveWithObject: true });
+        const small = await smallOf(thumbnail);
         return describeContent({
-          small: { data, width: info.width, height: info.height },
+          small,
           width: found.width,
           height: found.height,
           faces: found.faces,

@@ -2,12 +2,13 @@
 // already made and a small copy of the image, and the scene's novelty within its project.
 import type { contentV1 } from '@aperture/contracts';
 import {
+  bucketsOf,
   DESCRIPTOR_SIDE,
   sceneDistance,
   type ContentDescriptors,
   type SmallImage,
 } from '@aperture/diversity';
-import type { ImageRecord } from '@aperture/persistence';
+import type { CoverageCounters, ImageRecord } from '@aperture/persistence';
 import { sharp } from '@aperture/imaging';
 import type { StageContext } from '@aperture/stage-runtime';
 
@@ -98,4 +99,26 @@ export function contentMessage(
     scene: { cluster: scene.cluster, descriptor: Buffer.from(scene.descriptor), novelty },
     objectDetector,
   };
+}
+
+/**
+ * Adds a cleared image to its batch's (and campaign's) coverage counters, once per image: called
+ * after the stage result is written, and again on a redelivery (a no-op when it was counted).
+ */
+export async function countCoverage(
+  counters: CoverageCounters,
+  record: Pick<ImageRecord, '_id' | 'tenantId' | 'projectId' | 'batchId' | 'campaign'>,
+  content: contentV1.ContentDescriptors | undefined,
+): Promise<void> {
+  if (!content?.scene) return;
+  await counters.count(
+    {
+      imageId: record._id,
+      tenantId: record.tenantId,
+      projectId: record.projectId,
+      batchId: record.batchId,
+      ...(record.campaign?.campaignId && { campaignId: record.campaign.campaignId }),
+    },
+    { buckets: bucketsOf(content), cluster: content.scene.cluster, novelty: content.scene.novelty },
+  );
 }
