@@ -63,6 +63,8 @@ export class AtLeastOnceConsumer {
   private readonly consumer: Consumer;
   private stopping = false;
   private started = false;
+  /** The heartbeat timers of the handlers in progress (stop clears them). */
+  private readonly heartbeatTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     kafka: Kafka,
@@ -119,16 +121,19 @@ export class AtLeastOnceConsumer {
         };
         // A handler can outlast the session timeout (a 12 MP photo on a busy machine): heartbeats
         // keep this member in its group meanwhile, so its commit is not refused.
-        const heartbeats = setInterval(
-          () => void payload.heartbeat().catch(() => undefined),
-          HEARTBEAT_WHILE_HANDLING_MS,
-        );
+        // They end with the handler, or when the consumer stops (a handler that never returns must
+        // not heartbeat a stopped consumer's group forever).
+        const heartbeats = setInterval(() => {
+          if (!this.stopping) void payload.heartbeat().catch(() => undefined);
+        }, HEARTBEAT_WHILE_HANDLING_MS).unref();
+        this.heartbeatTimers.add(heartbeats);
         try {
           await withConsumerSpan({ ...consumed, groupId: this.options.groupId }, () =>
             this.handle(consumed, () => payload.heartbeat()),
           );
         } finally {
           clearInterval(heartbeats);
+          this.heartbeatTimers.delete(heartbeats);
         }
         await this.consumer.commitOffsets([
           { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
@@ -145,6 +150,8 @@ export class AtLeastOnceConsumer {
     if (!this.started) return;
     this.stopping = true;
     this.started = false;
+    for (const timer of this.heartbeatTimers) clearInterval(timer);
+    this.heartbeatTimers.clear();
     await this.consumer.disconnect();
   }
 
