@@ -20,7 +20,7 @@ export interface CoverageReport extends Coverage {
 
 const countsOf = (doc: CoverageCounterDoc): CoverageCounts => ({
   images: doc.images ?? 0,
-  buckets: (doc.buckets ?? {}),
+  buckets: doc.buckets ?? {},
   clusters: doc.clusters ?? {},
   noveltySum: doc.noveltySum ?? 0,
   newScenes: doc.newScenes ?? 0,
