@@ -74,6 +74,14 @@ export class AtLeastOnceConsumer {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       ...options.consumerConfig,
+      retry: {
+        ...options.consumerConfig?.retry,
+        // kafkajs decides to restart a crashed consumer after its own disconnect, and a stop() in
+        // that window cleared no timer yet: without this check the consumer came back to life
+        // after stop() and kept fetching and heartbeating (seen after a test file had ended).
+        restartOnFailure: async (error) =>
+          !this.stopping && ((await options.consumerConfig?.retry?.restartOnFailure?.(error)) ?? true),
+      },
       groupId: options.groupId,
     });
     // A crash kafkajs does not restart from (a non-retriable error, e.g. a commit refused with
@@ -85,7 +93,8 @@ export class AtLeastOnceConsumer {
         if (!this.started || this.stopping) return;
         void this.consumer
           .connect()
-          .then(() => this.run())
+          // stop() may have run while connecting: then the rejoin ends here.
+          .then(() => (this.started && !this.stopping ? this.run() : this.consumer.disconnect()))
           .catch(() => undefined);
       }, RESTART_AFTER_CRASH_MS).unref();
     });
