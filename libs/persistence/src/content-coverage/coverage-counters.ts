@@ -6,8 +6,18 @@
 // atomic, so the increments of one document are serialised in the process; several replicas of
 // the compliance stage writing to one batch at once could still lose an increment (the report
 // says "images counted", which then differs from the batch's cleared count).
+import {
+  checkCoverage,
+  coverageOf,
+  emptyCounts,
+  mergeCounts,
+  type Coverage,
+  type CoverageCheck,
+  type CoverageCounts,
+} from '@aperture/diversity';
 import { type Connection, type Model, Schema } from 'mongoose';
 import { DuplicateKeyError, isDuplicateKeyError } from '../errors';
+import type { DatasetPolicy } from '../records/annotation-policy';
 
 export type CoverageScope = 'batch' | 'campaign';
 
@@ -56,6 +66,10 @@ const markSchema = new Schema<{ _id: string; at: Date }>(
   { collection: 'coverage_marks', versionKey: false },
 );
 
+/** One counter document per batch or campaign of a project. */
+const counterId = (tenantId: string, projectId: string, scope: CoverageScope, scopeId: string) =>
+  `${tenantId}/${projectId}/${scope}/${scopeId}`;
+
 /** A key of a bucket or cluster as a field name: no dots or leading dollars. */
 const fieldKey = (value: string) => value.replace(/[.$]/g, '_');
 
@@ -99,7 +113,7 @@ export class CoverageCounters {
     if (image.campaignId) scopes.push(['campaign', image.campaignId]);
     await Promise.all(
       scopes.map(([scope, scopeId]) => {
-        const _id = `${image.tenantId}/${image.projectId}/${scope}/${scopeId}`;
+        const _id = counterId(image.tenantId, image.projectId, scope, scopeId);
         return this.serialised(_id, () =>
           this.counters
             .updateOne(
@@ -118,12 +132,46 @@ export class CoverageCounters {
     return 'done';
   }
 
-  /** The counter documents of a project (every batch), or of one batch or campaign. */
+  /**
+   * The counter documents of a project (every batch), or of one batch or campaign (by its id: the
+   * one filter FerretDB on PostgreSQL answers from an index, deploy/postgres/ferretdb-indexes.sql).
+   */
   async read(tenantId: string, projectId: string, scope: CoverageScope = 'batch', scopeId?: string) {
     return this.counters
-      .find({ tenantId, projectId, scope, ...(scopeId !== undefined && { scopeId }) })
+      .find(
+        scopeId === undefined
+          ? { tenantId, projectId, scope }
+          : { _id: counterId(tenantId, projectId, scope, scopeId) },
+      )
       .lean<CoverageCounterDoc[]>()
       .exec();
+  }
+
+  /**
+   * The coverage of a project, or of one of its batches, from its counter documents (one per
+   * batch), and the policy's content targets (dataset.minBucketShare, targets.maxSceneClusterShare,
+   * and for a batch targets.minBatchNovelty), each met or not. For the dataset report and the
+   * batch status alike.
+   */
+  async checked(
+    scope: { tenantId: string; projectId: string; batchId?: string },
+    dataset: DatasetPolicy,
+  ): Promise<{ coverage: Coverage; targets: CoverageCheck[] }> {
+    const docs = await this.read(scope.tenantId, scope.projectId, 'batch', scope.batchId);
+    const coverage = coverageOf(docs.map(countsOf).reduce(mergeCounts, emptyCounts()));
+    const { targets, minBucketShare } = dataset;
+    return {
+      coverage,
+      targets: checkCoverage(
+        coverage,
+        {
+          minBucketShare,
+          ...(targets.maxSceneClusterShare > 0 && { maxSceneClusterShare: targets.maxSceneClusterShare }),
+          ...(targets.minBatchNovelty > 0 && { minBatchNovelty: targets.minBatchNovelty }),
+        },
+        scope.batchId !== undefined,
+      ),
+    };
   }
 
   private serialised<T>(key: string, run: () => Promise<T>): Promise<T> {
@@ -137,3 +185,11 @@ export class CoverageCounters {
     return next;
   }
 }
+
+const countsOf = (doc: CoverageCounterDoc): CoverageCounts => ({
+  images: doc.images ?? 0,
+  buckets: doc.buckets ?? {},
+  clusters: doc.clusters ?? {},
+  noveltySum: doc.noveltySum ?? 0,
+  newScenes: doc.newScenes ?? 0,
+});
