@@ -5,6 +5,7 @@ export * as ingestV1 from './gen/aperture/ingest/v1/ingest';
 export * as qualityV1 from './gen/aperture/quality/v1/quality';
 export * as standardizeV1 from './gen/aperture/standardize/v1/standardize';
 export * as complianceV1 from './gen/aperture/compliance/v1/compliance';
+export * as contentV1 from './gen/aperture/content/v1/content';
 export * as annotationV1 from './gen/aperture/annotation/v1/annotation';
 export * as curatedV1 from './gen/aperture/curated/v1/curated';
 export * as campaignsV1 from './gen/aperture/campaigns/v1/campaigns';

@@ -1,3 +1,4 @@
+import { bucketsOf } from '@aperture/diversity';
 import { annotationV1, curatedV1 } from '@aperture/contracts';
 
 export type Split = 'train' | 'val' | 'test';
@@ -53,6 +54,12 @@ export interface CuratedImage {
     hadGps: boolean;
     redactions: Array<{ kind: string; region?: Box }>;
   };
+  /**
+   * What the image shows, one bucket per descriptor axis (libs/diversity: timeOfDay, place,
+   * backlight, viewpoint, distance, occlusion, content); null for an image cleared before content
+   * descriptors existed. The descriptors themselves: record.compliance.content.
+   */
+  content: Record<string, string> | null;
   curatedAt: string;
   /** The full protobuf record, for anything not lifted into this view. */
   record: curatedV1.ImageCurated;
@@ -138,6 +145,7 @@ export function decodeCurated(bytes: Uint8Array): CuratedImage {
         ...(region && { region: { ...region } }),
       })),
     },
+    content: record.compliance?.content ? bucketsOf(record.compliance.content) : null,
     curatedAt: record.curatedAt,
     record,
   };

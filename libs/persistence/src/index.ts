@@ -80,3 +80,9 @@ export type {
   RedactionPolicy,
   RegionRule,
 } from './records/compliance-policy';
+export { CoverageCounters } from './content-coverage/coverage-counters';
+export type {
+  CoverageCounterDoc,
+  CoverageIncrement,
+  CoverageScope,
+} from './content-coverage/coverage-counters';

@@ -116,6 +116,33 @@ describe('mapFromTile and touchesInnerEdge', () => {
     });
   });
 
+  it('maps landmarks with their box, and swaps the pairs back after a mirrored pass', () => {
+    // Eyes, nose, mouth corners of a face in the pass; the first of each pair on the pass's left.
+    const landmarks = [10, 20, 30, 20, 20, 30, 12, 40, 28, 40];
+    const box = { x: 5, y: 10, width: 30, height: 40, score: 0.9, landmarks };
+    expect(mapFromTile(box, tile).landmarks).toEqual([1020, 540, 1060, 540, 1040, 560, 1024, 580, 1056, 580]);
+    // Mirrored: the pass's left eye is the face's right one, on the image's right.
+    expect(mapFromTile(box, { ...tile, turn: 'flip' }).landmarks).toEqual([
+      1000 + (512 - 30) * 2,
+      540,
+      1000 + (512 - 10) * 2,
+      540,
+      1000 + (512 - 20) * 2,
+      560,
+      1000 + (512 - 28) * 2,
+      580,
+      1000 + (512 - 12) * 2,
+      580,
+    ]);
+    // Upside down: the order stands (the model saw the face upright), the points turn by 180°.
+    expect(mapFromTile(box, { ...tile, turn: 'rotate180' }).landmarks!.slice(0, 4)).toEqual([
+      1000 + (512 - 10) * 2,
+      500 + (512 - 20) * 2,
+      1000 + (512 - 30) * 2,
+      500 + (512 - 20) * 2,
+    ]);
+  });
+
   it('flags a box cut by a side of the tile inside the image, not one at the image border', () => {
     expect(touchesInnerEdge({ x: 1001, y: 800, width: 50, height: 50 }, tile, 4000, 3000)).toBe(true);
     expect(touchesInnerEdge({ x: 1900, y: 800, width: 124, height: 50 }, tile, 4000, 3000)).toBe(true);

@@ -12,6 +12,11 @@ export interface Box {
 
 export interface ScoredBox extends Box {
   score: number;
+  /**
+   * A face's five landmarks as x0, y0, ..., x4, y4 (the model's eyes, nose tip, mouth corners, each
+   * pair in the face's own order, kept when a pass was mirrored); absent for other boxes.
+   */
+  landmarks?: number[];
 }
 
 /** How a pass's pixels are turned before the detector sees them (undone on its boxes). */
@@ -147,13 +152,32 @@ export function mapFromTile(box: ScoredBox, tile: Tile): ScoredBox {
   if (tile.turn === 'rotate180') y = tile.outHeight - box.y - box.height;
   const sx = tile.width / tile.outWidth;
   const sy = tile.height / tile.outHeight;
-  return {
+  const mapped: ScoredBox = {
     x: tile.x + x * sx,
     y: tile.y + y * sy,
     width: box.width * sx,
     height: box.height * sy,
     score: box.score,
   };
+  if (box.landmarks) mapped.landmarks = mapLandmarks(box.landmarks, tile, sx, sy);
+  return mapped;
+}
+
+/**
+ * Landmarks of a pass mapped back like its boxes. A mirrored pass saw the face mirrored: its "left
+ * eye" is the face's right one, so the pairs (eyes, mouth corners) are swapped back; a pass turned
+ * by 180° saw the face the right way round, so its order stands.
+ */
+function mapLandmarks(points: readonly number[], tile: Tile, sx: number, sy: number): number[] {
+  const mirrored = tile.turn === 'flip' || tile.turn === 'rotate180';
+  const mapped = points.map((value, i) =>
+    i % 2 === 0
+      ? tile.x + (mirrored ? tile.outWidth - value : value) * sx
+      : tile.y + (tile.turn === 'rotate180' ? tile.outHeight - value : value) * sy,
+  );
+  if (tile.turn !== 'flip' || mapped.length !== 10) return mapped;
+  const point = (i: number) => mapped.slice(i * 2, i * 2 + 2);
+  return [...point(1), ...point(0), ...point(2), ...point(4), ...point(3)];
 }
 
 /**
@@ -241,6 +265,7 @@ export function roundBox<T extends ScoredBox>(box: T, imageWidth: number, imageH
     width: Math.max(0, x1 - x0),
     height: Math.max(0, y1 - y0),
     score: Math.round(box.score * 1000) / 1000,
+    ...(box.landmarks && { landmarks: box.landmarks.map((value) => Math.round(value * 10) / 10) }),
   };
 }
 

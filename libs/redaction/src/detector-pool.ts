@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-export type PassModel = 'faces' | 'text';
+export type PassModel = 'faces' | 'text' | 'objects';
 
 export interface PassJob {
   model: PassModel;
@@ -17,8 +17,11 @@ export interface PassJob {
   minScore: number;
 }
 
-/** [x, y, width, height, score] in the pass's pixels. */
-export type RawBox = [number, number, number, number, number];
+/**
+ * [x, y, width, height, score] in the pass's pixels, then a face's ten landmark coordinates or an
+ * object's COCO class index.
+ */
+export type RawBox = [number, number, number, number, number, ...number[]];
 
 export interface DetectorPool {
   /** Resolves once every worker has loaded both models; rejects with the first load error. */
@@ -38,7 +41,10 @@ interface Slot {
   pending: Map<number, { resolve(boxes: RawBox[]): void; reject(error: Error): void }>;
 }
 
-export function createDetectorPool(models: { faces: string; text: string }, size: number): DetectorPool {
+export function createDetectorPool(
+  models: { faces: string; text: string; objects?: string },
+  size: number,
+): DetectorPool {
   if (!(Number.isInteger(size) && size >= 1 && size <= 64))
     throw new RangeError(`the pool size must be an integer from 1 to 64, not ${size}`);
   const script = join(__dirname, 'detector.worker.cjs');

@@ -18,6 +18,7 @@ import {
 } from './boxes';
 import { createDetectorPool, DEFAULT_POOL_SIZE, type DetectorPool, type PassModel } from './detector-pool';
 import { modelFiles, verifyModelFile, type ModelInfo } from './models';
+import { DEFAULT_OBJECT_SCORE, OBJECT_INPUT_SIDE, objectBoxes, type ObjectBox } from './objects';
 import { DEFAULT_PLATE_PLAN, plateBoxes, planTextTiles, type PlatePlanOptions } from './plates';
 
 /**
@@ -38,6 +39,8 @@ export interface DetectionSettings {
   minFaceSize?: number;
   /** Detect licence plates too. */
   plates?: boolean;
+  /** Detect COCO objects too (needs a detector made with `objects: true`). */
+  objects?: boolean;
 }
 
 export interface PrivacyDetection {
@@ -45,9 +48,11 @@ export interface PrivacyDetection {
   faces: ScoredBox[];
   /** Likewise; empty when plates were not asked for. */
   plates: ScoredBox[];
+  /** COCO objects, best score first; empty when objects were not asked for. */
+  objects: ObjectBox[];
   width: number;
   height: number;
-  models: { faces: ModelInfo; plates?: ModelInfo };
+  models: { faces: ModelInfo; plates?: ModelInfo; objects?: ModelInfo };
 }
 
 export interface PrivacyDetectorOptions {
@@ -57,6 +62,8 @@ export interface PrivacyDetectorOptions {
   tiles?: TilePlanOptions;
   /** Overrides of the plate pass plan and filter (evaluation only). */
   platePlan?: PlatePlanOptions;
+  /** Load the object model too (scripts/models installs it). */
+  objects?: boolean;
 }
 
 export interface PrivacyDetector {
@@ -71,7 +78,7 @@ export interface PrivacyDetector {
  * score threshold, the smallest face, plates on. `aperture redact` and the compliance stage's
  * default policy use exactly these.
  */
-export const DEFAULT_DETECTION: Required<DetectionSettings> = {
+export const DEFAULT_DETECTION: Required<Omit<DetectionSettings, 'objects'>> = {
   minScore: 0.5,
   minFaceSize: 16,
   plates: true,
@@ -88,8 +95,13 @@ export function createPrivacyDetector(options: PrivacyDetectorOptions = {}): Pri
   const files = modelFiles();
   verifyModelFile(files.faces);
   verifyModelFile(files.text);
+  if (options.objects) verifyModelFile(files.objects);
   const pool = createDetectorPool(
-    { faces: files.faces.path, text: files.text.path },
+    {
+      faces: files.faces.path,
+      text: files.text.path,
+      ...(options.objects && { objects: files.objects.path }),
+    },
     options.poolSize ?? DEFAULT_POOL_SIZE,
   );
   const facePlan = { ...DEFAULT_TILE_PLAN, ...options.tiles };
@@ -102,17 +114,21 @@ export function createPrivacyDetector(options: PrivacyDetectorOptions = {}): Pri
   });
   const faceModel = info(files.faces);
   const textModel = info(files.text);
+  const objectModel = info(files.objects);
 
   return {
     ready: pool.ready,
     async detect(image, settings = {}) {
       const { minScore, minFaceSize, plates } = { ...DEFAULT_DETECTION, ...settings };
+      const objects = settings.objects ?? false;
+      if (objects && !options.objects)
+        throw new Error('objects were asked for but this detector was made without the object model');
       if (!(minScore > 0 && minScore < 1))
         throw new RangeError(`minScore must be between 0 and 1, not ${minScore}`);
       if (!(minFaceSize >= 1)) throw new RangeError(`minFaceSize must be at least 1, not ${minFaceSize}`);
       const source = sourceOf(image);
       const faceTiles = planTiles(source.width, source.height, { ...facePlan, minFaceSize });
-      const [faceBoxes, textBoxes] = await Promise.all([
+      const [faceBoxes, textBoxes, objectRows] = await Promise.all([
         runPasses(pool, source, 'faces', faceTiles, Math.min(FACE_SCORE_FLOOR, minScore)),
         plates
           ? runPasses(
@@ -123,6 +139,7 @@ export function createPrivacyDetector(options: PrivacyDetectorOptions = {}): Pri
               platePlan.minTextScore,
             )
           : Promise.resolve([]),
+        objects ? runObjectPass(pool, source) : Promise.resolve([]),
       ]);
       const faces = mergeBoxes(faceBoxes.filter((box) => box.score >= minScore))
         .map((box) => roundBox(box, source.width, source.height))
@@ -135,9 +152,16 @@ export function createPrivacyDetector(options: PrivacyDetectorOptions = {}): Pri
       return {
         faces,
         plates: plateList,
+        objects: objectBoxes(objectRows, source.width, source.height)
+          .map((box) => ({ ...roundBox(box, source.width, source.height), label: box.label }))
+          .filter((box) => box.width > 0 && box.height > 0),
         width: source.width,
         height: source.height,
-        models: plates ? { faces: faceModel, plates: textModel } : { faces: faceModel },
+        models: {
+          faces: faceModel,
+          ...(plates && { plates: textModel }),
+          ...(objects && { objects: objectModel }),
+        },
       };
     },
     close: () => pool.close(),
@@ -179,11 +203,34 @@ async function runPasses(
       const rgb = await passPixels(source, tile);
       const boxes = await pool.run({ model, rgb, width: tile.outWidth, height: tile.outHeight, minScore });
       return boxes
-        .map(([x, y, width, height, score]) => mapFromTile({ x, y, width, height, score }, tile))
+        .map(([x, y, width, height, score, ...landmarks]) =>
+          mapFromTile({ x, y, width, height, score, ...(landmarks.length === 10 && { landmarks }) }, tile),
+        )
         .filter((box) => !touchesInnerEdge(box, tile, source.width, source.height));
     }),
   );
   return perTile.flat();
+}
+
+/** The whole image stretched to the object model's square input, one pass; rows in its pixels. */
+async function runObjectPass(pool: DetectorPool, source: Source): Promise<number[][]> {
+  const side = OBJECT_INPUT_SIDE;
+  const tile: Tile = {
+    x: 0,
+    y: 0,
+    width: source.width,
+    height: source.height,
+    outWidth: side,
+    outHeight: side,
+    turn: 'none',
+  };
+  return pool.run({
+    model: 'objects',
+    rgb: await passPixels(source, tile),
+    width: side,
+    height: side,
+    minScore: DEFAULT_OBJECT_SCORE,
+  });
 }
 
 /** The tile's region, resized and turned, as RGB bytes in a buffer of its own (it is transferred). */

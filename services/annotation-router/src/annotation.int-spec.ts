@@ -4,7 +4,8 @@ import { callGrpc, corpusPath, isolated, probeTenantIsolation, withHeaders } fro
 import { annotationV1, complianceV1, curatedV1, qualityV1, Topics } from '@aperture/contracts';
 import { blobRef } from '@aperture/stage-runtime';
 import { startStageHarness, type StageHarness } from '@aperture/stage-runtime/testing';
-import { credentials } from '@grpc/grpc-js';
+import { CoverageCounters } from '@aperture/persistence';
+import { credentials, status } from '@grpc/grpc-js';
 import { decodeCurated } from '@aperture/curated-consumer';
 import { createKafka } from '@aperture/messaging';
 import { ConfigResourceTypes } from 'kafkajs';
@@ -762,10 +763,84 @@ describe('annotation-router stage', () => {
         headers: attacker,
         empty: ([answer]) => (answer as annotationV1.GetAnnotatorScoresResponse).scores.length === 0,
       },
+      getCoverage: {
+        request: annotationV1.GetCoverageRequest.fromPartial({ tenantId: 't1', projectId: 'covered' }),
+        headers: attacker,
+        empty: ([answer]) => !(answer as annotationV1.GetCoverageResponse).coverage?.images,
+      },
     });
     expect(verdicts).toEqual(isolated(service));
     // The task is still the victim's, unsubmitted.
     expect(await getTaskImage(mine)).toMatchObject({ contentType: 'image/jpeg' });
+  });
+
+  it("answers GetCoverage with the dataset report's coverage figures and content targets, per project or batch", async () => {
+    await harness.createProject('t1', 'covered', {
+      dataset: { minBucketShare: { 'timeOfDay:night': 0.5 }, targets: { minBatchNovelty: 0.6 } },
+    });
+    const counters = new CoverageCounters(harness.ctx.pipeline.connection);
+    const buckets = (timeOfDay: string) => ({
+      timeOfDay,
+      place: 'outdoor',
+      backlight: 'front-lit',
+      viewpoint: 'no people',
+      distance: 'far',
+      occlusion: 'no subject',
+      content: 'vehicles',
+    });
+    const image = (n: number, batchId: string) => ({
+      imageId: `img_cov_${Date.now().toString(36)}_${n}`,
+      tenantId: 't1',
+      projectId: 'covered',
+      batchId,
+    });
+    await counters.count(image(1, 'bat_a'), { buckets: buckets('night'), cluster: '0a', novelty: 1 });
+    await counters.count(image(2, 'bat_a'), { buckets: buckets('day'), cluster: '0a', novelty: 0.2 });
+    await counters.count(image(3, 'bat_b'), { buckets: buckets('day'), cluster: '1f', novelty: 0.4 });
+    const getCoverage = (request: Partial<annotationV1.GetCoverageRequest>) =>
+      callGrpc(
+        annotationV1.AnnotationServiceService,
+        harness.grpcAddress,
+        'getCoverage',
+        annotationV1.GetCoverageRequest.fromPartial({ tenantId: 't1', ...request }),
+        harness.serviceHeaders,
+      );
+
+    const project = await getCoverage({ projectId: 'covered' });
+    const coverage = (project.messages[0] as annotationV1.GetCoverageResponse).coverage!;
+    expect(coverage).toMatchObject({
+      images: 3,
+      sceneClusters: 2,
+      largestSceneShare: 0.667,
+      meanNovelty: 0.533,
+      newSceneShare: 0.333,
+      targets: [{ target: 'minBucketShare timeOfDay:night', required: 0.5, actual: 0.333, met: false }],
+    });
+    expect(coverage.axes.find((axis) => axis.axis === 'timeOfDay')?.buckets).toEqual([
+      { bucket: 'day', count: 2, share: 0.667 },
+      { bucket: 'night', count: 1, share: 0.333 },
+    ]);
+    expect(coverage.axes.map((axis) => axis.axis)).toHaveLength(7);
+    // The same figures as the REST report's coverage.
+    const report = await rest('GET', '/v1/projects/covered/report');
+    expect((report.body as Record<string, unknown>)['coverage']).toMatchObject({
+      images: 3,
+      scenes: { clusters: 2, largestShare: 0.667 },
+      meanNovelty: 0.533,
+    });
+
+    // A batch: its own images, and the novelty target applies.
+    const batch = await getCoverage({ projectId: 'covered', batchId: 'bat_a' });
+    expect((batch.messages[0] as annotationV1.GetCoverageResponse).coverage).toMatchObject({
+      images: 2,
+      meanNovelty: 0.6,
+      targets: [
+        { target: 'minBucketShare timeOfDay:night', actual: 0.5, met: true },
+        { target: 'minBatchNovelty', required: 0.6, actual: 0.6, met: true },
+      ],
+    });
+    expect((await getCoverage({ projectId: 'nope' })).code).toBe(status.NOT_FOUND);
+    expect((await getCoverage({ projectId: '' })).code).toBe(status.INVALID_ARGUMENT);
   });
 
   it("leases and submits with an annotator's own token as that annotator, nothing else, until it is revoked", async () => {

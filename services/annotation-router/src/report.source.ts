@@ -1,6 +1,7 @@
 import type { ImageRecord } from '@aperture/persistence';
 import type { StageContext } from '@aperture/stage-runtime';
 import { readCamera } from '@aperture/imaging';
+import { coverageReport } from './coverage.source';
 import { buildReport, type DatasetReport, type ReportImage } from './domain/report';
 import { AnnotationError } from './errors';
 
@@ -65,10 +66,14 @@ export async function projectReport(
       ...(annotation?.agreement !== undefined && { agreement: annotation.agreement }),
     });
   }
-  return buildReport(images, {
+  const report = buildReport(images, {
     projectId,
     ...(batchId && { batchId }),
     targets: policy.dataset.targets,
     classes: policy.annotation.classes,
   });
+  return {
+    ...report,
+    coverage: await coverageReport(ctx, policy, { tenantId, projectId, ...(batchId && { batchId }) }),
+  };
 }

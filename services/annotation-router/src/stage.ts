@@ -22,6 +22,7 @@ export const annotationRouterStage: StageOptions<{ queue: TaskQueue }> = {
       submitResult: ['service', 'tenant', 'annotator'],
       getTaskImage: ['service', 'tenant', 'annotator'],
       getAnnotatorScores: ['service', 'tenant'],
+      getCoverage: ['service', 'tenant'],
     },
   },
   http: (ctx) => AnnotationHttpModule.register(ctx),

@@ -1,4 +1,5 @@
 import { topicMessages, Topics } from '@aperture/contracts';
+import { bucketsOf } from '@aperture/diversity';
 import { type CameraFacts, readCamera } from '@aperture/imaging';
 import type { ConsumedMessage, HandlerOutcome } from '@aperture/messaging';
 import { decodeEvent, type StageContext } from '@aperture/stage-runtime';
@@ -76,6 +77,9 @@ export async function handleCurated(
     timeOfDay: timeOfDayOf(camera.captureHour, quality?.metrics ? quality.metrics.brightnessP50 : undefined),
     device: deviceOf(camera.make, camera.model),
     orientation: orientationOf(quality?.width || curated.width, quality?.height || curated.height),
+    // What compliance measured the image to show, one bucket per axis; none for an image cleared
+    // before content descriptors existed (it then matches only cells that ask for no content).
+    content: curated.compliance?.content ? Object.values(bucketsOf(curated.compliance.content)) : [],
   };
   const counts = await store.counts(campaign._id);
   const cellIds = cellsToCount(campaign.cells, counts.cells, facts);

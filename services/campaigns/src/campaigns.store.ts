@@ -137,7 +137,7 @@ export class CampaignStore {
       deadline: new Date(campaign.deadline).toISOString(),
       cells: campaign.cells.map((cell) => {
         const curated = counts.cells.get(cell.cellId) ?? 0;
-        return { ...cell, curated, full: cellFull(cell, curated) };
+        return { ...cell, content: cell.content ?? [], curated, full: cellFull(cell, curated) };
       }),
       counted: counts.counted,
       surplus: counts.surplus,

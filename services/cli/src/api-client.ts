@@ -5,6 +5,7 @@
 // 429, 502, 503 or 504. Any other 4xx/5xx answer is final and thrown as an ApiError carrying the
 // API's {"error": {"code", "message"}}. Every attempt builds its body afresh, so an upload re-opens
 // its file and streams it again.
+import type { CoverageCheck } from '@aperture/diversity';
 import { openAsBlob } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -33,6 +34,8 @@ export interface Batch {
   createdAt?: string;
   closedAt?: string | null;
   counts: BatchCounts;
+  /** What the batch's cleared images show, against the project's content targets (ingest's BatchContentView). */
+  content?: { images: number; targets: CoverageCheck[] };
 }
 
 export type ImageStatus = 'processing' | 'pending_annotation' | 'curated' | 'rejected';

@@ -1,5 +1,5 @@
 import type { Batch } from './api-client';
-import { formatBytes, formatRate, renderSummary, summarize } from './format';
+import { formatBytes, formatRate, renderBatch, renderSummary, summarize } from './format';
 import type { UploadResult } from './upload';
 
 const batch: Batch = {
@@ -58,5 +58,59 @@ describe('format', () => {
     expect(formatBytes(200 * 1024 * 1024)).toBe('200 MiB');
     expect(formatRate(2048, 2000)).toBe('1.0 KiB/s');
     expect(formatRate(10, 0)).toBe('-');
+  });
+});
+
+describe('renderBatch', () => {
+  const batch: Batch = {
+    batchId: 'bat_1',
+    projectId: 'prj_1',
+    state: 'complete',
+    counts: {
+      uploaded: 4,
+      processing: 0,
+      pendingAnnotation: 0,
+      curated: 4,
+      rejected: 0,
+      rejectedByReason: {},
+    },
+  };
+
+  it('says which content targets the batch holds', () => {
+    const text = renderBatch({
+      ...batch,
+      content: {
+        images: 4,
+        targets: [
+          {
+            target: 'minBucketShare timeOfDay:night',
+            required: 0.2,
+            actual: 0.25,
+            met: true,
+            message: '25 % of the images are night (timeOfDay); at least 20 % asked',
+          },
+          {
+            target: 'minBatchNovelty',
+            required: 0.3,
+            actual: 0.1,
+            met: false,
+            message: "the batch's mean novelty is 0.1; at least 0.3 asked",
+          },
+        ],
+      },
+    });
+    expect(text).toContain(
+      [
+        'content counted    4',
+        'content targets    1 of 2 held',
+        '  held     25 % of the images are night (timeOfDay); at least 20 % asked',
+        "  NOT held the batch's mean novelty is 0.1; at least 0.3 asked",
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints no content lines for a batch status without them', () => {
+    expect(renderBatch(batch)).not.toContain('content');
   });
 });

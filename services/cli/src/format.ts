@@ -89,6 +89,13 @@ export function renderBatch(batch: Batch): string {
     `rejected           ${counts?.rejected ?? 0}`,
     ...table(sortedRecord(counts?.rejectedByReason ?? {}), '  '),
   );
+  if (batch.content) {
+    const { images, targets } = batch.content;
+    const held = targets.filter((check) => check.met).length;
+    lines.push(`content counted    ${images}`);
+    if (targets.length > 0) lines.push(`content targets    ${held} of ${targets.length} held`);
+    for (const check of targets) lines.push(`  ${check.met ? 'held    ' : 'NOT held'} ${check.message}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

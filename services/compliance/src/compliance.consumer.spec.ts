@@ -27,13 +27,26 @@ describe('the compliance handler', () => {
     const people: PrivacyFinder = {
       start: async () => undefined,
       close: async () => undefined,
-      find: async () => ({ faces, plates: [], faceDetector: 'fake@1', plateDetector: '' }),
+      find: async (image) => ({
+        faces,
+        plates: [],
+        objects: [],
+        width: (await sharp(image).metadata()).width ?? 0,
+        height: (await sharp(image).metadata()).height ?? 0,
+        faceDetector: 'fake@1',
+        plateDetector: '',
+        objectDetector: 'fake-objects@1',
+      }),
       redact: (pixels) => void pixels.data.fill(0),
     };
     const audit = {
       append: async (entry: (typeof audited)[number]) => void audited.push(entry),
     } as unknown as AuditLog;
-    const ctx = { ...fake, people, audit } as unknown as ComplianceContext;
+    // Coverage and scene novelty in memory: what the handler counts, once per image.
+    const counted: string[] = [];
+    const coverage = { count: async (image: { imageId: string }) => void counted.push(image.imageId) };
+    const scenes = { novelty: async () => 1 };
+    const ctx = { ...fake, people, audit, coverage, scenes } as unknown as ComplianceContext;
     return { fake, ctx, audited };
   }
 

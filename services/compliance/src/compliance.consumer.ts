@@ -12,7 +12,9 @@ import {
   type StageOutcome,
 } from '@aperture/stage-runtime';
 import { clearMetadata, findMetadataLeaks } from '@aperture/standardization';
+import { describeContent } from '@aperture/diversity';
 import { consentKey, consentModel } from './consents/consent.store';
+import { contentMessage, countCoverage, smallImage } from './content/content';
 import type { ComplianceContext } from './context';
 import { checkConsents } from './domain/consent';
 import { decidePeople } from './domain/people';
@@ -50,6 +52,8 @@ export const complianceHandler: StageHandler<typeof Topics.imageStandardized, Co
   async settled({ event, record, result }, ctx) {
     const decision = result as ComplianceStageResult | undefined;
     if (!decision) return;
+    // Counted into coverage once per image (a no-op when a redelivery counts it again).
+    if (decision.decision === 'cleared') await countCoverage(ctx.coverage, record, decision.content);
     const inputs: AuditInput[] = [{ name: 'raw', sha256: event.image.raw?.checksum?.hex ?? '' }];
     const derivative = event.standardize?.derivative?.checksum?.hex;
     await ctx.audit.append(
@@ -82,7 +86,7 @@ function rejected(
 
 async function decide(
   event: EventOf<typeof Topics.imageStandardized>,
-  _record: ImageRecord,
+  record: ImageRecord,
   policy: ProjectPolicy,
   ctx: MessageContext<ComplianceContext>,
 ): Promise<StageOutcome> {
@@ -164,6 +168,19 @@ async function decide(
   if (decision.outcome === 'rejected')
     return rejected(decision.rule, [decision.reason], { faces, plates, ...detectors });
 
+  // What the image shows, from the same detections and a small copy of it (libs/diversity).
+  const descriptors = describeContent({
+    small: await smallImage(thumbnail ?? derivative),
+    width: found.width,
+    height: found.height,
+    faces: found.faces,
+    objects: found.objects,
+  });
+  const content = contentMessage(
+    descriptors,
+    found.objectDetector,
+    await ctx.scenes.novelty(record, descriptors),
+  );
   const cleared = await clearedImages(ctx, policy, {
     imageId: image.imageId,
     derivative,
@@ -185,6 +202,7 @@ async function decide(
     peopleOutcome: decision.outcome,
     redactionMethod: redact || plates.length > 0 ? redaction.method : '',
     ...(cleared.thumbnail && { clearedThumbnail: cleared.thumbnail }),
+    content,
   };
   const result: ComplianceStageResult = { decision: 'cleared', rule: decision.rule, ...compliance };
   return next(Topics.imageCleared, { image, quality: event.quality, standardize, compliance }, result);

@@ -18,6 +18,13 @@ export interface FaceBox {
   width: number;
   height: number;
   score: number;
+  /** A face's five landmarks x0, y0, ..., x4, y4 (eyes, nose tip, mouth corners). */
+  landmarks?: number[];
+}
+
+/** A COCO object the object model found, in upright pixels. */
+export interface ObjectBox extends FaceBox {
+  label: string;
 }
 
 /** The face and plate models and the redaction, behind one adapter (privacy.repository.ts). */
@@ -28,13 +35,23 @@ export interface PrivacyFinder {
    */
   start(): Promise<void>;
   /**
-   * Faces scoring at least `minScore`, down to `minFaceSize` px, and plates when asked; each
-   * model as "name@version" ('' for plates when not asked).
+   * Faces scoring at least `minScore`, down to `minFaceSize` px, plates when asked, and COCO
+   * objects (for the content descriptors); each model as "name@version" ('' for plates when not
+   * asked).
    */
   find(
     image: Buffer,
     settings: { minScore: number; minFaceSize: number; plates: boolean },
-  ): Promise<{ faces: FaceBox[]; plates: FaceBox[]; faceDetector: string; plateDetector: string }>;
+  ): Promise<{
+    faces: FaceBox[];
+    plates: FaceBox[];
+    objects: ObjectBox[];
+    width: number;
+    height: number;
+    faceDetector: string;
+    plateDetector: string;
+    objectDetector: string;
+  }>;
   /** Redacts each box and a margin around it, in place and irreversibly. */
   redact(
     pixels: PixelBuffer,
@@ -46,20 +63,24 @@ export interface PrivacyFinder {
 
 export function createPrivacyFinder(): PrivacyFinder {
   let detector: PrivacyDetector | undefined;
-  const start = (): PrivacyDetector => (detector ??= createPrivacyDetector());
+  const start = (): PrivacyDetector => (detector ??= createPrivacyDetector({ objects: true }));
   return {
     async start() {
       await start().ready;
     },
     async find(image, settings) {
-      const found = await start().detect(await decodeUpright(image), settings);
+      const found = await start().detect(await decodeUpright(image), { ...settings, objects: true });
       const named = (model: { name: string; version: string } | undefined) =>
         model ? `${model.name}@${model.version}` : '';
       return {
         faces: found.faces,
         plates: found.plates,
+        objects: found.objects,
+        width: found.width,
+        height: found.height,
         faceDetector: named(found.models.faces),
         plateDetector: named(found.models.plates),
+        objectDetector: named(found.models.objects),
       };
     },
     redact(pixels, boxes, options) {

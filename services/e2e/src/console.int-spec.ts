@@ -307,7 +307,7 @@ describe('the web console, in Chromium, against the pipeline as processes', () =
     // The dataset report, with its charts.
     await go(`#/report/${projectId}`);
     await page.waitForSelector('[data-testid=charts] canvas');
-    expect(await page.locator('[data-testid=charts] canvas').count()).toBe(12);
+    expect(await page.locator('[data-testid=charts] canvas').count()).toBe(19);
     expect(await text('[data-testid=report-counts]')).toContain('curated 1');
     await shot('report');
 

@@ -301,7 +301,7 @@ describe('the whole pipeline, five services as processes, real broker, database 
     expect(data.distributions.brightness.reduce((sum, bin) => sum + bin.count, 0)).toBe(curatedIds.length);
     const screenshot = path.join(repoRoot, 'coverage', 'e2e', 'dataset-report.png');
     const rendered = await renderInChromium(reportFile, screenshot);
-    expect(rendered).toEqual({ chartsDrawn: 14, paintedCanvases: 14, canvases: 14 });
+    expect(rendered).toEqual({ chartsDrawn: 21, paintedCanvases: 21, canvases: 21 });
     expect(fs.statSync(screenshot).size).toBeGreaterThan(50_000);
   });
 

@@ -48,6 +48,7 @@ export function toGrpcBatch(batch: BatchView): ingestV1.Batch {
     declarations: { region: batch.declarations.region, consentIds: batch.declarations.consentIds },
     createdAt: batch.createdAt,
     closedAt: batch.closedAt ?? '',
+    content: batch.content,
   };
 }
 

@@ -1,5 +1,6 @@
 import { commonV1, ingestV1, Topics } from '@aperture/contracts';
 import { createKafka } from '@aperture/messaging';
+import { CoverageCounters } from '@aperture/persistence';
 import { createLogger, startTelemetry } from '@aperture/telemetry';
 import {
   corpusPath,
@@ -19,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { type RunningIngest, startIngest } from './bootstrap';
+import { toGrpcBatch } from './ingest.grpc';
+import type { BatchView } from './views';
 
 // The whole ingest service in-process, against the real broker and the real MongoDB-wire server:
 // REST and gRPC in, ImageIngested events out through the outbox relay.
@@ -411,6 +414,64 @@ describe('ingest service', () => {
 
     const batch = await api.get(`/v1/batches/${batchId}`).set('x-api-key', tenants.a.apiKey);
     expect(batch.body.counts.uploaded).toBe(3);
+  });
+
+  it("says which of its project's content targets a batch holds, from the batch's coverage counter", async () => {
+    const project = await api
+      .post('/v1/projects')
+      .set('x-api-key', tenants.a.apiKey)
+      .send({
+        name: 'night shots',
+        policy: {
+          dataset: { minBucketShare: { 'timeOfDay:night': 0.5 }, targets: { minBatchNovelty: 0.9 } },
+        },
+      });
+    expect(project.status).toBe(201);
+    const opened = await api
+      .post('/v1/batches')
+      .set('x-api-key', tenants.a.apiKey)
+      .send({ projectId: project.body.projectId });
+    const contentOf = async () =>
+      (await api.get(`/v1/batches/${opened.body.batchId}`).set('x-api-key', tenants.a.apiKey))
+        .body as BatchView;
+    expect((await contentOf()).content).toEqual({
+      images: 0,
+      targets: [expect.objectContaining({ met: false })],
+    });
+
+    // What compliance adds for each cleared image (libs/persistence CoverageCounters).
+    const counters = new CoverageCounters(running.pipeline.connection);
+    const image = (n: number) => ({
+      imageId: `img_cov_${opened.body.batchId}_${n}`,
+      tenantId: tenants.a.tenantId,
+      projectId: project.body.projectId,
+      batchId: opened.body.batchId,
+    });
+    const buckets = (timeOfDay: string) => ({ timeOfDay, place: 'outdoor', content: 'vehicles' });
+    await counters.count(image(1), { buckets: buckets('night'), cluster: '0a', novelty: 1 });
+    await counters.count(image(2), { buckets: buckets('day'), cluster: '0a', novelty: 0.5 });
+    const batch = await contentOf();
+    expect(batch.content).toEqual({
+      images: 2,
+      targets: [
+        {
+          target: 'minBucketShare timeOfDay:night',
+          required: 0.5,
+          actual: 0.5,
+          met: true,
+          message: '50 % of the images are night (timeOfDay); at least 50 % asked',
+        },
+        {
+          target: 'minBatchNovelty',
+          required: 0.9,
+          actual: 0.75,
+          met: false,
+          message: "the batch's mean novelty is 0.75; at least 0.9 asked",
+        },
+      ],
+    });
+    // gRPC's GetBatch carries the same (aperture.ingest.v1.BatchContent).
+    expect(toGrpcBatch(batch).content).toEqual(batch.content);
   });
 
   it('answers 401 for a missing, unknown or revoked key', async () => {

@@ -1,3 +1,4 @@
+import type { CoverageCheck } from '@aperture/diversity';
 import type {
   CampaignUploadRecord,
   ImageRecord,
@@ -21,6 +22,14 @@ export interface BatchView {
   createdAt: string;
   closedAt: string | null;
   counts: BatchCounts;
+  /** What the batch's cleared images show, against the project's content targets (issue 24). */
+  content: BatchContentView;
+}
+
+/** The images compliance counted into the batch's content coverage, and each content target held or not. */
+export interface BatchContentView {
+  images: number;
+  targets: CoverageCheck[];
 }
 
 export interface ImageView {
@@ -58,7 +67,7 @@ export interface ProjectView {
   updatedAt: string;
 }
 
-export function toBatchView(batch: BatchRecord, counts: BatchCounts): BatchView {
+export function toBatchView(batch: BatchRecord, counts: BatchCounts, content: BatchContentView): BatchView {
   return {
     batchId: batch._id,
     projectId: batch.projectId,
@@ -71,6 +80,7 @@ export function toBatchView(batch: BatchRecord, counts: BatchCounts): BatchView 
     createdAt: new Date(batch.createdAt).toISOString(),
     closedAt: batch.closedAt ? new Date(batch.closedAt).toISOString() : null,
     counts,
+    content,
   };
 }
 

@@ -11,17 +11,25 @@ import type { QualityContext } from './duplicate-scope';
  * asks "retake?". With a project, that project's policy applies and its duplicate index is
  * consulted without recording the image; otherwise the default policy and no duplicate check. The
  * tenant is the caller's API key's; only ingest (the service identity) names it in tenant_id.
+ *
+ * For an upload (ingest's synchronous verdict) the request names the image and its receipt time,
+ * so the duplicate check is the one the stage makes for that image: the stage consumes the
+ * upload's event while ingest waits for this answer, and once it has recorded the image, a check
+ * as a new image received now finds the image itself, an earlier pixel-identical copy, and
+ * answers "duplicate" for an image the stage keeps.
  */
 export function qualityGrpc(ctx: QualityContext): qualityV1.QualityServiceServer {
-  const assess = async (content: Buffer, tenantId: string, projectId: string) => {
+  const assess = async (content: Buffer, tenantId: string, request: qualityV1.AssessRequest) => {
+    const { projectId, imageId, receivedAt } = request;
     if (!projectId) return assessImage(content, defaultPolicy.quality);
     const policy = await ctx.policies.get(tenantId, projectId);
     if (!policy) return undefined;
     const scope = ctx.duplicateScope({
       tenantId,
       projectId,
-      imageId: '',
-      receivedAt: new Date().toISOString(),
+      imageId,
+      // As the stage orders it: ingest's receivedAt.toISOString().
+      receivedAt: (receivedAt ? new Date(receivedAt) : new Date()).toISOString(),
     });
     return assessImage(
       content,
@@ -42,8 +50,13 @@ export function qualityGrpc(ctx: QualityContext): qualityV1.QualityServiceServer
         callback(grpcError(status.INVALID_ARGUMENT, 'tenant_id and project_id go together'));
         return;
       }
+      const { imageId, receivedAt } = call.request;
+      if (Boolean(imageId) !== Boolean(receivedAt) || (receivedAt && Number.isNaN(Date.parse(receivedAt)))) {
+        callback(grpcError(status.INVALID_ARGUMENT, 'image_id and received_at (RFC 3339) go together'));
+        return;
+      }
       const tenantId = projectId ? tenantFor(caller, call.request.tenantId) : '';
-      assess(content, tenantId, projectId).then(
+      assess(content, tenantId, call.request).then(
         (assessment) =>
           assessment
             ? callback(null, {

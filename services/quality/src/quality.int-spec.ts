@@ -185,6 +185,28 @@ describe('quality stage', () => {
     expect(await assess({ content: bytes, tenantId: 't1', projectId: 'p1' })).toMatchObject({
       result: { duplicateOf: imageId },
     });
+    // Asked for the upload itself (ingest's synchronous verdict, answered after the stage recorded
+    // the image): the stage's verdict, not "a duplicate of itself".
+    const receivedAt = (await harness.records.get(imageId))!.receivedAt.toISOString();
+    expect(await assess({ content: bytes, tenantId: 't1', projectId: 'p1', imageId, receivedAt })).toEqual({
+      accepted: true,
+      reasons: [],
+      result: expect.objectContaining({ duplicateOf: '' }),
+    });
+    // Another upload of the same bytes, received after it, is its copy.
+    const after = new Date(Date.parse(receivedAt) + 1000).toISOString();
+    expect(
+      await assess({
+        content: bytes,
+        tenantId: 't1',
+        projectId: 'p1',
+        imageId: 'img_later',
+        receivedAt: after,
+      }),
+    ).toMatchObject({ accepted: false, reasons: [{ code: 'duplicate' }], result: { duplicateOf: imageId } });
+    await expect(assess({ content: bytes, tenantId: 't1', projectId: 'p1', imageId })).rejects.toMatchObject({
+      details: 'image_id and received_at (RFC 3339) go together',
+    });
 
     await expect(assess({ content: bytes, tenantId: 't1', projectId: 'nope' })).rejects.toMatchObject({
       details: expect.stringMatching(/does not exist/),

@@ -38,7 +38,28 @@ describe('the annotation and dataset sections of a policy', () => {
       val: 0.2,
       test: 0.1,
       targets: { ...defaultPolicy.dataset.targets, minCameraModels: 3 },
+      minBucketShare: {},
     });
+  });
+
+  it('takes per-bucket content shares and names an unknown bucket or a share out of range', () => {
+    const ok = resolvePolicy({
+      dataset: { minBucketShare: { 'timeOfDay:night': 0.2, 'viewpoint:rear view': 0.1 } },
+    });
+    expect(ok.errors).toEqual([]);
+    expect(ok.policy.dataset.minBucketShare).toEqual({ 'timeOfDay:night': 0.2, 'viewpoint:rear view': 0.1 });
+    expect(resolvePolicy({ dataset: { minBucketShare: { 'timeOfDay:noon': 0.2 } } }).errors[0]).toMatchObject(
+      {
+        field: 'dataset.minBucketShare',
+        message: expect.stringContaining('unknown bucket "timeOfDay:noon"'),
+      },
+    );
+    expect(
+      resolvePolicy({ dataset: { minBucketShare: { 'place:indoor': 2 } } }).errors[0]?.message,
+    ).toContain('place:indoor must be a number from 0 to 1');
+    expect(
+      resolvePolicy({ dataset: { targets: { maxSceneClusterShare: 0.4, minBatchNovelty: 0.1 } } }).errors,
+    ).toEqual([]);
   });
 
   it('keeps annotation off by default', () => {

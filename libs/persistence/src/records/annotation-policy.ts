@@ -67,6 +67,10 @@ export interface DiversityTargets {
   minPortraitShare: number;
   /** Mean agreement of consensus (0..1). */
   minMeanAgreement: number;
+  /** The largest scene cluster's share of the images must be at most this (0..1; 0 = no target). */
+  maxSceneClusterShare: number;
+  /** A batch's mean novelty against the project's earlier images must be at least this (0..1). */
+  minBatchNovelty: number;
 }
 
 export interface DatasetPolicy {
@@ -75,6 +79,11 @@ export interface DatasetPolicy {
   val: number;
   test: number;
   targets: DiversityTargets;
+  /**
+   * Minimum share (0..1) of the images in a content bucket, keyed "axis:bucket" (libs/diversity
+   * BUCKETS), e.g. {"timeOfDay:night": 0.2, "viewpoint:profile": 0.1}.
+   */
+  minBucketShare: Record<string, number>;
 }
 
 export const defaultAnnotationPolicy: AnnotationPolicy = {
@@ -104,7 +113,10 @@ export const defaultDatasetPolicy: DatasetPolicy = {
     minCaptureHours: 0,
     minPortraitShare: 0,
     minMeanAgreement: 0,
+    maxSceneClusterShare: 0,
+    minBatchNovelty: 0,
   },
+  minBucketShare: {},
 };
 
 /**

@@ -1,3 +1,4 @@
+import { AXES, type Axis, BUCKETS } from '@aperture/diversity';
 import {
   type AnnotationPolicy,
   annotationConflicts,
@@ -203,6 +204,19 @@ const targetsRule: Rule = (value) => {
   return undefined;
 };
 
+const bucketSharesRule: Rule = (value) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object';
+  for (const [key, share] of Object.entries(value)) {
+    const [axis, bucket] = key.split(':');
+    const buckets = BUCKETS[axis as Axis] as readonly string[] | undefined;
+    if (!buckets || !bucket || !buckets.includes(bucket))
+      return `has an unknown bucket "${key}" (axis:bucket, e.g. ${AXES.map((a) => `${a}:${BUCKETS[a][0]}`).join(', ')})`;
+    const problem = numberIn(0, 1)(share);
+    if (problem) return `${key} ${problem}`;
+  }
+  return undefined;
+};
+
 const pattern = (regex: RegExp, expected: string): Rule =>
   described({ type: 'string', pattern: regex.source }, (value) =>
     typeof value === 'string' && regex.test(value) ? undefined : `must be ${expected}`,
@@ -280,7 +294,13 @@ const rules: { [S in keyof ProjectPolicy]: { [F in keyof ProjectPolicy[S]]: Rule
     goldRatio: numberIn(0, 0.5),
     leaseSeconds: intIn(10, 3600),
   },
-  dataset: { train: numberIn(0, 1), val: numberIn(0, 1), test: numberIn(0, 1), targets: targetsRule },
+  dataset: {
+    train: numberIn(0, 1),
+    val: numberIn(0, 1),
+    test: numberIn(0, 1),
+    targets: targetsRule,
+    minBucketShare: bucketSharesRule,
+  },
 };
 
 /**

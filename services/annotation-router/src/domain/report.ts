@@ -1,4 +1,5 @@
 import type { DiversityTargets } from '@aperture/persistence';
+import type { CoverageReport } from '../coverage.source';
 
 /** What the report knows of one image (from its record and its raw file's EXIF). */
 export interface ReportImage {
@@ -70,6 +71,8 @@ export interface DatasetReport {
     top: Array<{ imageId: string; copies: number }>;
   };
   targets: TargetCheck[];
+  /** What the images show, per descriptor axis, scenes and novelty (coverage.source.ts); absent in buildReport's own output. */
+  coverage?: CoverageReport;
 }
 
 /** Counts of values in `edges.length - 1` bins [edges[i], edges[i + 1]) (the last one closed). */

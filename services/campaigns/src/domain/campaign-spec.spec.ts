@@ -1,4 +1,4 @@
-import { parseCampaignSpec, parseTags, SpecError } from './campaign-spec';
+import { parseCampaignSpec, parseContent, parseTags, SpecError } from './campaign-spec';
 
 const now = new Date('2026-11-24T00:00:00Z');
 const valid = {
@@ -54,5 +54,11 @@ describe('campaign spec', () => {
   it('parses tags from a list or a comma-separated string', () => {
     expect(parseTags('a, B,a', 'tags')).toEqual(['a', 'b']);
     expect(() => parseTags(['bad tag'], 'tags')).toThrow(SpecError);
+  });
+  it('takes content buckets of any axis, once each, and names an unknown one', () => {
+    expect(parseContent(undefined, 'c')).toEqual([]);
+    expect(parseContent(['night', 'rear view', 'night'], 'c')).toEqual(['night', 'rear view']);
+    expect(() => parseContent(['noon'], 'c')).toThrow(/unknown content bucket "noon"/);
+    expect(() => parseContent('night', 'c')).toThrow(SpecError);
   });
 });

@@ -1,4 +1,5 @@
 import { isObject } from '@aperture/contracts';
+import { AXES, BUCKETS } from '@aperture/diversity';
 import { type CellSpec, ORIENTATIONS, SETTINGS, TIMES_OF_DAY } from './cells';
 
 /** What a client states when it opens a campaign (POST /v1/campaigns), validated. */
@@ -84,6 +85,21 @@ export function parseSetting(value: unknown, path: string): 'indoor' | 'outdoor'
   return oneOf({ setting: value }, 'setting', path, SETTINGS);
 }
 
+/** Content buckets a cell asks for: each a bucket of libs/diversity (any axis), at most 7. */
+export function parseContent(value: unknown, path: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > AXES.length || !value.every((v) => typeof v === 'string'))
+    throw new SpecError(path, `must be a list of at most ${AXES.length} content buckets`);
+  const known = new Set(AXES.flatMap((axis) => BUCKETS[axis]));
+  const unknown = value.find((bucket) => !known.has(bucket));
+  if (unknown !== undefined)
+    throw new SpecError(
+      path,
+      `has an unknown content bucket ${JSON.stringify(unknown)} (${[...known].join(', ')})`,
+    );
+  return [...new Set(value)];
+}
+
 function parseCell(value: unknown, index: number): CellSpec {
   const path = `cells[${index}]`;
   if (!isObject(value)) throw new SpecError(path, 'must be an object');
@@ -100,6 +116,7 @@ function parseCell(value: unknown, index: number): CellSpec {
     device: text(value, 'device', `${path}.device`, { max: 120 }),
     orientation: oneOf(value, 'orientation', `${path}.orientation`, ORIENTATIONS),
     tags: parseTags(value['tags'], `${path}.tags`),
+    content: parseContent(value['content'], `${path}.content`),
     target,
     cap,
     instructions: text(value, 'instructions', `${path}.instructions`, { max: 2000 }),

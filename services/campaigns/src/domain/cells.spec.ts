@@ -1,6 +1,7 @@
 import {
   type CellSpec,
   cellFull,
+  cellLabel,
   cellMatches,
   cellsToCount,
   deviceOf,
@@ -72,6 +73,19 @@ describe('cell matching', () => {
     expect(cellMatches(shelfNight, declared({ tags: ['convenience'], timeOfDay: 'day' }))).toBe(false);
     expect(cellMatches(cell({ device: 'apple iphone 12' }), declared({ device: 'Apple  iPhone 12' }))).toBe(
       true,
+    );
+  });
+  it("needs every content bucket of the cell among the curated image's, unknown at upload", () => {
+    const rearNight = cell({ content: ['rear view', 'night'] });
+    expect(cellMatches(rearNight, declared())).toBe(true); // content not known at upload
+    expect(cellMatches(rearNight, declared({ content: ['night', 'outdoor', 'rear view', 'far'] }))).toBe(
+      true,
+    );
+    expect(cellMatches(rearNight, declared({ content: ['night', 'outdoor', 'frontal'] }))).toBe(false);
+    expect(cellMatches(rearNight, declared({ content: [] }))).toBe(false); // curated, no descriptors
+    expect(cellMatches(cell({}), declared({ content: [] }))).toBe(true);
+    expect(cellLabel({ ...rearNight, timeOfDay: '', setting: '', orientation: '' })).toContain(
+      'rear view · night',
     );
   });
   it('lets an unknown measured fact match at upload, but not a missing one once curated', () => {

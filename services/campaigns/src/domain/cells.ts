@@ -23,6 +23,11 @@ export interface CellSpec {
   orientation: Orientation | '';
   /** Every one of them must be among the image's tags. */
   tags: string[];
+  /**
+   * Content buckets (libs/diversity BUCKETS: "night", "rear view", "partly occluded") the image must
+   * all be in, as the compliance stage measured them; absent on cells made before they existed.
+   */
+  content?: string[];
   target: number;
   /** 0: none, the cell is full at its target. */
   cap: number;
@@ -43,6 +48,8 @@ export interface ImageFacts {
   timeOfDay?: TimeOfDay | '';
   device?: string;
   orientation?: Orientation | '';
+  /** The image's content buckets, one per descriptor axis (unknown at upload). */
+  content?: string[];
 }
 
 /** Night from 20:00 to 05:59 by the camera's clock. */
@@ -106,7 +113,8 @@ export function cellMatches(cell: CellSpec, facts: ImageFacts): boolean {
     dimensionMatches(cell.timeOfDay, facts.timeOfDay) &&
     dimensionMatches(cell.device, facts.device) &&
     dimensionMatches(cell.orientation, facts.orientation) &&
-    cell.tags.every((tag) => tags.has(norm(tag)))
+    cell.tags.every((tag) => tags.has(norm(tag))) &&
+    (facts.content === undefined || (cell.content ?? []).every((bucket) => facts.content!.includes(bucket)))
   );
 }
 
@@ -176,6 +184,7 @@ export function cellLabel(
   // Structural, so a cell of the gRPC contract (plain strings) names itself the same way.
   cell: Record<'category' | 'region' | 'timeOfDay' | 'setting' | 'device' | 'orientation', string> & {
     tags: string[];
+    content?: string[];
   },
 ): string {
   const parts = [
@@ -186,6 +195,7 @@ export function cellLabel(
     cell.device,
     cell.orientation,
     ...cell.tags.map((tag) => `#${tag}`),
+    ...(cell.content ?? []),
   ].filter((part) => part !== '');
   return parts.length > 0 ? parts.join(' · ') : 'any image';
 }

@@ -1,3 +1,4 @@
+import { parseWhere } from './where';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { ApiClient, ApiError, errorMessage } from '../api-client';
@@ -13,6 +14,7 @@ export interface ExportCommandOptions {
   format: string;
   out: string;
   split?: string[];
+  where?: string[];
   api?: string;
   key?: string;
   json?: boolean;
@@ -84,6 +86,7 @@ export async function exportCommand(options: ExportCommandOptions, io: CliIo): P
         format: options.format as ExportFormat,
         out: options.out,
         splits: splits as Split[],
+        where: parseWhere(options.where ?? []),
       },
       progress,
     );
@@ -115,6 +118,11 @@ export function registerExport(program: Command, io: () => CliIo, setExit: (code
     .requiredOption('-f, --format <format>', 'coco, yolo (Ultralytics layout with data.yaml) or jsonl')
     .requiredOption('-o, --out <dir>', 'output folder (created)')
     .option('--split <split>', 'only train, val or test; repeat it or separate with commas', collect)
+    .option(
+      '--where <axis=bucket>',
+      'only images in a content bucket, e.g. timeOfDay=night or viewpoint="rear view",profile; repeat for more axes',
+      collect,
+    )
     .option('--api <url>', 'base URL of the annotation-router API')
     .option('--key <key>', 'API key')
     .option('--json', 'print the summary as one JSON object on stdout')

@@ -1,5 +1,6 @@
 // aperture export: a project's curated images and labels as a COCO, YOLO or JSONL dataset,
 // streamed page by page from the annotation-router's REST API (images are written one at a time).
+import { matchesWhere, type Where } from './where';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -26,6 +27,8 @@ export interface ExportOptions {
   out: string;
   /** Only these splits (all when empty). */
   splits: Split[];
+  /** Only images in these content buckets (where.ts; all when empty). */
+  where?: Where;
   pageSize?: number;
 }
 
@@ -107,7 +110,7 @@ export async function exportDataset(
       }
       for (const image of page.images) {
         scanned += 1;
-        if (!wanted.has(image.split)) {
+        if (!wanted.has(image.split) || !matchesWhere(image.content, options.where ?? {})) {
           progress.update(scanned, summary.images);
           continue;
         }

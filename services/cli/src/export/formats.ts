@@ -24,6 +24,8 @@ export interface CuratedImage {
   annotation: { taskType: string; source: string; agreement: number; annotators: string[]; reviewer: string };
   lineage: { stages: string[]; policyVersions: Record<string, string>; rawSha256: string };
   compliance: { consentIds: string[]; region: string };
+  /** One content bucket per descriptor axis; null (or absent, from an older server) without descriptors. */
+  content?: Record<string, string> | null;
   curatedAt: string;
 }
 

@@ -45,7 +45,7 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIo): P
       io.stderr.write(`wrote ${out}\n`);
     }
     if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
-    const unmet = report.targets.filter((target) => !target.met);
+    const unmet = [...report.targets, ...(report.coverage?.targets ?? [])].filter((target) => !target.met);
     for (const target of unmet) io.stderr.write(`target not met: ${target.message}\n`);
     return ExitCode.ok;
   } catch (error) {

@@ -32,6 +32,30 @@ const sampleReport: DatasetReport = {
       message: '1 camera models; the policy asks for at least 3',
     },
   ],
+  coverage: {
+    images: 7,
+    axes: {
+      timeOfDay: [{ label: 'night', count: 7, share: 1 }],
+      place: [{ label: 'indoor', count: 7, share: 1 }],
+      backlight: [{ label: 'front-lit', count: 7, share: 1 }],
+      viewpoint: [{ label: 'rear view', count: 7, share: 1 }],
+      distance: [{ label: 'far', count: 7, share: 1 }],
+      occlusion: [{ label: 'none', count: 7, share: 1 }],
+      content: [{ label: 'people', count: 7, share: 1 }],
+    },
+    scenes: { clusters: 2, effective: 1.5, largestShare: 0.714 },
+    meanNovelty: 0.12,
+    newSceneShare: 0.286,
+    targets: [
+      {
+        target: 'maxSceneClusterShare',
+        required: 0.5,
+        actual: 0.714,
+        met: false,
+        message: 'the largest scene cluster holds 71.4 % of the images; at most 50 % asked',
+      },
+    ],
+  },
 };
 
 describe('renderReportHtml', () => {
@@ -43,6 +67,18 @@ describe('renderReportHtml', () => {
     expect(html).toContain('window.Chart = function () {}; /* <\\/script> */');
     expect(html).not.toMatch(/<script[^>]+src=/); // nothing loaded from elsewhere
     expect(html).not.toContain('EOS 40D </script>'); // data cannot close its script element
+  });
+
+  it('shows the content coverage, its targets and charts, and leaves them out of a report without them', () => {
+    expect(html).toContain('<b>1.5</b>effective distinct scenes');
+    expect(html).toContain('(1 content targets not met)');
+    expect(html).toContain('<canvas id="chart-coverageViewpoint">');
+    const { coverage: _none, ...older } = sampleReport;
+    const plain = renderReportHtml(older, '');
+    expect(plain).toContain('No content descriptors in this report.');
+    expect(plain.match(/<canvas id="chart-/g)).toHaveLength(
+      CHARTS.filter(([, , , path]) => !path.startsWith('coverage.')).length,
+    );
   });
 
   it('flags unmet diversity targets', () => {

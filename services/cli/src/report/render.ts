@@ -40,8 +40,27 @@ export interface DatasetReport {
     sizes: Bin[];
     top: Array<{ imageId: string; copies: number }>;
   };
-  targets: Array<{ target: string; required: number; actual: number; met: boolean; message: string }>;
+  targets: TargetCheck[];
+  /** What the images show (issue 24); absent from a server without content descriptors. */
+  coverage?: {
+    images: number;
+    axes: Record<CoverageAxis, Array<Bin & { share: number }>>;
+    scenes: { clusters: number; effective: number; largestShare: number };
+    meanNovelty: number;
+    newSceneShare: number;
+    targets: TargetCheck[];
+  };
 }
+
+interface TargetCheck {
+  target: string;
+  required: number;
+  actual: number;
+  met: boolean;
+  message: string;
+}
+
+type CoverageAxis = 'timeOfDay' | 'place' | 'backlight' | 'viewpoint' | 'distance' | 'occlusion' | 'content';
 
 /** The charts, in page order: [element id, title, kind, where the bins are]. */
 export const CHARTS: ReadonlyArray<[string, string, 'bar' | 'hbar' | 'doughnut' | 'stacked', string]> = [
@@ -59,6 +78,13 @@ export const CHARTS: ReadonlyArray<[string, string, 'bar' | 'hbar' | 'doughnut' 
   ['nearDuplicates', 'Near-duplicate clusters (images per cluster)', 'bar', 'nearDuplicateClusters.sizes'],
   ['classBalance', 'Class balance (labels per class)', 'bar', 'classBalance'],
   ['agreement', 'Annotation agreement', 'bar', 'distributions.agreement'],
+  ['coverageTimeOfDay', 'Content: time of day', 'doughnut', 'coverage.axes.timeOfDay'],
+  ['coveragePlace', 'Content: indoor / outdoor', 'doughnut', 'coverage.axes.place'],
+  ['coverageBacklight', 'Content: backlight', 'doughnut', 'coverage.axes.backlight'],
+  ['coverageViewpoint', 'Content: viewpoint (head pose)', 'hbar', 'coverage.axes.viewpoint'],
+  ['coverageDistance', 'Content: subject distance', 'hbar', 'coverage.axes.distance'],
+  ['coverageOcclusion', 'Content: occlusion', 'hbar', 'coverage.axes.occlusion'],
+  ['coverageContent', 'Content: what is in the picture', 'hbar', 'coverage.axes.content'],
 ];
 
 const escapeHtml = (text: string) =>
@@ -69,23 +95,40 @@ const escapeHtml = (text: string) =>
 /** Text safe inside a <script> element. */
 const scriptSafe = (text: string) => text.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 
+function targetTable(checks: TargetCheck[], none: string): string {
+  return checks.length === 0
+    ? `<p class="muted">${none}</p>`
+    : `<table><thead><tr><th>target</th><th>required</th><th>actual</th><th></th></tr></thead><tbody>${checks
+        .map(
+          (target) =>
+            `<tr class="${target.met ? 'met' : 'unmet'}"><td>${escapeHtml(target.target)}</td><td>${target.required}</td><td>${target.actual}</td><td>${target.met ? '✔ met' : '✘ not met'}: ${escapeHtml(target.message)}</td></tr>`,
+        )
+        .join('')}</tbody></table>`;
+}
+
 export function renderReportHtml(report: DatasetReport, chartJs: string): string {
   const title = `Dataset report — ${report.projectId}${report.batchId ? ` / ${report.batchId}` : ''}`;
   const c = report.counts;
   const unmet = report.targets.filter((target) => !target.met).length;
-  const targets =
-    report.targets.length === 0
-      ? '<p class="muted">The project policy sets no diversity targets (<code>dataset.targets</code>).</p>'
-      : `<table><thead><tr><th>target</th><th>required</th><th>actual</th><th></th></tr></thead><tbody>${report.targets
-          .map(
-            (target) =>
-              `<tr class="${target.met ? 'met' : 'unmet'}"><td>${escapeHtml(target.target)}</td><td>${target.required}</td><td>${target.actual}</td><td>${target.met ? '✔ met' : '✘ not met'}: ${escapeHtml(target.message)}</td></tr>`,
-          )
-          .join('')}</tbody></table>`;
-  const charts = CHARTS.map(
-    ([id, heading]) =>
-      `<section class="chart"><h2>${escapeHtml(heading)}</h2><div class="frame"><canvas id="chart-${id}"></canvas></div></section>`,
-  ).join('\n');
+  const targets = targetTable(
+    report.targets,
+    'The project policy sets no diversity targets (<code>dataset.targets</code>).',
+  );
+  const coverage = report.coverage;
+  const coverageBlock = !coverage
+    ? '<p class="muted">No content descriptors in this report.</p>'
+    : `<div class="counts">
+  <div><b>${coverage.images}</b>images described</div><div><b>${coverage.scenes.clusters}</b>scene clusters</div>
+  <div><b>${coverage.scenes.effective}</b>effective distinct scenes</div><div><b>${Math.round(coverage.scenes.largestShare * 100)} %</b>in the largest scene</div>
+  <div><b>${coverage.meanNovelty}</b>mean novelty</div><div><b>${Math.round(coverage.newSceneShare * 100)} %</b>new scenes</div>
+</div>
+${targetTable(coverage.targets, 'The project policy sets no content targets (<code>dataset.minBucketShare</code>, <code>maxSceneClusterShare</code>, <code>minBatchNovelty</code>).')}`;
+  const charts = CHARTS.filter(([, , , path]) => coverage || !path.startsWith('coverage.'))
+    .map(
+      ([id, heading]) =>
+        `<section class="chart"><h2>${escapeHtml(heading)}</h2><div class="frame"><canvas id="chart-${id}"></canvas></div></section>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -117,6 +160,8 @@ export function renderReportHtml(report: DatasetReport, chartJs: string): string
 </div>
 <h2>Diversity targets${report.targets.length > 0 ? ` (${unmet} not met)` : ''}</h2>
 ${targets}
+<h2>What the images show: coverage${coverage && coverage.targets.length > 0 ? ` (${coverage.targets.filter((t) => !t.met).length} content targets not met)` : ''}</h2>
+${coverageBlock}
 <div class="grid">
 ${charts}
 </div>
@@ -125,7 +170,7 @@ ${charts}
 <script>
 (function () {
   var report = JSON.parse(document.getElementById('report-data').textContent);
-  var charts = ${scriptSafe(JSON.stringify(CHARTS))};
+  var charts = ${scriptSafe(JSON.stringify(CHARTS.filter(([, , , path]) => coverage || !path.startsWith('coverage.'))))};
   var palette = ['#3b6fd8', '#e0793b', '#34a36b', '#c94a6b', '#8a5cd0', '#2aa6b8', '#b8a52a', '#666f80'];
   var at = function (path) { return path.split('.').reduce(function (value, key) { return value[key]; }, report); };
   Chart.defaults.animation = false;

@@ -24,7 +24,24 @@ interface Report {
   rejectionReasons: Bin[];
   rejectionsOverTime: { buckets: string[]; series: Array<{ reason: string; counts: number[] }> };
   nearDuplicateClusters: { clusters: number; largest: number; sizes: Bin[] };
-  targets: Array<{ target: string; required: number; actual: number; met: boolean; message: string }>;
+  targets: Check[];
+  /** What the images show (issue 24); absent from a server without content descriptors. */
+  coverage?: {
+    images: number;
+    axes: Record<string, Bin[]>;
+    scenes: { clusters: number; effective: number; largestShare: number };
+    meanNovelty: number;
+    newSceneShare: number;
+    targets: Check[];
+  };
+}
+
+interface Check {
+  target: string;
+  required: number;
+  actual: number;
+  met: boolean;
+  message: string;
 }
 
 const PALETTE = ['#3b6fd8', '#e0793b', '#34a36b', '#c94a6b', '#8a5cd0', '#2aa6b8', '#b8a52a', '#666f80'];
@@ -48,6 +65,13 @@ const CHARTS: Array<[string, string, 'bar' | 'hbar' | 'doughnut', (report: Repor
   ],
   ['classBalance', 'Class balance (labels per class)', 'bar', (r) => r.classBalance],
   ['agreement', 'Annotation agreement', 'bar', (r) => r.distributions['agreement'] ?? []],
+  ['coverageTimeOfDay', 'Content: time of day', 'doughnut', (r) => r.coverage?.axes['timeOfDay'] ?? []],
+  ['coveragePlace', 'Content: indoor / outdoor', 'doughnut', (r) => r.coverage?.axes['place'] ?? []],
+  ['coverageBacklight', 'Content: backlight', 'doughnut', (r) => r.coverage?.axes['backlight'] ?? []],
+  ['coverageViewpoint', 'Content: viewpoint (head pose)', 'hbar', (r) => r.coverage?.axes['viewpoint'] ?? []],
+  ['coverageDistance', 'Content: subject distance', 'hbar', (r) => r.coverage?.axes['distance'] ?? []],
+  ['coverageOcclusion', 'Content: occlusion', 'hbar', (r) => r.coverage?.axes['occlusion'] ?? []],
+  ['coverageContent', 'Content: what is in the picture', 'hbar', (r) => r.coverage?.axes['content'] ?? []],
 ];
 
 export function ReportPage({ projectId }: { projectId?: string | undefined }) {
@@ -83,9 +107,14 @@ export function ReportPage({ projectId }: { projectId?: string | undefined }) {
               .map(([name, count]) => `${name} ${count}`)
               .join(' · ')}
           </p>
-          {report.data.targets.length > 0 && (
+          {report.data.coverage && (
+            <p data-testid="report-coverage">
+              {`${report.data.coverage.images} images described · ${report.data.coverage.scenes.clusters} scene clusters · ${report.data.coverage.scenes.effective} effective distinct scenes · ${Math.round(report.data.coverage.scenes.largestShare * 100)} % in the largest · mean novelty ${report.data.coverage.meanNovelty}`}
+            </p>
+          )}
+          {report.data.targets.length + (report.data.coverage?.targets.length ?? 0) > 0 && (
             <ul className="targets">
-              {report.data.targets.map((target) => (
+              {[...report.data.targets, ...(report.data.coverage?.targets ?? [])].map((target) => (
                 <li key={target.target} className={target.met ? 'ok' : 'error'}>
                   {target.message}
                 </li>
@@ -93,38 +122,40 @@ export function ReportPage({ projectId }: { projectId?: string | undefined }) {
             </ul>
           )}
           <div className="charts" data-testid="charts">
-            {CHARTS.map(([id, title, kind, bins], index) => {
-              const data = bins(report.data!);
-              const chart = {
-                labels: data.map((bin) => bin.label),
-                datasets: [
-                  {
-                    label: 'images',
-                    data: data.map((bin) => bin.count),
-                    backgroundColor: kind === 'doughnut' ? PALETTE : PALETTE[index % PALETTE.length],
-                  },
-                ],
-              };
-              return (
-                <figure key={id} className="chart">
-                  <figcaption>{title}</figcaption>
-                  <div className="frame">
-                    {kind === 'doughnut' ? (
-                      <Doughnut data={chart} options={{ maintainAspectRatio: false }} />
-                    ) : (
-                      <Bar
-                        data={chart}
-                        options={{
-                          maintainAspectRatio: false,
-                          indexAxis: kind === 'hbar' ? 'y' : 'x',
-                          plugins: { legend: { display: false } },
-                        }}
-                      />
-                    )}
-                  </div>
-                </figure>
-              );
-            })}
+            {CHARTS.filter(([id]) => report.data!.coverage || !id.startsWith('coverage')).map(
+              ([id, title, kind, bins], index) => {
+                const data = bins(report.data!);
+                const chart = {
+                  labels: data.map((bin) => bin.label),
+                  datasets: [
+                    {
+                      label: 'images',
+                      data: data.map((bin) => bin.count),
+                      backgroundColor: kind === 'doughnut' ? PALETTE : PALETTE[index % PALETTE.length],
+                    },
+                  ],
+                };
+                return (
+                  <figure key={id} className="chart">
+                    <figcaption>{title}</figcaption>
+                    <div className="frame">
+                      {kind === 'doughnut' ? (
+                        <Doughnut data={chart} options={{ maintainAspectRatio: false }} />
+                      ) : (
+                        <Bar
+                          data={chart}
+                          options={{
+                            maintainAspectRatio: false,
+                            indexAxis: kind === 'hbar' ? 'y' : 'x',
+                            plugins: { legend: { display: false } },
+                          }}
+                        />
+                      )}
+                    </div>
+                  </figure>
+                );
+              },
+            )}
           </div>
         </>
       )}

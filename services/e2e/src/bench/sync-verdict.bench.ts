@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     const assess = () =>
       new Promise<number>((resolve, reject) => {
         const started = performance.now();
-        client.assess({ content: bytes, tenantId: '', projectId: '' }, (error) =>
+        client.assess(qualityV1.AssessRequest.fromPartial({ content: bytes }), (error) =>
           error ? reject(error) : resolve(performance.now() - started),
         );
       });

@@ -1,8 +1,10 @@
 import {
+  CoverageCounters,
   DuplicateKeyError,
   imageRecordModel,
   type ImageRecord,
   type ImageStatus,
+  storedPolicy,
 } from '@aperture/persistence';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Model } from 'mongoose';
@@ -13,7 +15,7 @@ import { ApiError } from '../errors';
 import { batchModel, type BatchRecord, idempotencyScope } from '../models';
 import { ProjectsService } from '../projects/projects.service';
 import { INGEST_DEPS, type IngestDeps } from '../tokens';
-import { type BatchView, toBatchView } from '../views';
+import { type BatchContentView, type BatchView, toBatchView } from '../views';
 
 export interface NewBatch {
   projectId: string;
@@ -26,6 +28,7 @@ export interface NewBatch {
 export class BatchesService {
   private readonly batches: Model<BatchRecord>;
   private readonly images: Model<ImageRecord>;
+  private readonly coverage: CoverageCounters;
 
   constructor(
     @Inject(INGEST_DEPS) private readonly deps: IngestDeps,
@@ -33,6 +36,7 @@ export class BatchesService {
   ) {
     this.batches = batchModel(deps.connection);
     this.images = imageRecordModel(deps.connection);
+    this.coverage = new CoverageCounters(deps.connection);
   }
 
   /**
@@ -142,7 +146,24 @@ export class BatchesService {
   }
 
   private async view(batch: BatchRecord): Promise<BatchView> {
-    return toBatchView(batch, await this.counts(batch.tenantId, batch._id));
+    const [counts, content] = await Promise.all([
+      this.counts(batch.tenantId, batch._id),
+      this.content(batch),
+    ]);
+    return toBatchView(batch, counts, content);
+  }
+
+  /**
+   * The batch's content coverage (the counter document compliance adds each cleared image to, read
+   * by its id) against its project's content targets.
+   */
+  private async content(batch: BatchRecord): Promise<BatchContentView> {
+    const project = await this.projects.require(batch.tenantId, batch.projectId);
+    const { coverage, targets } = await this.coverage.checked(
+      { tenantId: batch.tenantId, projectId: batch.projectId, batchId: batch._id },
+      storedPolicy(project.policy).dataset,
+    );
+    return { images: coverage.images, targets };
   }
 
   private findByKey(tenantId: string, key: string): Promise<BatchRecord | null> {

@@ -149,6 +149,24 @@ export class BatchCountsDoc {
   rejectedByReason!: Record<string, number>;
 }
 
+export class CoverageCheckDoc {
+  @ApiProperty({ example: 'minBucketShare timeOfDay:night' }) target!: string;
+  @ApiProperty() required!: number;
+  @ApiProperty() actual!: number;
+  @ApiProperty({ description: 'the batch holds this target' }) met!: boolean;
+  @ApiProperty({ example: '25 % of the images are night (timeOfDay); at least 20 % asked' }) message!: string;
+}
+
+export class BatchContentDoc {
+  @ApiProperty({ description: "cleared images counted into the batch's content coverage" }) images!: number;
+  @ApiProperty({
+    type: [CoverageCheckDoc],
+    description:
+      "the project policy's content targets (dataset.minBucketShare, targets.maxSceneClusterShare, targets.minBatchNovelty)",
+  })
+  targets!: CoverageCheckDoc[];
+}
+
 export class BatchDoc {
   @ApiProperty() batchId!: string;
   @ApiProperty() projectId!: string;
@@ -158,6 +176,7 @@ export class BatchDoc {
   @ApiProperty() createdAt!: string;
   @ApiProperty({ nullable: true, type: String }) closedAt!: string | null;
   @ApiProperty({ type: BatchCountsDoc }) counts!: BatchCountsDoc;
+  @ApiProperty({ type: BatchContentDoc }) content!: BatchContentDoc;
 }
 
 export class ReasonDoc {

@@ -162,13 +162,23 @@ export class ImagesService {
     };
   }
 
-  /** quality's Assess on the upload's bytes; a failure is reported in the verdict, not as a failed upload. */
-  private async verdict(batch: BatchRecord, content: Buffer): Promise<VerdictView> {
+  /**
+   * quality's Assess on the upload's bytes, as the stage will judge this image (its id and receipt
+   * time: the image is not its own duplicate); a failure is reported in the verdict, not as a
+   * failed upload.
+   */
+  private async verdict(
+    batch: BatchRecord,
+    content: Buffer,
+    image: { imageId: string; receivedAt: Date },
+  ): Promise<VerdictView> {
     try {
       const answer = await this.deps.quality.assess({
         content,
         tenantId: batch.tenantId,
         projectId: batch.projectId,
+        imageId: image.imageId,
+        receivedAt: image.receivedAt.toISOString(),
       });
       return {
         accepted: answer.accepted,
@@ -242,13 +252,16 @@ export class ImagesService {
       throw error;
     }
     if (contentType === undefined) throw new Error('the blob store did not inspect the upload');
-    // The verdict is asked for as soon as the bytes are in, in parallel with the record's write.
-    const verdict = options.syncVerdict ? this.verdict(batch, Buffer.concat(kept)) : undefined;
+    const imageId = newId('img');
+    const receivedAt = new Date();
+    // The verdict is asked for as soon as the bytes are in, in parallel with the record's write,
+    // for this image: the stage may judge it before quality answers.
+    const verdict = options.syncVerdict
+      ? this.verdict(batch, Buffer.concat(kept), { imageId, receivedAt })
+      : undefined;
     // The batch may have been closed while the bytes arrived.
     await this.batches.requireOpen(batch.tenantId, batch._id);
 
-    const imageId = newId('img');
-    const receivedAt = new Date();
     const raw = { key: stored.key, contentType, sizeBytes: stored.sizeBytes, sha256: stored.sha256 };
     const declarations = {
       region: batch.declarations?.region ?? '',
