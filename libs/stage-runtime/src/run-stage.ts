@@ -11,6 +11,7 @@ import {
 } from '@aperture/messaging';
 import { ProjectPolicies } from '@aperture/persistence';
 import {
+  ApiExceptionFilter,
   connectPipeline,
   authenticatedService,
   evaluateReadiness,
@@ -26,11 +27,11 @@ import {
 } from '@aperture/runtime';
 import { createLogger, type Logger, shutdownTelemetry } from '@aperture/telemetry';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { type DynamicModule, type ExceptionFilter, type LoggerService, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { type DynamicModule, type LoggerService, Module } from '@nestjs/common';
+import { NestFactory, Reflector } from '@nestjs/core';
 import type { Connection } from 'mongoose';
-import { StageApiErrorFilter } from './api';
 import { type CallerKind, type ExtraCredential, grpcAuthenticator } from './caller';
+import { CallerGuard } from './http-auth';
 import { handleWith, type StageHandler } from './stage-handler';
 
 /** What a stage's handlers and gRPC methods work with. */
@@ -66,16 +67,14 @@ export interface StageOptions<S extends object = object> {
      * authenticated before its handler runs (`callerOf(call)`); no credential is UNAUTHENTICATED.
      */
     access: Record<string, readonly CallerKind[]>;
-    /** The stage's own credential (campaigns: a collector's token), besides the shared ones. */
-    credential?: (ctx: StageContext & S) => ExtraCredential;
   };
-  /** The stage's own HTTP routes (controllers), served beside health and readiness. */
-  http?: (ctx: StageContext & S) => DynamicModule;
+  /** The stage's own credential (campaigns: a collector's token), besides the shared ones (gRPC and REST). */
+  credential?: (ctx: StageContext & S) => ExtraCredential;
   /**
-   * The exception filter of every HTTP route, health's included; default StageApiErrorFilter.
-   * Non-domain errors (unknown route, body-parser's) should go through `httpErrorResponse`.
+   * The stage's own HTTP routes (controllers), served beside health and readiness; a route's
+   * callers are declared with `@Callers(...)` and read with `@Tenant()` / `@CallerOf()`.
    */
-  httpErrorFilter?: (ctx: StageContext & S) => ExceptionFilter;
+  http?: (ctx: StageContext & S) => DynamicModule;
   /**
    * The stage's own resources and background work (workers, timers), started after HTTP and gRPC
    * and before the consumer; the function it returns stops them (before the connections close).
@@ -169,8 +168,10 @@ export async function startStage<S extends object>(
     });
     closers.push(() => app.close());
     hardenHttp(app, { limits: config, rawBody: options.rawBody ?? false });
-    // Every stage answers errors in the API's shape, on its own routes and on health's alike.
-    app.useGlobalFilters(options.httpErrorFilter?.(ctx) ?? new StageApiErrorFilter(ctx));
+    const credential = options.credential?.(ctx);
+    // Every service answers errors in the API's shape, on its own routes and on health's alike.
+    app.useGlobalFilters(new ApiExceptionFilter(log, [ctx.serviceToken]));
+    app.useGlobalGuards(new CallerGuard(ctx, app.get(Reflector), credential));
     await app.listen(config.HTTP_PORT);
     const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;
 
@@ -186,7 +187,7 @@ export async function startStage<S extends object>(
           implementation: authenticatedService(
             options.grpc.definition,
             implementation,
-            grpcAuthenticator(ctx, options.grpc.access, options.grpc.credential?.(ctx)),
+            grpcAuthenticator(ctx, options.grpc.access, credential),
           ),
         },
       ],

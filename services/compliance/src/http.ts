@@ -1,11 +1,11 @@
 import { type complianceV1, isObject } from '@aperture/contracts';
-import { tenantOfApiKey } from '@aperture/stage-runtime';
+import { ApiError, Tenant } from '@aperture/runtime';
+import { Callers } from '@aperture/stage-runtime';
 import {
   Body,
   Controller,
   type DynamicModule,
   Get,
-  Headers,
   HttpCode,
   Inject,
   Module,
@@ -13,11 +13,9 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { InvalidPageToken } from './audit/audit-log';
 import type { ConsentsService } from './consents/consents.service';
 import type { ComplianceContext } from './context';
 import { toErasure } from './erasure/erasure';
-import { ComplianceError } from './errors';
 import { toAuditEntry } from './views';
 
 const CONTEXT = Symbol('StageContext');
@@ -26,13 +24,13 @@ const ACTOR = 'api-key';
 function strings(body: Record<string, unknown>, field: string): string[] {
   const value = body[field] ?? [];
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
-    throw new ComplianceError('invalid_request', `${field} must be a list of strings`);
+    throw new ApiError('invalid_request', `${field} must be a list of strings`);
   return value as string[];
 }
 
 function text(body: Record<string, unknown>, field: string): string {
   const value = body[field] ?? '';
-  if (typeof value !== 'string') throw new ComplianceError('invalid_request', `${field} must be a string`);
+  if (typeof value !== 'string') throw new ApiError('invalid_request', `${field} must be a string`);
   return value;
 }
 
@@ -41,6 +39,7 @@ function text(body: Record<string, unknown>, field: string): string {
  * requests, the audit trail. Everything another tenant owns answers 404.
  */
 @Controller('v1')
+@Callers('tenant')
 class ComplianceController {
   private readonly consents: ConsentsService;
 
@@ -50,9 +49,8 @@ class ComplianceController {
 
   @Post('consents')
   @HttpCode(201)
-  async register(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
-    if (!isObject(body)) throw new ComplianceError('invalid_request', 'the body must be a JSON object');
+  async register(@Tenant() tenantId: string, @Body() body: unknown) {
+    if (!isObject(body)) throw new ApiError('invalid_request', 'the body must be a JSON object');
     const consent: complianceV1.Consent = {
       consentId: text(body, 'consentId'),
       tenantId,
@@ -70,23 +68,20 @@ class ComplianceController {
   }
 
   @Get('consents/:consentId')
-  async get(@Headers('x-api-key') apiKey: unknown, @Param('consentId') consentId: string) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+  async get(@Tenant() tenantId: string, @Param('consentId') consentId: string) {
     return { consent: await this.consents.get(tenantId, consentId) };
   }
 
   @Post('consents/:consentId/revoke')
   @HttpCode(200)
-  async revoke(@Headers('x-api-key') apiKey: unknown, @Param('consentId') consentId: string) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+  async revoke(@Tenant() tenantId: string, @Param('consentId') consentId: string) {
     return this.consents.revoke(tenantId, consentId, ACTOR);
   }
 
   @Post('erasures')
   @HttpCode(202)
-  async requestErasure(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
-    if (!isObject(body)) throw new ComplianceError('invalid_request', 'the body must be a JSON object');
+  async requestErasure(@Tenant() tenantId: string, @Body() body: unknown) {
+    if (!isObject(body)) throw new ApiError('invalid_request', 'the body must be a JSON object');
     const erasure = await this.ctx.erasures.request({
       tenantId,
       ...(text(body, 'imageId') && { imageId: text(body, 'imageId') }),
@@ -98,45 +93,38 @@ class ComplianceController {
   }
 
   @Get('erasures/:erasureId')
-  async getErasure(@Headers('x-api-key') apiKey: unknown, @Param('erasureId') erasureId: string) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+  async getErasure(@Tenant() tenantId: string, @Param('erasureId') erasureId: string) {
     const erasure = await this.ctx.erasures.get(tenantId, erasureId);
-    if (!erasure) throw new ComplianceError('not_found', `erasure ${erasureId} does not exist`);
+    if (!erasure) throw new ApiError('not_found', `erasure ${erasureId} does not exist`);
     return { erasure: toErasure(erasure) };
   }
 
   /** The tenant's audit chain in order, paginated; `imageId` narrows it to one image's entries. */
   @Get('audit')
   async audit(
-    @Headers('x-api-key') apiKey: unknown,
+    @Tenant() tenantId: string,
     @Query('imageId') imageId: unknown,
     @Query('pageSize') pageSize: unknown,
     @Query('pageToken') pageToken: unknown,
   ) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     const size = pageSize === undefined ? 100 : Number(pageSize);
     if (!Number.isInteger(size) || size < 1 || size > 1000)
-      throw new ComplianceError('invalid_request', 'pageSize must be a whole number from 1 to 1000');
+      throw new ApiError('invalid_request', 'pageSize must be a whole number from 1 to 1000');
     if (
       (imageId !== undefined && typeof imageId !== 'string') ||
       (pageToken !== undefined && typeof pageToken !== 'string')
     )
-      throw new ComplianceError('invalid_request', 'imageId and pageToken must be single values');
-    try {
-      const page = await this.ctx.audit.page(tenantId, {
-        ...(imageId && { imageId }),
-        pageSize: size,
-        ...(pageToken && { pageToken }),
-      });
-      return {
-        entries: page.entries.map(toAuditEntry).map((entry) => ({ ...entry, seq: Number(entry.seq) })),
-        nextPageToken: page.nextPageToken,
-        head: page.head,
-      };
-    } catch (error) {
-      if (error instanceof InvalidPageToken) throw new ComplianceError('invalid_request', error.message);
-      throw error;
-    }
+      throw new ApiError('invalid_request', 'imageId and pageToken must be single values');
+    const page = await this.ctx.audit.page(tenantId, {
+      ...(imageId && { imageId }),
+      pageSize: size,
+      ...(pageToken && { pageToken }),
+    });
+    return {
+      entries: page.entries.map(toAuditEntry).map((entry) => ({ ...entry, seq: Number(entry.seq) })),
+      nextPageToken: page.nextPageToken,
+      head: page.head,
+    };
   }
 }
 

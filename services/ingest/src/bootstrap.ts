@@ -3,6 +3,7 @@ import type { Env } from '@aperture/config';
 import { ingestV1 } from '@aperture/contracts';
 import type { LogSink } from '@aperture/messaging';
 import {
+  ApiExceptionFilter,
   connectPipeline,
   hardenHttp,
   instrumentBlobStore,
@@ -24,7 +25,6 @@ import { consoleDirectory, serveConsole } from './console/static';
 import { DEFAULT_ADMIN_TOKEN, type IngestConfig, loadIngestConfig } from './config';
 import { validationDetails } from './domain/validation';
 import { ApiError } from './errors';
-import { ApiExceptionFilter } from './http/error.filter';
 import { NestPinoLogger } from './http/nest-logger';
 import { serveOpenApi } from './http/openapi';
 import { INGEST_GRPC_SERVICE_NAME, IngestGrpcService } from './ingest.grpc';

@@ -1,5 +1,5 @@
 import { commonV1, ingestV1, qualityV1 } from '@aperture/contracts';
-import { grpcError } from '@aperture/runtime';
+import { grpcStatusOf, unary } from '@aperture/runtime';
 import type { Logger } from '@aperture/telemetry';
 import * as grpc from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
@@ -102,49 +102,37 @@ export class IngestGrpcService {
 
   implementation(): ingestV1.IngestServiceServer {
     return {
-      createBatch: (call, callback) =>
-        this.unary(call, callback, async (principal, request) => {
-          const { batch } = await this.batches.create(principal.tenantId, {
-            projectId: required(request.projectId, 'project_id'),
-            idempotencyKey: request.idempotencyKey === '' ? undefined : request.idempotencyKey,
-            declarations: request.declarations,
-          });
-          return { batch: toGrpcBatch(batch) };
-        }),
-      closeBatch: (call, callback) =>
-        this.unary(call, callback, async (principal, request) => ({
-          batch: toGrpcBatch(
-            await this.batches.close(principal.tenantId, required(request.batchId, 'batch_id')),
-          ),
-        })),
-      getBatch: (call, callback) =>
-        this.unary(call, callback, async (principal, request) => ({
-          batch: toGrpcBatch(
-            await this.batches.get(principal.tenantId, required(request.batchId, 'batch_id')),
-          ),
-        })),
-      getImage: (call, callback) =>
-        this.unary(call, callback, async (principal, request) => ({
-          image: toGrpcImage(
-            await this.images.get(principal.tenantId, required(request.imageId, 'image_id')),
-          ),
-        })),
+      createBatch: this.keyed('CreateBatch', async (principal, request) => {
+        const { batch } = await this.batches.create(principal.tenantId, {
+          projectId: required(request.projectId, 'project_id'),
+          idempotencyKey: request.idempotencyKey === '' ? undefined : request.idempotencyKey,
+          declarations: request.declarations,
+        });
+        return { batch: toGrpcBatch(batch) };
+      }),
+      closeBatch: this.keyed('CloseBatch', async (principal, request) => ({
+        batch: toGrpcBatch(
+          await this.batches.close(principal.tenantId, required(request.batchId, 'batch_id')),
+        ),
+      })),
+      getBatch: this.keyed('GetBatch', async (principal, request) => ({
+        batch: toGrpcBatch(await this.batches.get(principal.tenantId, required(request.batchId, 'batch_id'))),
+      })),
+      getImage: this.keyed('GetImage', async (principal, request) => ({
+        image: toGrpcImage(await this.images.get(principal.tenantId, required(request.imageId, 'image_id'))),
+      })),
       uploadImage: (call, callback) => this.uploadImage(call, callback),
     };
   }
 
-  private unary<Req, Res>(
-    call: grpc.ServerUnaryCall<Req, Res>,
-    callback: grpc.sendUnaryData<Res>,
+  /** A unary method of the tenant whose API key the metadata carries. */
+  private keyed<Req, Res>(
+    method: string,
     work: (principal: TenantPrincipal, request: Req) => Promise<Res>,
-  ): void {
-    this.tenants
-      .authenticate(call.metadata.get('x-api-key')[0]?.toString())
-      .then((principal) => work(principal, call.request))
-      .then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(this.toStatus(error)),
-      );
+  ): grpc.handleUnaryCall<Req, Res> {
+    return unary(this.log, method, async (call) =>
+      work(await this.tenants.authenticate(call.metadata.get('x-api-key')[0]?.toString()), call.request),
+    );
   }
 
   /**
@@ -168,7 +156,7 @@ export class IngestGrpcService {
       if (answered) return;
       answered = true;
       if (error !== null) {
-        callback(this.toStatus(error));
+        callback(grpcStatusOf(error, this.log, 'UploadImage'));
         // Stop reading: whatever the client still sends is not wanted.
         bytes.destroy();
         call.removeAllListeners('data');
@@ -237,15 +225,6 @@ export class IngestGrpcService {
     call.on('cancelled', () => {
       bytes.destroy(new Error('the client cancelled the upload'));
     });
-  }
-
-  private toStatus(error: unknown): grpc.ServiceError {
-    // A campaign refusal names its code, so a capture app can tell "cell full" from "not verified".
-    if (error instanceof ApiError && /^(campaign|collector)_/.test(error.code))
-      return grpcError(error.grpcStatus, `${error.code}: ${error.message}`);
-    if (error instanceof ApiError) return grpcError(error.grpcStatus, error.message);
-    this.log.error({ err: error }, 'gRPC call failed');
-    return grpcError(grpc.status.INTERNAL, 'internal error');
   }
 }
 
