@@ -1,7 +1,8 @@
 import { ApiError } from '@aperture/runtime';
 import { createHash } from 'node:crypto';
 import { complianceV1, Topics } from '@aperture/contracts';
-import { DuplicateKeyError, type AnnotationPolicy, type ProjectPolicy } from '@aperture/persistence';
+import { DuplicateKeyError } from '@aperture/persistence';
+import { type AnnotationPolicy, type ProjectPolicy } from '@aperture/policy';
 import { completeStage, pendingEvent, rejection, type StageContext } from '@aperture/stage-runtime';
 import { curatedEvent, imageSize } from './curated';
 import { goldScore, mergeAnnotations, type Submitted } from './domain/consensus';

@@ -1,6 +1,6 @@
 import { qualityV1 } from '@aperture/contracts';
 import { assessImage, deliveredLongSide } from '@aperture/image-quality';
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { ApiError, callerOf, unary } from '@aperture/runtime';
 import { type Caller, tenantFor } from '@aperture/stage-runtime';
 import type { QualityContext } from './duplicate-scope';

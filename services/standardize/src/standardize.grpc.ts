@@ -1,5 +1,5 @@
 import { standardizeV1 } from '@aperture/contracts';
-import { resolvePolicy, type StandardizePolicy } from '@aperture/persistence';
+import { resolvePolicy, type StandardizePolicy } from '@aperture/policy';
 import { ApiError, unary } from '@aperture/runtime';
 import type { StageContext } from '@aperture/stage-runtime';
 import { standardizeImage, StandardizeRefused } from '@aperture/standardization';

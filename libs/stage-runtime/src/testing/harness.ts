@@ -10,8 +10,8 @@ import {
   type NewImageRecord,
   OutboxClaims,
   projectRecordModel,
-  resolvePolicy,
 } from '@aperture/persistence';
+import { resolvePolicy } from '@aperture/policy';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { blobRef } from '../events';
 import { type RunningStage, type StageContext, type StageOptions, startStage } from '../run-stage';

@@ -1,4 +1,4 @@
-import { resolvePolicy } from '@aperture/persistence';
+import { resolvePolicy } from '@aperture/policy';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { CreateBatchDto, CreateProjectDto } from '../http/dto';

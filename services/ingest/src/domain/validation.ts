@@ -1,4 +1,4 @@
-import type { PolicyError } from '@aperture/persistence';
+import type { PolicyError } from '@aperture/policy';
 import type { ValidationError } from 'class-validator';
 import type { ApiErrorDetail } from '../errors';
 

@@ -1,5 +1,5 @@
 import { Tenant } from '@aperture/runtime';
-import { policyJsonSchema } from '@aperture/persistence';
+import { policyJsonSchema } from '@aperture/policy';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard } from '../http/auth';
