@@ -18,7 +18,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { type RunningIngest, startIngest } from './bootstrap';
+import { type RunningIngest, startIngest } from './testing/test-ingest';
 
 // The whole ingest service in-process, against the real broker and the real MongoDB-wire server:
 // REST and gRPC in, ImageIngested events out through the outbox relay.
