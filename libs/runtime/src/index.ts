@@ -38,3 +38,4 @@ export { ApiExceptionFilter, redactSecrets, toErrorResponse } from './error-filt
 export { grpcStatusOf, unary } from './grpc-unary';
 export { Tenant } from './tenant';
 export type { TenantRequest } from './tenant';
+export { apiValidationPipe, validationDetails } from './validation';

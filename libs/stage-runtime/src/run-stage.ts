@@ -12,6 +12,7 @@ import {
 import { ProjectPolicies } from '@aperture/persistence';
 import {
   ApiExceptionFilter,
+  apiValidationPipe,
   connectPipeline,
   authenticatedService,
   type BodyLimitRoute,
@@ -87,9 +88,10 @@ export interface StageOptions<S extends object = object> {
    */
   http?: (ctx: StageContext & S) => DynamicModule;
   /**
-   * The service's own HTTP set-up beyond the shared one, before it listens: routes with their own
-   * body limit, secrets its error answers must never show, and `configure` (ingest: its validation
-   * pipe, OpenAPI document and web console).
+   * The service's own HTTP set-up beyond the shared one (hardening, error filter, caller guard,
+   * validation pipe), before it listens: routes with their own body limit, secrets its error
+   * answers must never show, and `configure` (ingest: its
+   * OpenAPI document and web console).
    */
   httpSetup?: {
     bodyLimitRoutes?: (ctx: StageContext & S) => readonly BodyLimitRoute[];
@@ -200,6 +202,8 @@ export async function startStage<S extends object>(
       new ApiExceptionFilter(log, [ctx.serviceToken, ...(httpSetup?.secrets?.(ctx) ?? [])]),
     );
     app.useGlobalGuards(new CallerGuard(ctx, app.get(Reflector), credential));
+    // Bodies declared as DTO classes are validated alike everywhere (`unknown` ones are left alone).
+    app.useGlobalPipes(apiValidationPipe());
     httpSetup?.configure?.(app, ctx);
     await app.listen(config.HTTP_PORT);
     const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;

@@ -1,4 +1,4 @@
-import { type complianceV1, isObject } from '@aperture/contracts';
+import type { complianceV1 } from '@aperture/contracts';
 import { ApiError, Tenant } from '@aperture/runtime';
 import { Callers } from '@aperture/stage-runtime';
 import {
@@ -15,24 +15,12 @@ import {
 } from '@nestjs/common';
 import type { ConsentsService } from './consents/consents.service';
 import type { ComplianceContext } from './context';
+import { RegisterConsentDto, RequestErasureDto } from './dto';
 import { toErasure } from './erasure/erasure';
 import { toAuditEntry } from './views';
 
 const CONTEXT = Symbol('StageContext');
 const ACTOR = 'api-key';
-
-function strings(body: Record<string, unknown>, field: string): string[] {
-  const value = body[field] ?? [];
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
-    throw new ApiError('invalid_request', `${field} must be a list of strings`);
-  return value as string[];
-}
-
-function text(body: Record<string, unknown>, field: string): string {
-  const value = body[field] ?? '';
-  if (typeof value !== 'string') throw new ApiError('invalid_request', `${field} must be a string`);
-  return value;
-}
 
 /**
  * The compliance REST API for clients (x-api-key, scoped to the key's tenant): consents, erasure
@@ -49,19 +37,18 @@ class ComplianceController {
 
   @Post('consents')
   @HttpCode(201)
-  async register(@Tenant() tenantId: string, @Body() body: unknown) {
-    if (!isObject(body)) throw new ApiError('invalid_request', 'the body must be a JSON object');
+  async register(@Tenant() tenantId: string, @Body() body: RegisterConsentDto) {
     const consent: complianceV1.Consent = {
-      consentId: text(body, 'consentId'),
+      consentId: body.consentId ?? '',
       tenantId,
-      subjectRef: text(body, 'subjectRef'),
-      scopes: strings(body, 'scopes'),
-      purpose: text(body, 'purpose'),
-      regions: strings(body, 'regions'),
-      grantedAt: text(body, 'grantedAt'),
-      expiresAt: text(body, 'expiresAt'),
+      subjectRef: body.subjectRef ?? '',
+      scopes: body.scopes ?? [],
+      purpose: body.purpose ?? '',
+      regions: body.regions ?? [],
+      grantedAt: body.grantedAt ?? '',
+      expiresAt: body.expiresAt ?? '',
       revoked: false,
-      evidenceRef: text(body, 'evidenceRef'),
+      evidenceRef: body.evidenceRef ?? '',
       revokedAt: '',
     };
     return { consent: await this.consents.register(consent, ACTOR) };
@@ -80,13 +67,13 @@ class ComplianceController {
 
   @Post('erasures')
   @HttpCode(202)
-  async requestErasure(@Tenant() tenantId: string, @Body() body: unknown) {
-    if (!isObject(body)) throw new ApiError('invalid_request', 'the body must be a JSON object');
+  async requestErasure(@Tenant() tenantId: string, @Body() body: RequestErasureDto) {
+    const { imageId, batchId, consentId } = body;
     const erasure = await this.ctx.erasures.request({
       tenantId,
-      ...(text(body, 'imageId') && { imageId: text(body, 'imageId') }),
-      ...(text(body, 'batchId') && { batchId: text(body, 'batchId') }),
-      ...(text(body, 'consentId') && { consentId: text(body, 'consentId') }),
+      ...(imageId && { imageId }),
+      ...(batchId && { batchId }),
+      ...(consentId && { consentId }),
       actor: ACTOR,
     });
     return { erasure: toErasure(erasure) };

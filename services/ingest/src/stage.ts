@@ -1,15 +1,12 @@
 import type { Env } from '@aperture/config';
 import { ingestV1 } from '@aperture/contracts';
 import type { StageContext, StageOptions } from '@aperture/stage-runtime';
-import { ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { grpcCampaignGate } from './clients/campaigns.client';
 import { grpcQualityAssessor } from './clients/quality.client';
 import { DEFAULT_ADMIN_TOKEN, loadIngestConfig } from './config';
 import { consoleDirectory, serveConsole } from './console/static';
-import { validationDetails } from './domain/validation';
-import { ApiError } from './errors';
 import { serveOpenApi } from './http/openapi';
 import { MAX_FIELD_BYTES, MAX_FIELDS_PER_REQUEST, MAX_FILES_PER_REQUEST } from './images/multipart';
 import { INGEST_GRPC_SERVICE_NAME, IngestGrpcService } from './ingest.grpc';
@@ -73,14 +70,6 @@ export const ingestStage: StageOptions<{ deps: IngestDeps }> = {
     ],
     secrets: ({ deps }) => [deps.config.ADMIN_TOKEN],
     configure: (app, { deps }) => {
-      app.useGlobalPipes(
-        new ValidationPipe({
-          whitelist: true,
-          forbidNonWhitelisted: true,
-          transform: true,
-          exceptionFactory: (errors) => ApiError.invalid('invalid request body', validationDetails(errors)),
-        }),
-      );
       serveOpenApi(app);
       const consoleDir = consoleDirectory(deps.config.CONSOLE_DIR);
       if (consoleDir) serveConsole(app as NestExpressApplication, consoleDir);

@@ -4,7 +4,8 @@ import { validateSync } from 'class-validator';
 import { CreateBatchDto, CreateProjectDto } from '../http/dto';
 import { validPolicy } from '../projects/projects.service';
 import { ApiError } from '../errors';
-import { policyDetails, validationDetails } from './validation';
+import { validationDetails } from '@aperture/runtime';
+import { policyDetails } from './validation';
 
 const check = <T extends object>(type: new () => T, body: unknown) =>
   validationDetails(
