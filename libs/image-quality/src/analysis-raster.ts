@@ -1,4 +1,4 @@
-import type { StandardizePolicy } from '@aperture/persistence';
+import type { StandardizePolicy } from '@aperture/policy';
 import type { Sharp } from 'sharp';
 import { MAX_ANALYSIS_SIZE, MIN_ANALYSIS_SIZE, type RgbRaster } from './metrics';
 

@@ -1,5 +1,5 @@
 import { sharp } from '@aperture/imaging';
-import { defaultPolicy, type QualityPolicy } from '@aperture/persistence';
+import { defaultPolicy, type QualityPolicy } from '@aperture/policy';
 import { corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { assessImage, type DuplicateScope } from './assess';

@@ -1,6 +1,6 @@
 import type { commonV1, qualityV1 } from '@aperture/contracts';
 import { asDecodeError, ImageDecodeError, openImage, type DecodedImage } from '@aperture/imaging';
-import type { QualityPolicy } from '@aperture/persistence';
+import type { QualityPolicy } from '@aperture/policy';
 import { createHash } from 'node:crypto';
 import { analysisLongSide, analysisRaster } from './analysis-raster';
 import {

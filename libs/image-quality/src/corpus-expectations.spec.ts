@@ -1,4 +1,4 @@
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { corpusFiles, corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';

@@ -1,5 +1,5 @@
 import { asDecodeError, ImageDecodeError, openImage, readImageHeader } from '@aperture/imaging';
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import {
   applyMutations,
   checkProperty,

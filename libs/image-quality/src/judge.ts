@@ -1,5 +1,5 @@
 import type { commonV1 } from '@aperture/contracts';
-import { MOTION_BLUR_MIN_WIDTH, type QualityPolicy } from '@aperture/persistence';
+import { MOTION_BLUR_MIN_WIDTH, type QualityPolicy } from '@aperture/policy';
 import type { QualityMetrics } from './metrics';
 
 /**

@@ -1,5 +1,5 @@
 import { decodeOptions, sharp } from '@aperture/imaging';
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { corpusPath } from '@aperture/testing';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

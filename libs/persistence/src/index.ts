@@ -24,62 +24,8 @@ export { OUTBOX_EVENT_ID_HEADER, OutboxClaims } from './records/outbox-claims';
 export type { OutboxClaim, OutboxPublisher } from './records/outbox-claims';
 export { OutboxRelay } from './records/outbox-relay';
 export type { OutboxRelayOptions } from './records/outbox-relay';
-export {
-  defaultPolicy,
-  MOTION_BLUR_MIN_WIDTH,
-  policyJsonSchema,
-  resolvePolicy,
-  standardizeMetadataFields,
-} from './records/project-policy';
-export type {
-  PolicyError,
-  ProjectPolicy,
-  QualityPolicy,
-  StandardizeFit,
-  StandardizeFormat,
-  StandardizeMetadataField,
-  StandardizePolicy,
-} from './records/project-policy';
-export {
-  annotationTaskTypes,
-  attributeTypes,
-  defaultAnnotationPolicy,
-  defaultDatasetPolicy,
-} from './records/annotation-policy';
-export type {
-  AnnotationPolicy,
-  AnnotationTaskType,
-  AttributeType,
-  DatasetPolicy,
-  DiversityTargets,
-  LabelAttribute,
-  RoutingRule,
-} from './records/annotation-policy';
-export {
-  ProjectPolicies,
-  projectRecordModel,
-  projectRecordSchema,
-  storedPolicy,
-} from './records/project-record';
+export { ProjectPolicies, projectRecordModel, projectRecordSchema } from './records/project-record';
 export type { ProjectRecord } from './records/project-record';
-export {
-  compliancePresets,
-  defaultCompliancePolicy,
-  peopleRules,
-  presetRegions,
-  redactionMethods,
-  regionGroups,
-  regionLineage,
-  regionRuleFor,
-} from './records/compliance-policy';
-export type {
-  CompliancePolicy,
-  CompliancePreset,
-  PeopleRule,
-  RedactionMethod,
-  RedactionPolicy,
-  RegionRule,
-} from './records/compliance-policy';
 export { CoverageCounters } from './content-coverage/coverage-counters';
 export type {
   CoverageCounterDoc,

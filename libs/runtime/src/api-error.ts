@@ -83,6 +83,8 @@ const grpcStatusOf: Record<ApiErrorCode, GrpcStatus> = {
 export class ApiError extends Error {
   /** For rate_limited: whole seconds until a retry can succeed (the Retry-After header). */
   retryAfterSeconds?: number;
+  /** The one request field the refusal is about, answered as `field` (the campaigns API). */
+  field?: string;
 
   constructor(
     readonly code: ApiErrorCode,

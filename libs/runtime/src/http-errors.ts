@@ -1,8 +1,8 @@
 import { HttpException } from '@nestjs/common';
 
-/** Every service's error answer: `{"error": {"code", "message", "details"?}}`. */
+/** Every service's error answer: `{"error": {"code", "message", "details"?, "field"?}}`. */
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: string; message: string; details?: unknown; field?: string };
 }
 
 export function errorBody(code: string, message: string): ErrorBody {

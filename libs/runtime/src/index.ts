@@ -23,3 +23,19 @@ export {
   serviceMetadata,
 } from './grpc-auth';
 export type { Authenticate } from './grpc-auth';
+export {
+  ANNOTATORS_COLLECTION,
+  API_KEYS_COLLECTION,
+  findAnnotator,
+  findApiKey,
+  generateApiKey,
+  hashApiKey,
+  KEY_PREFIX_LENGTH,
+  looksLikeApiKey,
+} from './credentials';
+export type { AnnotatorIdentity, ApiKeyOwner, NewApiKey } from './credentials';
+export { ApiExceptionFilter, redactSecrets, toErrorResponse } from './error-filter';
+export { grpcStatusOf, unary } from './grpc-unary';
+export { Tenant } from './tenant';
+export type { TenantRequest } from './tenant';
+export { apiValidationPipe, validationDetails } from './validation';

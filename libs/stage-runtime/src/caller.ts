@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
 import {
+  ApiError,
+  findAnnotator,
+  findApiKey,
   grpcError,
   secretsEqual,
   SERVICE_ANNOTATOR_HEADER,
@@ -7,7 +9,6 @@ import {
   SERVICE_TOKEN_HEADER,
 } from '@aperture/runtime';
 import type * as grpc from '@grpc/grpc-js';
-import { StageApiError } from './api';
 import type { StageContext } from './run-stage';
 
 /**
@@ -34,43 +35,6 @@ export type ExtraCredential = (header: HeaderOf) => Promise<Caller | undefined>;
 export const API_KEY_HEADER = 'x-api-key';
 export const ANNOTATOR_TOKEN_HEADER = 'x-annotator-token';
 
-const sha256 = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
-const plausible = (secret: string) => /^[\x21-\x7e]{8,200}$/.test(secret);
-
-/**
- * The tenant of an API key, checked exactly as ingest does: looked up by its SHA-256 in ingest's
- * `api_keys` collection (read directly: a stage declares no model on it, so its index migration
- * never touches ingest's indexes); a missing, unknown or revoked key is unauthenticated.
- */
-export async function tenantOfApiKey(ctx: StageContext, apiKey: unknown): Promise<string> {
-  if (apiKey === undefined || apiKey === '')
-    throw new StageApiError('unauthenticated', 'missing x-api-key header');
-  if (typeof apiKey !== 'string' || !plausible(apiKey))
-    throw new StageApiError('unauthenticated', 'invalid API key');
-  const key = await ctx.pipeline.connection
-    .collection<{ tenantId: string; revokedAt: Date | null }>('api_keys')
-    .findOne({ hash: sha256(apiKey) });
-  if (!key || key.revokedAt) throw new StageApiError('unauthenticated', 'invalid or revoked API key');
-  return key.tenantId;
-}
-
-/**
- * An annotator's token (ingest's `annotators` collection, by SHA-256, like API keys): its tenant
- * and annotator id; unknown or revoked (revocation counts at once) is unauthenticated.
- */
-export async function annotatorOfToken(
-  ctx: StageContext,
-  token: string,
-): Promise<{ tenantId: string; annotatorId: string }> {
-  if (!plausible(token)) throw new StageApiError('unauthenticated', 'invalid annotator token');
-  const annotator = await ctx.pipeline.connection
-    .collection<{ _id: string; tenantId: string; revokedAt: Date | null }>('annotators')
-    .findOne({ hash: sha256(token) });
-  if (!annotator || annotator.revokedAt)
-    throw new StageApiError('unauthenticated', 'invalid or revoked annotator token');
-  return { tenantId: annotator.tenantId, annotatorId: annotator._id };
-}
-
 /**
  * Resolves the caller of one request from its credential headers, in this order: the service
  * token (compared in constant time; a wrong one is refused, never ignored), the stage's own
@@ -85,7 +49,7 @@ export async function authenticateCaller(
 ): Promise<Caller> {
   const caller = await resolveCaller(ctx, header, extra);
   if (!allow.includes(caller.kind))
-    throw new StageApiError('forbidden', `this call is not open to ${caller.kind} credentials`);
+    throw new ApiError('forbidden', `this call is not open to ${caller.kind} credentials`);
   return caller;
 }
 
@@ -93,7 +57,7 @@ async function resolveCaller(ctx: StageContext, header: HeaderOf, extra?: ExtraC
   const serviceToken = header(SERVICE_TOKEN_HEADER);
   if (serviceToken !== undefined) {
     if (!secretsEqual(serviceToken, ctx.serviceToken))
-      throw new StageApiError('unauthenticated', 'invalid service token');
+      throw new ApiError('unauthenticated', 'invalid service token');
     return {
       kind: 'service',
       tenantId: header(SERVICE_TENANT_HEADER) ?? '',
@@ -103,11 +67,11 @@ async function resolveCaller(ctx: StageContext, header: HeaderOf, extra?: ExtraC
   const own = await extra?.(header);
   if (own) return own;
   const annotatorToken = header(ANNOTATOR_TOKEN_HEADER);
-  if (annotatorToken) return { kind: 'annotator', ...(await annotatorOfToken(ctx, annotatorToken)) };
-  const apiKey = header(API_KEY_HEADER);
-  if (apiKey === undefined || apiKey === '')
-    throw new StageApiError('unauthenticated', 'missing x-api-key header');
-  return { kind: 'tenant', tenantId: await tenantOfApiKey(ctx, apiKey) };
+  // API keys and annotator tokens are ingest's, checked by the one lookup every service uses.
+  if (annotatorToken)
+    return { kind: 'annotator', ...(await findAnnotator(ctx.pipeline.connection, annotatorToken)) };
+  const { tenantId } = await findApiKey(ctx.pipeline.connection, header(API_KEY_HEADER));
+  return { kind: 'tenant', tenantId };
 }
 
 const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -120,7 +84,7 @@ export function tenantFor(caller: Caller, requested = ''): string {
   if (caller.kind !== 'service') return caller.tenantId;
   const tenantId = requested || caller.tenantId;
   if (!TENANT_ID.test(tenantId))
-    throw new StageApiError('invalid_request', 'tenant_id is required for an internal call');
+    throw new ApiError('invalid_request', 'tenant_id is required for an internal call');
   return tenantId;
 }
 
@@ -161,7 +125,7 @@ export function grpcAuthenticator(
     try {
       return await authenticateCaller(ctx, metadataHeaders(metadata), allow, extra);
     } catch (error) {
-      if (error instanceof StageApiError) throw grpcError(error.grpcStatus, error.message);
+      if (error instanceof ApiError) throw grpcError(error.grpcStatus, error.message);
       ctx.log.error({ err: error, method }, 'gRPC authentication failed');
       throw error;
     }

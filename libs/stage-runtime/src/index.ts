@@ -13,18 +13,15 @@ export type { StageStart } from './events';
 export { hold, next, reject, retry, skip } from './stage-handler';
 export type { EventOf, MessageContext, Settled, StageHandler, StageOutcome } from './stage-handler';
 export { decodeOptions, MAX_INPUT_PIXELS, sharp } from '@aperture/imaging';
-export { StageApiError, StageApiErrorFilter } from './api';
+export { CallerGuard, CallerOf, Callers } from './http-auth';
 export {
   ANNOTATOR_TOKEN_HEADER,
   annotatorFor,
-  annotatorOfToken,
   API_KEY_HEADER,
   authenticateCaller,
   grpcAuthenticator,
   httpHeaders,
   metadataHeaders,
   tenantFor,
-  tenantOfApiKey,
 } from './caller';
 export type { Caller, CallerKind, ExtraCredential, HeaderOf } from './caller';
-export type { StageApiErrorCode } from './api';

@@ -11,8 +11,11 @@ import {
 } from '@aperture/messaging';
 import { ProjectPolicies } from '@aperture/persistence';
 import {
+  ApiExceptionFilter,
+  apiValidationPipe,
   connectPipeline,
   authenticatedService,
+  type BodyLimitRoute,
   evaluateReadiness,
   hardenHttp,
   HealthModule,
@@ -26,11 +29,12 @@ import {
 } from '@aperture/runtime';
 import { createLogger, type Logger, shutdownTelemetry } from '@aperture/telemetry';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { type DynamicModule, type ExceptionFilter, type LoggerService, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
+import { NestFactory, Reflector } from '@nestjs/core';
 import type { Connection } from 'mongoose';
-import { StageApiErrorFilter } from './api';
 import { type CallerKind, type ExtraCredential, grpcAuthenticator } from './caller';
+import { CallerGuard } from './http-auth';
+import { NestPinoLogger } from './nest-logger';
 import { handleWith, type StageHandler } from './stage-handler';
 
 /** What a stage's handlers and gRPC methods work with. */
@@ -52,30 +56,48 @@ export interface StageOptions<S extends object = object> {
   service: ServiceName;
   /** Default HTTP port (health); env HTTP_PORT overrides. */
   httpPort: number;
-  /** Builds the service's own objects, once, before anything else starts. */
-  build?: (ctx: StageContext) => S;
+  /**
+   * Builds the service's own objects, once, before anything else starts (from the shared context
+   * and the environment, for a service's own settings).
+   */
+  build?: (ctx: StageContext, env: Env) => S;
+  /** Releases what `build` made (clients), once HTTP, gRPC and the consumer have stopped. */
+  dispose?: (ctx: StageContext & S) => void | Promise<void>;
   grpc: {
     /** Default gRPC port; env GRPC_PORT overrides. */
     port: number;
     /** Fully qualified service name, reported by grpc.health.v1. */
     name: string;
     definition: ServiceDefinition;
-    implementation: (ctx: StageContext & S) => UntypedServiceImplementation;
+    /** The methods; `app` is the service's Nest app, for a service whose gRPC uses its providers (ingest). */
+    implementation: (ctx: StageContext & S, app: INestApplication) => UntypedServiceImplementation;
     /**
      * Who may call each method (every method of the definition must be listed): the caller is
      * authenticated before its handler runs (`callerOf(call)`); no credential is UNAUTHENTICATED.
      */
     access: Record<string, readonly CallerKind[]>;
-    /** The stage's own credential (campaigns: a collector's token), besides the shared ones. */
-    credential?: (ctx: StageContext & S) => ExtraCredential;
   };
-  /** The stage's own HTTP routes (controllers), served beside health and readiness. */
+  /**
+   * The stage's own credential, tried before the shared ones (gRPC and REST): campaigns' collector
+   * token, ingest's API key with its per-tenant rate limit.
+   */
+  credential?: (ctx: StageContext & S, app: INestApplication) => ExtraCredential;
+  /**
+   * The stage's own HTTP routes (controllers), served beside health and readiness; a route's
+   * callers are declared with `@Callers(...)` and read with `@Tenant()` / `@CallerOf()`.
+   */
   http?: (ctx: StageContext & S) => DynamicModule;
   /**
-   * The exception filter of every HTTP route, health's included; default StageApiErrorFilter.
-   * Non-domain errors (unknown route, body-parser's) should go through `httpErrorResponse`.
+   * The service's own HTTP set-up beyond the shared one (hardening, error filter, caller guard,
+   * validation pipe), before it listens: routes with their own body limit, secrets its error
+   * answers must never show, and `configure` (ingest: its
+   * OpenAPI document and web console).
    */
-  httpErrorFilter?: (ctx: StageContext & S) => ExceptionFilter;
+  httpSetup?: {
+    bodyLimitRoutes?: (ctx: StageContext & S) => readonly BodyLimitRoute[];
+    secrets?: (ctx: StageContext & S) => string[];
+    configure?: (app: INestApplication, ctx: StageContext & S) => void;
+  };
   /**
    * The stage's own resources and background work (workers, timers), started after HTTP and gRPC
    * and before the consumer; the function it returns stops them (before the connections close).
@@ -90,13 +112,14 @@ export interface StageOptions<S extends object = object> {
    * stage's handler (stage-handler.ts), or, for a reader that writes no stage result (campaigns),
    * its own handler of the topic's messages, which throws only for transient failures.
    */
-  consumes:
+  consumes?:
     | StageHandler<TopicName, StageContext & S>
     | { topic: TopicName; handle(message: ConsumedMessage, ctx: StageContext & S): Promise<HandlerOutcome> };
 }
 
 export interface RunningStage<S extends object = object> {
   ctx: StageContext & S;
+  app: INestApplication;
   httpPort: number;
   grpcPort: number;
   /** Stops consumer, gRPC, HTTP, relay, Kafka and MongoDB: the reverse of start-up. */
@@ -107,6 +130,7 @@ export interface RunningStage<S extends object = object> {
 export interface StartOverrides {
   env?: Env;
   groupId?: string;
+  log?: Logger;
 }
 
 /**
@@ -117,9 +141,6 @@ export async function startStage<S extends object>(
   options: StageOptions<S>,
   overrides: StartOverrides = {},
 ): Promise<RunningStage<S>> {
-  const { consumes } = options;
-  const inputTopic = consumes.topic;
-  const handle = 'process' in consumes ? handleWith(consumes) : consumes.handle.bind(consumes);
   const env = overrides.env ?? process.env;
   const config = loadConfig(
     {
@@ -137,7 +158,7 @@ export async function startStage<S extends object>(
     },
     env,
   );
-  const log = createLogger(options.service);
+  const log = overrides.log ?? createLogger(options.service);
   const closers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close();
@@ -161,20 +182,33 @@ export async function startStage<S extends object>(
       log,
       serviceToken: config.APERTURE_SERVICE_TOKEN,
     };
-    const ctx = { ...shared, ...options.build?.(shared) } as StageContext & S;
+    const ctx = { ...shared, ...options.build?.(shared, env) } as StageContext & S;
+    if (options.dispose) closers.push(async () => options.dispose?.(ctx));
 
     const app = await NestFactory.create(StageHttpModule.register(pipeline, options.http?.(ctx)), {
-      logger: new NestLogger(log),
+      logger: new NestPinoLogger(log),
       abortOnError: false,
     });
     closers.push(() => app.close());
-    hardenHttp(app, { limits: config, rawBody: options.rawBody ?? false });
-    // Every stage answers errors in the API's shape, on its own routes and on health's alike.
-    app.useGlobalFilters(options.httpErrorFilter?.(ctx) ?? new StageApiErrorFilter(ctx));
+    const { httpSetup } = options;
+    hardenHttp(app, {
+      limits: config,
+      rawBody: options.rawBody ?? false,
+      ...(httpSetup?.bodyLimitRoutes && { bodyLimitRoutes: httpSetup.bodyLimitRoutes(ctx) }),
+    });
+    const credential = options.credential?.(ctx, app);
+    // Every service answers errors in the API's shape, on its own routes and on health's alike.
+    app.useGlobalFilters(
+      new ApiExceptionFilter(log, [ctx.serviceToken, ...(httpSetup?.secrets?.(ctx) ?? [])]),
+    );
+    app.useGlobalGuards(new CallerGuard(ctx, app.get(Reflector), credential));
+    // Bodies declared as DTO classes are validated alike everywhere (`unknown` ones are left alone).
+    app.useGlobalPipes(apiValidationPipe());
+    httpSetup?.configure?.(app, ctx);
     await app.listen(config.HTTP_PORT);
     const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;
 
-    const implementation = options.grpc.implementation(ctx);
+    const implementation = options.grpc.implementation(ctx, app);
     const unguarded = Object.keys(implementation).filter((method) => !options.grpc.access[method]);
     if (unguarded.length > 0) throw new Error(`gRPC methods without an access rule: ${unguarded.join(', ')}`);
     const grpc = await startGrpcServer({
@@ -186,7 +220,7 @@ export async function startStage<S extends object>(
           implementation: authenticatedService(
             options.grpc.definition,
             implementation,
-            grpcAuthenticator(ctx, options.grpc.access, options.grpc.credential?.(ctx)),
+            grpcAuthenticator(ctx, options.grpc.access, credential),
           ),
         },
       ],
@@ -195,46 +229,65 @@ export async function startStage<S extends object>(
 
     if (options.start) closers.push(await options.start(ctx));
 
-    const groupId = overrides.groupId ?? config.KAFKA_GROUP_ID;
-    const { stageMessages, stageDuration } = pipeline.metrics;
-    const deadLetter = sendToDeadLetter(pipeline.producer, deadLetterTopic(options.service));
-    const consumer = new AtLeastOnceConsumer(pipeline.kafka, {
-      groupId,
-      topics: [inputTopic],
-      handler: async (message) => {
-        const timer = stageDuration.startTimer();
-        try {
-          const outcome = await handle(message, ctx);
-          timer({ outcome });
-          stageMessages.inc({ topic: message.topic, outcome });
-          log.info({ imageId: message.key, outcome, offset: message.offset }, 'handled');
-          return outcome;
-        } catch (error) {
-          timer({ outcome: 'failed' });
-          stageMessages.inc({ topic: message.topic, outcome: 'failed' });
-          log.warn({ imageId: message.key, err: error }, 'handling failed; will retry');
-          throw error;
-        }
-      },
-      onPoison: async (message, error) => {
-        await deadLetter(message, error);
-        stageMessages.inc({ topic: message.topic, outcome: 'dead_lettered' });
-      },
-      // A failure while the database or the broker is down waits for them instead of counting
-      // towards the dead-letter topic.
-      dependenciesUp: async () => Object.values(await evaluateReadiness(pipeline.readiness)).every(Boolean),
-      onOutage: (event, message) =>
-        log.warn({ imageId: message.key, event }, 'dependency outage: holding the message until it ends'),
-    });
-    trackConsumerLag(pipeline.metrics, pipeline.admin, groupId, [inputTopic]);
-    closers.push(() => consumer.stop());
-    await consumer.start();
-    log.info({ httpPort, grpcPort: grpc.port, inputTopic }, 'started');
-    return { ctx, httpPort, grpcPort: grpc.port, stop };
+    const { consumes } = options;
+    if (consumes) {
+      const groupId = overrides.groupId ?? config.KAFKA_GROUP_ID;
+      const consumer = stageConsumer(consumes, ctx, groupId);
+      closers.push(() => consumer.stop());
+      await consumer.start();
+    }
+    log.info({ httpPort, grpcPort: grpc.port, inputTopic: consumes?.topic ?? null }, 'started');
+    return { ctx, app, httpPort, grpcPort: grpc.port, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The consumer of what a service consumes (not started): each message handled, counted and timed;
+ * a poison message dead-lettered; a failure during an outage held until it ends.
+ */
+function stageConsumer<S extends object>(
+  consumes: NonNullable<StageOptions<S>['consumes']>,
+  ctx: StageContext & S,
+  groupId: string,
+): AtLeastOnceConsumer {
+  const { pipeline, log } = ctx;
+  const inputTopic = consumes.topic;
+  const handle = 'process' in consumes ? handleWith(consumes) : consumes.handle.bind(consumes);
+  const { stageMessages, stageDuration } = pipeline.metrics;
+  const deadLetter = sendToDeadLetter(pipeline.producer, deadLetterTopic(ctx.service));
+  const consumer = new AtLeastOnceConsumer(pipeline.kafka, {
+    groupId,
+    topics: [inputTopic],
+    handler: async (message) => {
+      const timer = stageDuration.startTimer();
+      try {
+        const outcome = await handle(message, ctx);
+        timer({ outcome });
+        stageMessages.inc({ topic: message.topic, outcome });
+        log.info({ imageId: message.key, outcome, offset: message.offset }, 'handled');
+        return outcome;
+      } catch (error) {
+        timer({ outcome: 'failed' });
+        stageMessages.inc({ topic: message.topic, outcome: 'failed' });
+        log.warn({ imageId: message.key, err: error }, 'handling failed; will retry');
+        throw error;
+      }
+    },
+    onPoison: async (message, error) => {
+      await deadLetter(message, error);
+      stageMessages.inc({ topic: message.topic, outcome: 'dead_lettered' });
+    },
+    // A failure while the database or the broker is down waits for them instead of counting
+    // towards the dead-letter topic.
+    dependenciesUp: async () => Object.values(await evaluateReadiness(pipeline.readiness)).every(Boolean),
+    onOutage: (event, message) =>
+      log.warn({ imageId: message.key, event }, 'dependency outage: holding the message until it ends'),
+  });
+  trackConsumerLag(pipeline.metrics, pipeline.admin, groupId, [inputTopic]);
+  return consumer;
 }
 
 /** The process entry point: starts the stage, stops it on SIGTERM/SIGINT, exits 1 if start-up fails. */
@@ -273,24 +326,4 @@ class StageHttpModule {
 
 function kafkaLogSink(log: Logger): LogSink {
   return (level, message, fields) => log[level](fields, message);
-}
-
-/** Nest's own log lines, through the service's pino logger. */
-class NestLogger implements LoggerService {
-  constructor(private readonly logger: Logger) {}
-  log(message: unknown, context?: unknown): void {
-    this.logger.info({ context }, String(message));
-  }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.logger.error({ context: rest.at(-1), detail: rest.slice(0, -1) }, String(message));
-  }
-  warn(message: unknown, context?: unknown): void {
-    this.logger.warn({ context }, String(message));
-  }
-  debug(message: unknown, context?: unknown): void {
-    this.logger.debug({ context }, String(message));
-  }
-  verbose(message: unknown, context?: unknown): void {
-    this.logger.trace({ context }, String(message));
-  }
 }

@@ -7,7 +7,8 @@ import {
   topicMessages,
 } from '@aperture/contracts';
 import type { ConsumedMessage, HandlerOutcome } from '@aperture/messaging';
-import type { ImageRecord, ImageStatus, ProjectPolicy, StageCompletion } from '@aperture/persistence';
+import type { ImageRecord, ImageStatus, StageCompletion } from '@aperture/persistence';
+import type { ProjectPolicy } from '@aperture/policy';
 import {
   completeStage,
   decodeEvent,

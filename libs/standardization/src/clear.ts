@@ -1,5 +1,5 @@
 import { decodeOptions, sharp } from '@aperture/imaging';
-import type { StandardizeMetadataField } from '@aperture/persistence';
+import type { StandardizeMetadataField } from '@aperture/policy';
 import type { Metadata } from 'sharp';
 import { exifHasGps } from './gps';
 import { readSourceMetadata, xmpPacket } from './metadata';

@@ -1,4 +1,4 @@
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { planGeometry, targetBox } from './geometry';
 
 const spec = (overrides: Partial<typeof defaultPolicy.standardize>) => ({

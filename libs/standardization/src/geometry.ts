@@ -1,4 +1,4 @@
-import type { StandardizePolicy } from '@aperture/persistence';
+import type { StandardizePolicy } from '@aperture/policy';
 
 export interface Size {
   width: number;

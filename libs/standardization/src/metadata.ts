@@ -1,7 +1,7 @@
 // The metadata adapter: what the standardize stage reads from a source file's EXIF, XMP, IPTC and
 // ICC blocks, through exifr (no hand parsing). Only the whitelisted fields and the ICC profile's
 // description are read; nothing else of the source's metadata ever reaches a derivative.
-import type { StandardizeMetadataField } from '@aperture/persistence';
+import type { StandardizeMetadataField } from '@aperture/policy';
 import exifr from 'exifr';
 
 export interface SourceMetadata {

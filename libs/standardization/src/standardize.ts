@@ -9,7 +9,7 @@ import {
   openImage,
   sharp,
 } from '@aperture/imaging';
-import type { StandardizeFormat, StandardizePolicy } from '@aperture/persistence';
+import type { StandardizeFormat, StandardizePolicy } from '@aperture/policy';
 import type { Sharp } from 'sharp';
 import { type GeometryPlan, planGeometry } from './geometry';
 import { readSourceMetadata, xmpPacket } from './metadata';

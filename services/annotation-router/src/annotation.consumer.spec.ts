@@ -1,5 +1,5 @@
 import { complianceV1, curatedV1, inputTopicOf, Topics } from '@aperture/contracts';
-import { resolvePolicy } from '@aperture/persistence';
+import { resolvePolicy } from '@aperture/policy';
 import { fakeStageContext } from '@aperture/stage-runtime/testing';
 import { annotationHandler } from './annotation.consumer';
 import type { AnnotationContext, TaskQueue } from './queue';

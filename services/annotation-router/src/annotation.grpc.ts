@@ -1,9 +1,7 @@
 import type { annotationV1 } from '@aperture/contracts';
-import { callerOf, grpcError } from '@aperture/runtime';
-import { annotatorFor, type Caller, StageApiError, tenantFor } from '@aperture/stage-runtime';
-import { status } from '@grpc/grpc-js';
+import { ApiError, callerOf, unary } from '@aperture/runtime';
+import { annotatorFor, type Caller, tenantFor } from '@aperture/stage-runtime';
 import { coverageMessage, coverageReport } from './coverage.source';
-import { AnnotationError } from './errors';
 import { parseResultJson } from './domain/tasks';
 import type { AnnotationContext } from './queue';
 import { annotationJsonOf, taskMessage } from './views';
@@ -15,104 +13,58 @@ import { annotationJsonOf, taskMessage } from './views';
  */
 export function annotationGrpc(ctx: AnnotationContext): annotationV1.AnnotationServiceServer {
   const { queue } = ctx;
-  const answer =
-    <Res>(callback: (error: Error | null, response?: Res) => void, what: string) =>
-    (work: Promise<Res>) =>
-      work.then(
-        (response) => callback(null, response),
-        (error: unknown) => {
-          if (error instanceof StageApiError) return callback(grpcError(error.grpcStatus, error.fullMessage));
-          ctx.log.error({ err: error }, `${what} failed`);
-          callback(grpcError(status.UNAVAILABLE, `${what} failed; retry`));
-        },
-      );
 
   /** The tenant and annotator of a call, from its credential (see above). */
-  const who = (call: {
-    request: { tenantId: string; annotatorId?: string };
-  }): Promise<{ tenantId: string; annotatorId: string }> =>
-    // A promise, so that a refusal (a service caller naming no tenant) takes the error path.
-    Promise.resolve(callerOf<Caller>(call)).then((caller) => ({
+  const who = (call: { request: { tenantId: string; annotatorId?: string } }) => {
+    const caller = callerOf<Caller>(call);
+    return {
       tenantId: tenantFor(caller, call.request.tenantId),
       annotatorId: annotatorFor(caller, call.request.annotatorId ?? ''),
-    }));
+    };
+  };
 
   return {
-    leaseTask: (call, callback) => {
+    leaseTask: unary(ctx.log, 'LeaseTask', async (call) => {
       const { projectId, leaseSeconds, pool, taskType } = call.request;
-      void answer(
-        callback,
-        'LeaseTask',
-      )(
-        who(call)
-          .then(({ tenantId, annotatorId }) =>
-            queue.lease({ tenantId, projectId, annotatorId, leaseSeconds, pool, taskType }),
-          )
-          .then((task) => (task ? { task: taskMessage(task) } : {})),
-      );
-    },
+      const { tenantId, annotatorId } = who(call);
+      const task = await queue.lease({ tenantId, projectId, annotatorId, leaseSeconds, pool, taskType });
+      return task ? { task: taskMessage(task) } : {};
+    }),
 
-    submitResult: (call, callback) => {
+    submitResult: unary(ctx.log, 'SubmitResult', async (call) => {
       const { taskId, resultJson, annotation, reject } = call.request;
-      void answer(
-        callback,
-        'SubmitResult',
-      )(
-        (async () => {
-          const { tenantId, annotatorId } = await who(call);
-          let result: unknown;
-          if (reject) result = { reject: true };
-          else if (resultJson) {
-            const parsed = parseResultJson(resultJson);
-            if ('error' in parsed) throw new AnnotationError('invalid_request', parsed.error);
-            result = JSON.parse(parsed.json);
-          } else result = annotationJsonOf(annotation ?? { labels: [] });
-          const done = await queue.submit({ tenantId, taskId, annotatorId, result });
-          return { task: taskMessage(done.task), outcome: done.outcome, agreement: done.agreement };
-        })(),
-      );
-    },
+      const { tenantId, annotatorId } = who(call);
+      let result: unknown;
+      if (reject) result = { reject: true };
+      else if (resultJson) {
+        const parsed = parseResultJson(resultJson);
+        if ('error' in parsed) throw new ApiError('invalid_request', parsed.error);
+        result = JSON.parse(parsed.json);
+      } else result = annotationJsonOf(annotation ?? { labels: [] });
+      const done = await queue.submit({ tenantId, taskId, annotatorId, result });
+      return { task: taskMessage(done.task), outcome: done.outcome, agreement: done.agreement };
+    }),
 
-    getTaskImage: (call, callback) => {
-      void answer(
-        callback,
-        'GetTaskImage',
-      )(
-        who(call)
-          .then(({ tenantId, annotatorId }) => queue.image(tenantId, call.request.taskId, annotatorId))
-          .then(({ bytes, contentType }) => ({ content: bytes, contentType })),
-      );
-    },
+    getTaskImage: unary(ctx.log, 'GetTaskImage', async (call) => {
+      const { tenantId, annotatorId } = who(call);
+      const { bytes, contentType } = await queue.image(tenantId, call.request.taskId, annotatorId);
+      return { content: bytes, contentType };
+    }),
 
-    getCoverage: (call, callback) => {
+    getCoverage: unary(ctx.log, 'GetCoverage', async (call) => {
       const { projectId, batchId } = call.request;
-      void answer(
-        callback,
-        'GetCoverage',
-      )(
-        (async () => {
-          const { tenantId } = await who(call);
-          if (!projectId) throw new AnnotationError('invalid_request', 'project_id is required');
-          const policy = await ctx.policies.get(tenantId, projectId);
-          if (!policy)
-            throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
-          const scope = { tenantId, projectId, ...(batchId && { batchId }) };
-          return { coverage: coverageMessage(await coverageReport(ctx, policy, scope)) };
-        })(),
-      );
-    },
-    getAnnotatorScores: (call, callback) => {
+      const { tenantId } = who(call);
+      if (!projectId) throw new ApiError('invalid_request', 'project_id is required');
+      const policy = await ctx.policies.get(tenantId, projectId);
+      if (!policy) throw new ApiError('not_found', `project ${JSON.stringify(projectId)} not found`);
+      const scope = { tenantId, projectId, ...(batchId && { batchId }) };
+      return { coverage: coverageMessage(await coverageReport(ctx, policy, scope)) };
+    }),
+    getAnnotatorScores: unary(ctx.log, 'GetAnnotatorScores', async (call) => {
       const { projectId } = call.request;
-      void answer(
-        callback,
-        'GetAnnotatorScores',
-      )(
-        (async () => {
-          const { tenantId } = await who(call);
-          if (!projectId) throw new AnnotationError('invalid_request', 'project_id is required');
-          return { scores: await queue.scores(tenantId, projectId) };
-        })(),
-      );
-    },
+      const { tenantId } = who(call);
+      if (!projectId) throw new ApiError('invalid_request', 'project_id is required');
+      return { scores: await queue.scores(tenantId, projectId) };
+    }),
   };
 }

@@ -1,6 +1,6 @@
 import { complianceV1, curatedV1 } from '@aperture/contracts';
 import { decodeCurated } from '@aperture/curated-consumer';
-import { resolvePolicy } from '@aperture/persistence';
+import { resolvePolicy } from '@aperture/policy';
 import { canonicalJson, curatedEvent, policyVersions } from './curated';
 import { splitOf } from './domain/split';
 

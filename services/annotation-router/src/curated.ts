@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type complianceV1, curatedV1 } from '@aperture/contracts';
-import type { ProjectPolicy } from '@aperture/persistence';
+import type { ProjectPolicy } from '@aperture/policy';
 import { splitOf } from './domain/split';
 import type { DecisionDoc } from './tasks.model';
 import { annotationMessage } from './views';

@@ -1,8 +1,8 @@
+import { ApiError } from '@aperture/runtime';
 import { Topics } from '@aperture/contracts';
 import { type CuratedImage, decodeCurated } from '@aperture/curated-consumer';
 import type { ImageRecord } from '@aperture/persistence';
 import type { StageContext } from '@aperture/stage-runtime';
-import { AnnotationError } from './errors';
 
 /** An outbox payload as read back: a Buffer, or the driver's Binary (lean reads) holding one. */
 function bytesOf(payload: unknown): Uint8Array {
@@ -37,7 +37,7 @@ export async function curatedPage(
   query: { tenantId: string; projectId: string; cursor?: string; limit: number; split?: string },
 ): Promise<CuratedPage> {
   const policy = await ctx.policies.get(query.tenantId, query.projectId);
-  if (!policy) throw new AnnotationError('not_found', `project ${JSON.stringify(query.projectId)} not found`);
+  if (!policy) throw new ApiError('not_found', `project ${JSON.stringify(query.projectId)} not found`);
   const filter = { tenantId: query.tenantId, projectId: query.projectId, status: 'curated' as const };
   const model = ctx.pipeline.records.model;
   const [total, records] = await Promise.all([
@@ -82,7 +82,7 @@ export async function curatedImageBytes(
     .lean<ImageRecord>()
     .exec();
   const entry = record?.outbox.find((candidate) => candidate.topic === Topics.imageCurated);
-  if (!entry) throw new AnnotationError('not_found', `curated image ${JSON.stringify(imageId)} not found`);
+  if (!entry) throw new ApiError('not_found', `curated image ${JSON.stringify(imageId)} not found`);
   const view = decodeCurated(bytesOf(entry.payload));
   return { bytes: await ctx.blobs.get(view.image.key), contentType: view.image.contentType };
 }

@@ -1,19 +1,11 @@
 import { isObject } from '@aperture/contracts';
-import {
-  annotatorFor,
-  authenticateCaller,
-  type Caller,
-  type CallerKind,
-  httpHeaders,
-  type StageContext,
-  tenantFor,
-} from '@aperture/stage-runtime';
+import { ApiError, Tenant } from '@aperture/runtime';
+import { annotatorFor, type Caller, CallerOf, Callers, type StageContext } from '@aperture/stage-runtime';
 import {
   Body,
   Controller,
   type DynamicModule,
   Get,
-  Headers,
   HttpCode,
   Inject,
   Module,
@@ -26,16 +18,11 @@ import {
 import { curatedImageBytes, curatedPage } from './dataset';
 import { projectReport } from './report.source';
 import { fromCvatXml, fromLabelStudio, type ImportedResult, toLabelStudioTasks } from './domain/interop';
-import { AnnotationError } from './errors';
 import type { AnnotationContext, TaskQueue } from './queue';
 import { imageUrl, taskView } from './views';
 
-type RequestHeaders = Record<string, string | string[] | undefined>;
-
 /** The task routes: the tenant's key, an annotator's own token, or ingest's console (service identity). */
-const TASK_CALLERS: readonly CallerKind[] = ['tenant', 'annotator', 'service'];
-/** Everything else is the tenant's (the report also for ingest's console). */
-const TENANT: readonly CallerKind[] = ['tenant'];
+const TaskCallers = () => Callers('tenant', 'annotator', 'service');
 
 const QUEUE = Symbol('TaskQueue');
 const CONTEXT = Symbol('StageContext');
@@ -50,14 +37,14 @@ interface Reply {
 function optionalString(body: Record<string, unknown>, field: string): string {
   const value = body[field];
   if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') throw new AnnotationError('invalid_request', `${field} must be a string`);
+  if (typeof value !== 'string') throw new ApiError('invalid_request', `${field} must be a string`);
   return value;
 }
 
 function leaseSecondsOf(body: Record<string, unknown>): number {
   const leaseSeconds = body['leaseSeconds'] ?? 0;
   if (typeof leaseSeconds !== 'number' || !Number.isInteger(leaseSeconds) || leaseSeconds < 0)
-    throw new AnnotationError('invalid_request', 'leaseSeconds must be a whole number of seconds');
+    throw new ApiError('invalid_request', 'leaseSeconds must be a whole number of seconds');
   return leaseSeconds;
 }
 
@@ -65,32 +52,27 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new AnnotationError('invalid_request', 'content is not valid JSON');
+    throw new ApiError('invalid_request', 'content is not valid JSON');
   }
 }
 
-/** REST for annotators' tools: lease, the derivative's bytes, submit; gold scores. */
+/**
+ * REST for annotators' tools: lease, the derivative's bytes, submit; gold scores. Everything but
+ * the task routes is the tenant's (the report also for ingest's console).
+ */
 @Controller('v1')
+@Callers('tenant')
 class TasksController {
   constructor(
     @Inject(QUEUE) private readonly queue: TaskQueue,
     @Inject(CONTEXT) private readonly ctx: StageContext,
   ) {}
 
-  private caller(headers: RequestHeaders, allow: readonly CallerKind[]): Promise<Caller> {
-    return authenticateCaller(this.ctx, httpHeaders(headers), allow);
-  }
-
-  private async tenantOf(headers: RequestHeaders, allow = TENANT): Promise<string> {
-    return tenantFor(await this.caller(headers, allow));
-  }
-
   @Post('tasks/lease')
   @HttpCode(200)
-  async lease(@Headers() headers: RequestHeaders, @Body() body: unknown) {
-    const caller = await this.caller(headers, TASK_CALLERS);
-    const tenantId = tenantFor(caller);
-    if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
+  @TaskCallers()
+  async lease(@Tenant() tenantId: string, @CallerOf() caller: Caller, @Body() body: unknown) {
+    if (!isObject(body)) throw new ApiError('invalid_request', 'the body must be a JSON object');
     const leaseSeconds = leaseSecondsOf(body);
     const task = await this.queue.lease({
       tenantId,
@@ -107,29 +89,32 @@ class TasksController {
 
   @Post('tasks/:taskId/result')
   @HttpCode(200)
-  async submit(@Headers() headers: RequestHeaders, @Param('taskId') taskId: string, @Body() body: unknown) {
-    const caller = await this.caller(headers, TASK_CALLERS);
-    const tenantId = tenantFor(caller);
-    if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
+  @TaskCallers()
+  async submit(
+    @Tenant() tenantId: string,
+    @CallerOf() caller: Caller,
+    @Param('taskId') taskId: string,
+    @Body() body: unknown,
+  ) {
+    if (!isObject(body)) throw new ApiError('invalid_request', 'the body must be a JSON object');
     const annotatorId = annotatorFor(caller, optionalString(body, 'annotatorId'));
-    if (!annotatorId) throw new AnnotationError('invalid_request', 'annotatorId is required');
-    if (body['result'] === undefined) throw new AnnotationError('invalid_request', 'result is required');
+    if (!annotatorId) throw new ApiError('invalid_request', 'annotatorId is required');
+    if (body['result'] === undefined) throw new ApiError('invalid_request', 'result is required');
     const done = await this.queue.submit({ tenantId, taskId, annotatorId, result: body['result'] });
     return { task: taskView(done.task, null), outcome: done.outcome, agreement: done.agreement };
   }
 
   @Get('tasks/:taskId/image')
+  @TaskCallers()
   async image(
-    @Headers() headers: RequestHeaders,
+    @Tenant() tenantId: string,
+    @CallerOf() caller: Caller,
     @Param('taskId') taskId: string,
     @Query('annotatorId') annotatorId: unknown,
     @Res() reply: Reply,
   ): Promise<void> {
-    const caller = await this.caller(headers, TASK_CALLERS);
-    const tenantId = tenantFor(caller);
     const annotator = annotatorFor(caller, typeof annotatorId === 'string' ? annotatorId : '');
-    if (!annotator)
-      throw new AnnotationError('invalid_request', 'the query parameter annotatorId is required');
+    if (!annotator) throw new ApiError('invalid_request', 'the query parameter annotatorId is required');
     const { bytes, contentType } = await this.queue.image(tenantId, taskId, annotator);
     reply.status(200).type(contentType).send(bytes);
   }
@@ -138,19 +123,17 @@ class TasksController {
   @Post('projects/:projectId/tasks/export')
   @HttpCode(200)
   async exportTasks(
-    @Headers() headers: RequestHeaders,
+    @Tenant() tenantId: string,
     @Param('projectId') projectId: string,
     @Body() body: unknown,
     @Req() request: { protocol: string; headers: Record<string, string | string[] | undefined> },
   ) {
-    const tenantId = await this.tenantOf(headers);
-    if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
+    if (!isObject(body)) throw new ApiError('invalid_request', 'the body must be a JSON object');
     const format = optionalString(body, 'format') || 'label-studio';
-    if (format !== 'label-studio')
-      throw new AnnotationError('invalid_request', 'format must be label-studio');
+    if (format !== 'label-studio') throw new ApiError('invalid_request', 'format must be label-studio');
     const limit = body['limit'] ?? 100;
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000)
-      throw new AnnotationError('invalid_request', 'limit must be a whole number from 1 to 1000');
+      throw new ApiError('invalid_request', 'limit must be a whole number from 1 to 1000');
     const leaseSeconds = leaseSecondsOf(body);
     const tasks = await this.queue.leaseMany(
       {
@@ -180,17 +163,15 @@ class TasksController {
   @Post('projects/:projectId/results/import')
   @HttpCode(200)
   async importResults(
-    @Headers() headers: RequestHeaders,
+    @Tenant() tenantId: string,
     @Param('projectId') projectId: string,
     @Body() body: unknown,
   ) {
-    const tenantId = await this.tenantOf(headers);
-    if (!isObject(body)) throw new AnnotationError('invalid_request', 'the body must be a JSON object');
+    if (!isObject(body)) throw new ApiError('invalid_request', 'the body must be a JSON object');
     const policy = await this.ctx.policies.get(tenantId, projectId);
-    if (!policy) throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
+    if (!policy) throw new ApiError('not_found', `project ${JSON.stringify(projectId)} not found`);
     const annotatorId = optionalString(body, 'annotatorId');
-    if (!annotatorId)
-      throw new AnnotationError('invalid_request', 'annotatorId is required (the lease holder)');
+    if (!annotatorId) throw new ApiError('invalid_request', 'annotatorId is required (the lease holder)');
     const format = optionalString(body, 'format');
     const content = body['content'];
     let found: ImportedResult[];
@@ -201,12 +182,9 @@ class TasksController {
       );
     else if (format === 'cvat') {
       if (typeof content !== 'string')
-        throw new AnnotationError(
-          'invalid_request',
-          'content must be the XML text of a CVAT for images 1.1 export',
-        );
+        throw new ApiError('invalid_request', 'content must be the XML text of a CVAT for images 1.1 export');
       found = fromCvatXml(content, policy.annotation.taskType, policy.annotation.keypoints);
-    } else throw new AnnotationError('invalid_request', 'format must be label-studio or cvat');
+    } else throw new ApiError('invalid_request', 'format must be label-studio or cvat');
     const results = [];
     for (const item of found) {
       if ('error' in item) {
@@ -223,7 +201,7 @@ class TasksController {
         });
         results.push({ taskId: item.taskId, outcome: done.outcome });
       } catch (error) {
-        if (!(error instanceof AnnotationError)) throw error;
+        if (!(error instanceof ApiError)) throw error;
         results.push({
           taskId: item.taskId,
           error: {
@@ -241,18 +219,17 @@ class TasksController {
   /** The project's curated records (typed labels, split, derivative), a page at a time. */
   @Get('projects/:projectId/curated')
   async curated(
-    @Headers() headers: RequestHeaders,
+    @Tenant() tenantId: string,
     @Param('projectId') projectId: string,
     @Query('cursor') cursor: unknown,
     @Query('limit') limit: unknown,
     @Query('split') split: unknown,
   ) {
-    const tenantId = await this.tenantOf(headers);
     const size = limit === undefined ? 100 : Number(limit);
     if (!Number.isInteger(size) || size < 1 || size > 500)
-      throw new AnnotationError('invalid_request', 'limit must be a whole number from 1 to 500');
+      throw new ApiError('invalid_request', 'limit must be a whole number from 1 to 500');
     if (split !== undefined && !['train', 'val', 'test'].includes(split as string))
-      throw new AnnotationError('invalid_request', 'split must be train, val or test');
+      throw new ApiError('invalid_request', 'split must be train, val or test');
     return curatedPage(this.ctx, {
       tenantId,
       projectId,
@@ -264,24 +241,23 @@ class TasksController {
 
   @Get('projects/:projectId/curated/:imageId/image')
   async curatedImage(
-    @Headers() headers: RequestHeaders,
+    @Tenant() tenantId: string,
     @Param('projectId') projectId: string,
     @Param('imageId') imageId: string,
     @Res() reply: Reply,
   ): Promise<void> {
-    const tenantId = await this.tenantOf(headers);
     const { bytes, contentType } = await curatedImageBytes(this.ctx, tenantId, projectId, imageId);
     reply.status(200).type(contentType).send(bytes);
   }
 
   /** The dataset report (distributions, rejections, duplicates, classes, agreement, targets) as JSON. */
   @Get('projects/:projectId/report')
+  @Callers('tenant', 'service')
   async report(
-    @Headers() headers: RequestHeaders,
+    @Tenant() tenantId: string,
     @Param('projectId') projectId: string,
     @Query('batchId') batchId: unknown,
   ) {
-    const tenantId = await this.tenantOf(headers, ['tenant', 'service']);
     return projectReport(
       this.ctx,
       tenantId,
@@ -291,10 +267,9 @@ class TasksController {
   }
 
   @Get('projects/:projectId/annotators')
-  async annotators(@Headers() headers: RequestHeaders, @Param('projectId') projectId: string) {
-    const tenantId = await this.tenantOf(headers);
+  async annotators(@Tenant() tenantId: string, @Param('projectId') projectId: string) {
     if (!(await this.ctx.policies.get(tenantId, projectId)))
-      throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
+      throw new ApiError('not_found', `project ${JSON.stringify(projectId)} not found`);
     return { annotators: await this.queue.scores(tenantId, projectId) };
   }
 }

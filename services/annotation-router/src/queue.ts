@@ -1,12 +1,13 @@
+import { ApiError } from '@aperture/runtime';
 import { createHash } from 'node:crypto';
 import { complianceV1, Topics } from '@aperture/contracts';
-import { DuplicateKeyError, type AnnotationPolicy, type ProjectPolicy } from '@aperture/persistence';
+import { DuplicateKeyError } from '@aperture/persistence';
+import { type AnnotationPolicy, type ProjectPolicy } from '@aperture/policy';
 import { completeStage, pendingEvent, rejection, type StageContext } from '@aperture/stage-runtime';
 import { curatedEvent, imageSize } from './curated';
 import { goldScore, mergeAnnotations, type Submitted } from './domain/consensus';
 import { annotationFromJson, annotationToJson, validateResult } from './domain/labels';
 import { goldDue, leaseExpiry, poolsFor, submitCheck } from './domain/tasks';
-import { AnnotationError } from './errors';
 import { type AnnotationModels, annotationModels, type DecisionDoc, type TaskDoc } from './tasks.model';
 
 export type Clock = () => Date;
@@ -116,21 +117,21 @@ export class TaskQueue {
   /** Leases the next task of the annotator's queue, or null when it is empty. */
   async lease(request: LeaseRequest): Promise<TaskDoc | null> {
     const { tenantId, projectId, annotatorId } = request;
-    if (!tenantId) throw new AnnotationError('invalid_request', 'tenant_id is required');
+    if (!tenantId) throw new ApiError('invalid_request', 'tenant_id is required');
     if (!ANNOTATOR_ID.test(annotatorId ?? ''))
-      throw new AnnotationError('invalid_request', 'annotatorId must be 1..128 letters, digits or _ . @ : -');
+      throw new ApiError('invalid_request', 'annotatorId must be 1..128 letters, digits or _ . @ : -');
     const pool = request.pool || 'default';
     if (!POOL.test(pool))
-      throw new AnnotationError('invalid_request', `pool ${JSON.stringify(pool)} is not a pool name`);
+      throw new ApiError('invalid_request', `pool ${JSON.stringify(pool)} is not a pool name`);
     const taskType = request.taskType ?? '';
     if (
       taskType &&
       !['classification', 'bbox', 'polygon', 'keypoints', 'tracking', 'review'].includes(taskType)
     )
-      throw new AnnotationError('invalid_request', `taskType ${JSON.stringify(taskType)} is not a task type`);
+      throw new ApiError('invalid_request', `taskType ${JSON.stringify(taskType)} is not a task type`);
     const policy = projectId ? await this.ctx.policies.get(tenantId, projectId) : null;
     if (projectId && !policy)
-      throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
+      throw new ApiError('not_found', `project ${JSON.stringify(projectId)} not found`);
     const now = this.clock();
 
     if (policy && taskType !== 'review' && policy.annotation.goldRatio > 0) {
@@ -266,21 +267,20 @@ export class TaskQueue {
   async submit(request: SubmitRequest): Promise<SubmitAnswer> {
     const { tenantId, taskId, annotatorId } = request;
     if (!tenantId || !taskId || !annotatorId)
-      throw new AnnotationError('invalid_request', 'tenant_id, task_id and annotator_id are required');
+      throw new ApiError('invalid_request', 'tenant_id, task_id and annotator_id are required');
     const task = await this.models.tasks
       .findOne({ _id: taskId, tenantId, ...(request.projectId && { projectId: request.projectId }) })
       .lean<TaskDoc>()
       .exec();
-    if (!task) throw new AnnotationError('not_found', `task ${JSON.stringify(taskId)} not found`);
+    if (!task) throw new ApiError('not_found', `task ${JSON.stringify(taskId)} not found`);
     const stored = await this.models.results.findById(taskId).lean().exec();
     const check = submitCheck(task, stored?.annotatorId, annotatorId);
     // A retry (or a call after a failure between writes): finish what the first call started.
     if (check === 'already_done') return this.afterResult({ ...task, state: 'done' });
-    if (check !== 'ok') throw new AnnotationError(check.code, check.message);
+    if (check !== 'ok') throw new ApiError(check.code, check.message);
 
     const policy = await this.ctx.policies.get(task.tenantId, task.projectId);
-    if (!policy)
-      throw new AnnotationError('not_found', `project ${JSON.stringify(task.projectId)} not found`);
+    if (!policy) throw new ApiError('not_found', `project ${JSON.stringify(task.projectId)} not found`);
     const reject = task.kind === 'review' && isReject(request.result);
     let annotationJson = '';
     if (!reject) {
@@ -290,11 +290,7 @@ export class TaskQueue {
         { width: task.width, height: task.height },
       );
       if ('errors' in checked)
-        throw new AnnotationError(
-          'invalid_request',
-          'the result does not fit the label schema',
-          checked.errors,
-        );
+        throw new ApiError('invalid_request', 'the result does not fit the label schema', checked.errors);
       annotationJson = JSON.stringify(annotationToJson(checked.annotation));
     }
     const now = this.clock();
@@ -312,7 +308,7 @@ export class TaskQueue {
       });
     } catch (error) {
       if (error instanceof DuplicateKeyError)
-        throw new AnnotationError('conflict', 'the task already has a result; lease another');
+        throw new ApiError('conflict', 'the task already has a result; lease another');
       throw error;
     }
     await this.models.tasks
@@ -324,8 +320,7 @@ export class TaskQueue {
   /** What a stored result leads to: a gold score, a wait, consensus, a review, a decision. */
   private async afterResult(task: TaskDoc): Promise<SubmitAnswer> {
     const policy = await this.ctx.policies.get(task.tenantId, task.projectId);
-    if (!policy)
-      throw new AnnotationError('not_found', `project ${JSON.stringify(task.projectId)} not found`);
+    if (!policy) throw new ApiError('not_found', `project ${JSON.stringify(task.projectId)} not found`);
     const settings = { ...policy.annotation, taskType: policy.annotation.taskType };
     const size = { width: task.width, height: task.height };
 
@@ -504,18 +499,18 @@ export class TaskQueue {
     annotatorId: string,
   ): Promise<{ bytes: Buffer; contentType: string }> {
     const task = await this.models.tasks.findOne({ _id: taskId, tenantId }).lean<TaskDoc>().exec();
-    if (!task) throw new AnnotationError('not_found', `task ${JSON.stringify(taskId)} not found`);
+    if (!task) throw new ApiError('not_found', `task ${JSON.stringify(taskId)} not found`);
     if (
       task.state !== 'leased' ||
       task.annotatorId !== annotatorId ||
       (task.leaseExpiresAt ?? new Date(0)) <= this.clock()
     )
-      throw new AnnotationError(
+      throw new ApiError(
         'failed_precondition',
         'the task is not leased by this annotator (or the lease ran out)',
       );
     if (task.kind !== 'gold' && (await this.withdrawn(task.imageId)))
-      throw new AnnotationError(
+      throw new ApiError(
         'not_found',
         'the image was withdrawn (rejected or erased) since the task was leased',
       );

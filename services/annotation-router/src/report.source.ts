@@ -1,9 +1,9 @@
+import { ApiError } from '@aperture/runtime';
 import type { ImageRecord } from '@aperture/persistence';
 import type { StageContext } from '@aperture/stage-runtime';
 import { readCamera } from '@aperture/imaging';
 import { coverageReport } from './coverage.source';
 import { buildReport, type DatasetReport, type ReportImage } from './domain/report';
-import { AnnotationError } from './errors';
 
 interface QualityStage {
   width?: number;
@@ -29,14 +29,14 @@ export async function projectReport(
   batchId?: string,
 ): Promise<DatasetReport> {
   const policy = await ctx.policies.get(tenantId, projectId);
-  if (!policy) throw new AnnotationError('not_found', `project ${JSON.stringify(projectId)} not found`);
+  if (!policy) throw new ApiError('not_found', `project ${JSON.stringify(projectId)} not found`);
   const records = await ctx.pipeline.records.model
     .find({ tenantId, projectId, ...(batchId && { batchId }) })
     .sort({ _id: 1 })
     .lean<ImageRecord[]>()
     .exec();
   if (batchId && records.length === 0)
-    throw new AnnotationError('not_found', `batch ${JSON.stringify(batchId)} has no images in this project`);
+    throw new ApiError('not_found', `batch ${JSON.stringify(batchId)} has no images in this project`);
   const images: ReportImage[] = [];
   for (const record of records) {
     const quality = record.stages['quality'] as QualityStage | undefined;

@@ -1,5 +1,5 @@
 import { annotationV1 } from '@aperture/contracts';
-import type { AnnotationPolicy } from '@aperture/persistence';
+import type { AnnotationPolicy } from '@aperture/policy';
 import type { TaskDoc } from './tasks.model';
 
 const KINDS = {

@@ -1,13 +1,4 @@
-import {
-  authenticateCaller,
-  type Caller,
-  type CallerKind,
-  type ExtraCredential,
-  httpHeaders,
-  type StageContext,
-  StageApiError,
-  tenantFor,
-} from '@aperture/stage-runtime';
+import type { ExtraCredential } from '@aperture/stage-runtime';
 import type { CampaignStore } from './campaigns.store';
 import { CampaignError } from './errors';
 import type { CollectorDoc } from './models';
@@ -27,32 +18,7 @@ export function collectorCredential(store: CampaignStore): ExtraCredential {
     const token = header(COLLECTOR_TOKEN_HEADER);
     if (token === undefined || token === '') return undefined;
     const collector = await store.collectorByToken(token);
-    if (!collector) throw new StageApiError('unauthenticated', 'missing or invalid x-collector-token header');
+    if (!collector) throw new CampaignError('unauthenticated', 'missing or invalid x-collector-token header');
     return { kind: 'collector', tenantId: collector.tenantId, collectorId: collector._id };
   };
-}
-
-/**
- * The tenant a REST request acts for, from its credential (stage-runtime's `authenticateCaller`):
- * the API key's; a collector token's where `allow` has collectors; the service identity's named
- * tenant (x-aperture-tenant: ingest's console). 401 / 403 otherwise.
- */
-export async function tenantOfRequest(
-  ctx: StageContext,
-  store: CampaignStore,
-  headers: Record<string, string | string[] | undefined>,
-  allow: readonly CallerKind[] = ['tenant', 'service'],
-): Promise<string> {
-  let caller: Caller;
-  try {
-    caller = await authenticateCaller(ctx, httpHeaders(headers), allow, collectorCredential(store));
-    return tenantFor(caller);
-  } catch (error) {
-    if (error instanceof StageApiError && error.code !== 'not_found' && error.code !== 'conflict')
-      throw new CampaignError(
-        error.code === 'failed_precondition' ? 'invalid_request' : error.code,
-        error.message,
-      );
-    throw error;
-  }
 }

@@ -1,17 +1,10 @@
 import { campaignsV1 } from '@aperture/contracts';
-import { callerOf, grpcError } from '@aperture/runtime';
-import { type Caller, StageApiError, type StageContext, tenantFor } from '@aperture/stage-runtime';
-import * as grpc from '@grpc/grpc-js';
+import { callerOf, grpcStatusOf, unary } from '@aperture/runtime';
+import { type Caller, type StageContext, tenantFor } from '@aperture/stage-runtime';
 import type { CampaignStore } from './campaigns.store';
 
 /** How often a watch re-reads the counts; a change is sent at most this long after it happens. */
 export const WATCH_INTERVAL_MS = 1000;
-
-function toStatus(ctx: StageContext, error: unknown): grpc.ServiceError {
-  if (error instanceof StageApiError) return grpcError(error.grpcStatus, error.message);
-  ctx.log.error({ err: error }, 'gRPC call failed');
-  return grpcError(grpc.status.INTERNAL, 'internal error');
-}
 
 /**
  * CampaignService: CheckUpload for ingest, GetCampaign and the WatchCampaign stream for capture
@@ -22,29 +15,17 @@ export function campaignsGrpc(ctx: StageContext, store: CampaignStore): campaign
   // A promise, so that a refusal (a service caller naming no tenant) takes the error path.
   const tenantOf = (call: object) => Promise.resolve(call).then((c) => tenantFor(callerOf<Caller>(c)));
   return {
-    checkUpload: (call, callback) => {
-      // Only ingest (the service identity) asks, naming the tenant of the upload.
-      Promise.resolve()
-        .then(() =>
-          store.checkUpload({
-            ...call.request,
-            tenantId: tenantFor(callerOf<Caller>(call), call.request.tenantId),
-          }),
-        )
-        .then(
-          (answer) => callback(null, answer),
-          (error: unknown) => callback(toStatus(ctx, error)),
-        );
-    },
-    getCampaign: (call, callback) => {
-      tenantOf(call)
-        .then((tenantId) => store.campaign(tenantId, call.request.campaignId))
-        .then((campaign) => store.progress(campaign))
-        .then(
-          (progress) => callback(null, { progress }),
-          (error: unknown) => callback(toStatus(ctx, error)),
-        );
-    },
+    // Only ingest (the service identity) asks, naming the tenant of the upload.
+    checkUpload: unary(ctx.log, 'CheckUpload', (call) =>
+      store.checkUpload({
+        ...call.request,
+        tenantId: tenantFor(callerOf<Caller>(call), call.request.tenantId),
+      }),
+    ),
+    getCampaign: unary(ctx.log, 'GetCampaign', async (call) => {
+      const campaign = await store.campaign(tenantFor(callerOf<Caller>(call)), call.request.campaignId);
+      return { progress: await store.progress(campaign) };
+    }),
     watchCampaign: (call) => {
       let stopped = false;
       let timer: NodeJS.Timeout | undefined;
@@ -75,7 +56,7 @@ export function campaignsGrpc(ctx: StageContext, store: CampaignStore): campaign
         if (stopped) return;
         stop();
         // grpc-js ends a server stream with the status of an emitted error.
-        call.emit('error', toStatus(ctx, error));
+        call.emit('error', grpcStatusOf(error, ctx.log, 'WatchCampaign'));
       };
       tenantOf(call)
         .then((tenantId) => tick(tenantId))

@@ -5,12 +5,9 @@ import { ApiError, type ApiErrorCode } from '@aperture/runtime';
  * the shared code table (@aperture/runtime ApiError).
  */
 export class CampaignError extends ApiError {
-  constructor(
-    code: ApiErrorCode,
-    message: string,
-    readonly field?: string,
-  ) {
+  constructor(code: ApiErrorCode, message: string, field?: string) {
     super(code, message);
     this.name = 'CampaignError';
+    if (field) this.field = field;
   }
 }

@@ -1,13 +1,10 @@
 import { isObject } from '@aperture/contracts';
-import { httpErrorResponse } from '@aperture/runtime';
-import type { StageContext } from '@aperture/stage-runtime';
+import { Tenant } from '@aperture/runtime';
+import { Callers, type StageContext } from '@aperture/stage-runtime';
 import {
-  type ArgumentsHost,
   Body,
-  Catch,
   Controller,
   type DynamicModule,
-  type ExceptionFilter,
   Get,
   Headers,
   HttpCode,
@@ -17,7 +14,7 @@ import {
   Post,
   Req,
 } from '@nestjs/common';
-import { collectorOfToken, tenantOfRequest } from './auth';
+import { collectorOfToken } from './auth';
 import { type CampaignStore, collectorView } from './campaigns.store';
 import { cellLabel } from './domain/cells';
 import { parseSignature, SIGNATURE_TOLERANCE_SECONDS, verifySignature } from './domain/signature';
@@ -27,14 +24,10 @@ import type { CampaignDoc } from './models';
 const STORE = Symbol('CampaignStore');
 const CONTEXT = Symbol('StageContext');
 
-type RequestHeaders = Record<string, string | string[] | undefined>;
-
-interface Reply {
-  status(code: number): Reply;
-  json(body: unknown): void;
-  headersSent?: boolean;
-  end(): void;
-}
+/** The tenant's routes: its API key, or ingest's console (the service identity naming the tenant). */
+const TenantCallers = () => Callers('tenant', 'service');
+/** What a capture app reads with its collector token, as the tenant can. */
+const CollectorCallers = () => Callers('tenant', 'collector', 'service');
 
 function jsonObject(body: unknown): Record<string, unknown> {
   if (!isObject(body)) throw new CampaignError('invalid_request', 'the body must be a JSON object', 'body');
@@ -66,35 +59,35 @@ class CampaignsController {
 
   @Post('campaigns')
   @HttpCode(201)
-  async create(@Headers() headers: RequestHeaders, @Body() body: unknown) {
-    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
+  @TenantCallers()
+  async create(@Tenant() tenantId: string, @Body() body: unknown) {
     return this.view(await this.store.createCampaign(tenantId, jsonObject(body)));
   }
 
   @Get('campaigns')
-  async list(@Headers() headers: RequestHeaders) {
-    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
+  @TenantCallers()
+  async list(@Tenant() tenantId: string) {
     const campaigns = await this.store.listCampaigns(tenantId);
     return { campaigns: await Promise.all(campaigns.map((campaign) => this.view(campaign))) };
   }
 
   @Get('campaigns/:id')
-  async get(@Headers() headers: RequestHeaders, @Param('id') id: string) {
-    const tenantId = await tenantOfRequest(this.ctx, this.store, headers, ['tenant', 'collector', 'service']);
+  @CollectorCallers()
+  async get(@Tenant() tenantId: string, @Param('id') id: string) {
     return this.view(await this.store.campaign(tenantId, id));
   }
 
   @Post('campaigns/:id/close')
   @HttpCode(200)
-  async close(@Headers() headers: RequestHeaders, @Param('id') id: string) {
-    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
+  @TenantCallers()
+  async close(@Tenant() tenantId: string, @Param('id') id: string) {
     return this.view(await this.store.closeCampaign(tenantId, id));
   }
 
   /** Per-collector quality of the campaign, with each collector's state. */
   @Get('campaigns/:id/collectors')
-  async collectorStats(@Headers() headers: RequestHeaders, @Param('id') id: string) {
-    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
+  @TenantCallers()
+  async collectorStats(@Tenant() tenantId: string, @Param('id') id: string) {
     const campaign = await this.store.campaign(tenantId, id);
     const collectors = new Map((await this.store.collectors(tenantId)).map((c) => [c.collectorId, c]));
     const stats = await this.store.collectorStats(campaign);
@@ -112,14 +105,15 @@ class CampaignsController {
 
   @Post('collectors')
   @HttpCode(201)
-  async createCollector(@Headers() headers: RequestHeaders, @Body() body: unknown) {
-    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
+  @TenantCallers()
+  async createCollector(@Tenant() tenantId: string, @Body() body: unknown) {
     return this.store.createCollector(tenantId, jsonObject(body));
   }
 
   @Get('collectors')
-  async collectors(@Headers() headers: RequestHeaders) {
-    return { collectors: await this.store.collectors(await tenantOfRequest(this.ctx, this.store, headers)) };
+  @TenantCallers()
+  async collectors(@Tenant() tenantId: string) {
+    return { collectors: await this.store.collectors(tenantId) };
   }
 
   @Get('collectors/me')
@@ -130,16 +124,16 @@ class CampaignsController {
   /** The operator sets a collector's state (verify by hand, suspend). */
   @Post('collectors/:id/state')
   @HttpCode(200)
-  async setState(@Headers() headers: RequestHeaders, @Param('id') id: string, @Body() body: unknown) {
-    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
+  @TenantCallers()
+  async setState(@Tenant() tenantId: string, @Param('id') id: string, @Body() body: unknown) {
     return this.store.setCollectorState(tenantId, id, jsonObject(body)['state'], 'operator');
   }
 
   /** A new secret for the KYC provider's webhook signatures; shown once. */
   @Post('kyc/secret')
   @HttpCode(201)
-  async kycSecret(@Headers() headers: RequestHeaders) {
-    const tenantId = await tenantOfRequest(this.ctx, this.store, headers);
+  @TenantCallers()
+  async kycSecret(@Tenant() tenantId: string) {
     return { tenantId, secret: await this.store.rotateKycSecret(tenantId) };
   }
 
@@ -192,41 +186,9 @@ class CampaignsController {
   }
 
   @Get('assignments/:id')
-  async assignment(@Headers() headers: RequestHeaders, @Param('id') id: string) {
-    const tenantId = await tenantOfRequest(this.ctx, this.store, headers, ['tenant', 'collector', 'service']);
+  @CollectorCallers()
+  async assignment(@Tenant() tenantId: string, @Param('id') id: string) {
     return this.store.assignment(tenantId, id);
-  }
-}
-
-/**
- * Errors as `{"error": {"code", "message", "field"?}}`, like ingest's API: the stage's filter of
- * every route (campaignsStage's httpErrorFilter).
- */
-@Catch()
-export class CampaignsErrorFilter implements ExceptionFilter {
-  constructor(private readonly ctx: StageContext) {}
-
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<Reply>();
-    let status = 500;
-    let error: { code: string; message: string; field?: string } = {
-      code: 'internal',
-      message: 'internal error',
-    };
-    if (exception instanceof CampaignError) {
-      status = exception.httpStatus;
-      error = {
-        code: exception.code,
-        message: exception.message,
-        ...(exception.field && { field: exception.field }),
-      };
-    } else {
-      const answer = httpErrorResponse(exception);
-      if (answer) ({ status, error } = { status: answer.status, error: answer.body.error });
-      else this.ctx.log.error({ err: exception }, 'request failed');
-    }
-    if (reply.headersSent) return reply.end();
-    reply.status(status).json({ error });
   }
 }
 

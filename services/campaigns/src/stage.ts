@@ -5,7 +5,7 @@ import { handleCurated } from './campaigns.consumer';
 import { campaignsGrpc } from './campaigns.grpc';
 import { CampaignStore } from './campaigns.store';
 import { type Clock, systemClock } from './clock';
-import { CampaignsErrorFilter, CampaignsHttpModule } from './http';
+import { CampaignsHttpModule } from './http';
 import { campaignModels } from './models';
 
 /**
@@ -31,10 +31,9 @@ export function campaignsStage(clock: Clock = systemClock): StageOptions<{ store
         getCampaign: ['service', 'tenant', 'collector'],
         watchCampaign: ['service', 'tenant', 'collector'],
       },
-      credential: (ctx) => collectorCredential(ctx.store),
     },
+    credential: (ctx) => collectorCredential(ctx.store),
     http: (ctx) => CampaignsHttpModule.register(ctx, ctx.store),
-    httpErrorFilter: (ctx) => new CampaignsErrorFilter(ctx),
     rawBody: true,
     registerModels: (connection) => void campaignModels(connection),
     // Not a stage of the image record: it counts curated images into cells (campaigns.consumer.ts).

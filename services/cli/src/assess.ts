@@ -7,7 +7,7 @@ import {
   MemoryDuplicateIndex,
   type Assessment,
 } from '@aperture/image-quality';
-import { defaultPolicy, resolvePolicy, type QualityPolicy } from '@aperture/persistence';
+import { defaultPolicy, resolvePolicy, type QualityPolicy } from '@aperture/policy';
 import { readFile, stat } from 'node:fs/promises';
 import { collectFiles } from './files';
 import type { TextStream } from './progress';

@@ -109,7 +109,7 @@ export async function standardizeCommand(
 
 /** The spec file's standardize section over the defaults, validated like a project policy. */
 async function readSpec(path: string | undefined) {
-  const { resolvePolicy } = await import('@aperture/persistence');
+  const { resolvePolicy } = await import('@aperture/policy');
   let section: unknown;
   if (path !== undefined) {
     let parsed: unknown;

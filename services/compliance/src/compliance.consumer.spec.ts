@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { complianceV1, inputTopicOf, standardizeV1, Topics } from '@aperture/contracts';
-import { resolvePolicy } from '@aperture/persistence';
+import { resolvePolicy } from '@aperture/policy';
 import { sharp } from '@aperture/stage-runtime';
 import { fakeStageContext } from '@aperture/stage-runtime/testing';
 import { corpusPath } from '@aperture/testing';

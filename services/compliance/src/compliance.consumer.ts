@@ -1,6 +1,7 @@
 import { type commonV1, type complianceV1, Topics } from '@aperture/contracts';
 import type { AuditInput } from '@aperture/audit';
-import { type ImageRecord, type ProjectPolicy, regionRuleFor } from '@aperture/persistence';
+import { type ImageRecord } from '@aperture/persistence';
+import { type ProjectPolicy, regionRuleFor } from '@aperture/policy';
 import {
   blobRef,
   type EventOf,

@@ -1,11 +1,8 @@
 import type { complianceV1 } from '@aperture/contracts';
-import { callerOf, grpcError } from '@aperture/runtime';
-import { type Caller, StageApiError, tenantFor } from '@aperture/stage-runtime';
-import { type sendUnaryData, status } from '@grpc/grpc-js';
-import { InvalidPageToken } from './audit/audit-log';
+import { ApiError, callerOf, unary } from '@aperture/runtime';
+import { type Caller, tenantFor } from '@aperture/stage-runtime';
 import type { ComplianceContext } from './context';
 import { toErasure } from './erasure/erasure';
-import { ComplianceError } from './errors';
 import { toAuditEntry } from './views';
 
 /**
@@ -15,73 +12,53 @@ import { toAuditEntry } from './views';
 export function complianceGrpc(ctx: ComplianceContext): complianceV1.ComplianceServiceServer {
   const { consents } = ctx;
   const actor = 'grpc';
-  /** Runs a call; refusals map to their status, anything else is logged and UNAVAILABLE. */
-  function answer<T>(what: string, callback: sendUnaryData<T>, work: () => Promise<T>) {
-    work().then(
-      (value) => callback(null, value),
-      (error: unknown) => {
-        if (error instanceof StageApiError) return callback(grpcError(error.grpcStatus, error.fullMessage));
-        if (error instanceof InvalidPageToken)
-          return callback(grpcError(status.INVALID_ARGUMENT, error.message));
-        ctx.log.error({ err: error }, `${what} failed`);
-        callback(grpcError(status.UNAVAILABLE, `${what} failed; retry`));
-      },
-    );
-  }
   const tenantOf = (call: object, requested: string) => tenantFor(callerOf<Caller>(call), requested);
 
   return {
-    registerConsent: (call, callback) =>
-      answer('RegisterConsent', callback, async () => ({
-        consent: await consents.register(
-          call.request.consent && {
-            ...call.request.consent,
-            tenantId: tenantOf(call, call.request.consent.tenantId),
-          },
-          actor,
-        ),
-      })),
-    getConsent: (call, callback) =>
-      answer('GetConsent', callback, async () => ({
-        consent: await consents.get(tenantOf(call, call.request.tenantId), call.request.consentId),
-      })),
-    revokeConsent: (call, callback) =>
-      answer('RevokeConsent', callback, () =>
-        consents.revoke(tenantOf(call, call.request.tenantId), call.request.consentId, actor),
+    registerConsent: unary(ctx.log, 'RegisterConsent', async (call) => ({
+      consent: await consents.register(
+        call.request.consent && {
+          ...call.request.consent,
+          tenantId: tenantOf(call, call.request.consent.tenantId),
+        },
+        actor,
       ),
-    requestErasure: (call, callback) =>
-      answer('RequestErasure', callback, async () => {
-        const { tenantId, imageId, batchId, consentId } = call.request;
-        const erasure = await ctx.erasures.request({
-          tenantId: tenantOf(call, tenantId),
-          ...(imageId && { imageId }),
-          ...(batchId && { batchId }),
-          ...(consentId && { consentId }),
-          actor,
-        });
-        return { erasure: toErasure(erasure) };
-      }),
-    getErasure: (call, callback) =>
-      answer('GetErasure', callback, async () => {
-        const erasure = await ctx.erasures.get(tenantOf(call, call.request.tenantId), call.request.erasureId);
-        if (!erasure)
-          throw new ComplianceError('not_found', `erasure ${call.request.erasureId} does not exist`);
-        return { erasure: toErasure(erasure) };
-      }),
-    getAuditTrail: (call, callback) =>
-      answer('GetAuditTrail', callback, async () => {
-        const { tenantId, imageId, pageSize, pageToken } = call.request;
-        const page = await ctx.audit.page(tenantOf(call, tenantId), {
-          imageId,
-          pageSize,
-          pageToken,
-        });
-        return {
-          entries: page.entries.map(toAuditEntry),
-          nextPageToken: page.nextPageToken,
-          headSeq: String(page.head.seq),
-          headHash: page.head.hash,
-        };
-      }),
+    })),
+    getConsent: unary(ctx.log, 'GetConsent', async (call) => ({
+      consent: await consents.get(tenantOf(call, call.request.tenantId), call.request.consentId),
+    })),
+    revokeConsent: unary(ctx.log, 'RevokeConsent', (call) =>
+      consents.revoke(tenantOf(call, call.request.tenantId), call.request.consentId, actor),
+    ),
+    requestErasure: unary(ctx.log, 'RequestErasure', async (call) => {
+      const { tenantId, imageId, batchId, consentId } = call.request;
+      const erasure = await ctx.erasures.request({
+        tenantId: tenantOf(call, tenantId),
+        ...(imageId && { imageId }),
+        ...(batchId && { batchId }),
+        ...(consentId && { consentId }),
+        actor,
+      });
+      return { erasure: toErasure(erasure) };
+    }),
+    getErasure: unary(ctx.log, 'GetErasure', async (call) => {
+      const erasure = await ctx.erasures.get(tenantOf(call, call.request.tenantId), call.request.erasureId);
+      if (!erasure) throw new ApiError('not_found', `erasure ${call.request.erasureId} does not exist`);
+      return { erasure: toErasure(erasure) };
+    }),
+    getAuditTrail: unary(ctx.log, 'GetAuditTrail', async (call) => {
+      const { tenantId, imageId, pageSize, pageToken } = call.request;
+      const page = await ctx.audit.page(tenantOf(call, tenantId), {
+        imageId,
+        pageSize,
+        pageToken,
+      });
+      return {
+        entries: page.entries.map(toAuditEntry),
+        nextPageToken: page.nextPageToken,
+        headSeq: String(page.head.seq),
+        headHash: page.head.hash,
+      };
+    }),
   };
 }

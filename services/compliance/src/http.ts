@@ -1,11 +1,11 @@
-import { type complianceV1, isObject } from '@aperture/contracts';
-import { tenantOfApiKey } from '@aperture/stage-runtime';
+import type { complianceV1 } from '@aperture/contracts';
+import { ApiError, Tenant } from '@aperture/runtime';
+import { Callers } from '@aperture/stage-runtime';
 import {
   Body,
   Controller,
   type DynamicModule,
   Get,
-  Headers,
   HttpCode,
   Inject,
   Module,
@@ -13,34 +13,21 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { InvalidPageToken } from './audit/audit-log';
 import type { ConsentsService } from './consents/consents.service';
 import type { ComplianceContext } from './context';
+import { RegisterConsentDto, RequestErasureDto } from './dto';
 import { toErasure } from './erasure/erasure';
-import { ComplianceError } from './errors';
 import { toAuditEntry } from './views';
 
 const CONTEXT = Symbol('StageContext');
 const ACTOR = 'api-key';
-
-function strings(body: Record<string, unknown>, field: string): string[] {
-  const value = body[field] ?? [];
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
-    throw new ComplianceError('invalid_request', `${field} must be a list of strings`);
-  return value as string[];
-}
-
-function text(body: Record<string, unknown>, field: string): string {
-  const value = body[field] ?? '';
-  if (typeof value !== 'string') throw new ComplianceError('invalid_request', `${field} must be a string`);
-  return value;
-}
 
 /**
  * The compliance REST API for clients (x-api-key, scoped to the key's tenant): consents, erasure
  * requests, the audit trail. Everything another tenant owns answers 404.
  */
 @Controller('v1')
+@Callers('tenant')
 class ComplianceController {
   private readonly consents: ConsentsService;
 
@@ -50,93 +37,81 @@ class ComplianceController {
 
   @Post('consents')
   @HttpCode(201)
-  async register(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
-    if (!isObject(body)) throw new ComplianceError('invalid_request', 'the body must be a JSON object');
+  async register(@Tenant() tenantId: string, @Body() body: RegisterConsentDto) {
     const consent: complianceV1.Consent = {
-      consentId: text(body, 'consentId'),
+      consentId: body.consentId ?? '',
       tenantId,
-      subjectRef: text(body, 'subjectRef'),
-      scopes: strings(body, 'scopes'),
-      purpose: text(body, 'purpose'),
-      regions: strings(body, 'regions'),
-      grantedAt: text(body, 'grantedAt'),
-      expiresAt: text(body, 'expiresAt'),
+      subjectRef: body.subjectRef ?? '',
+      scopes: body.scopes ?? [],
+      purpose: body.purpose ?? '',
+      regions: body.regions ?? [],
+      grantedAt: body.grantedAt ?? '',
+      expiresAt: body.expiresAt ?? '',
       revoked: false,
-      evidenceRef: text(body, 'evidenceRef'),
+      evidenceRef: body.evidenceRef ?? '',
       revokedAt: '',
     };
     return { consent: await this.consents.register(consent, ACTOR) };
   }
 
   @Get('consents/:consentId')
-  async get(@Headers('x-api-key') apiKey: unknown, @Param('consentId') consentId: string) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+  async get(@Tenant() tenantId: string, @Param('consentId') consentId: string) {
     return { consent: await this.consents.get(tenantId, consentId) };
   }
 
   @Post('consents/:consentId/revoke')
   @HttpCode(200)
-  async revoke(@Headers('x-api-key') apiKey: unknown, @Param('consentId') consentId: string) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+  async revoke(@Tenant() tenantId: string, @Param('consentId') consentId: string) {
     return this.consents.revoke(tenantId, consentId, ACTOR);
   }
 
   @Post('erasures')
   @HttpCode(202)
-  async requestErasure(@Headers('x-api-key') apiKey: unknown, @Body() body: unknown) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
-    if (!isObject(body)) throw new ComplianceError('invalid_request', 'the body must be a JSON object');
+  async requestErasure(@Tenant() tenantId: string, @Body() body: RequestErasureDto) {
+    const { imageId, batchId, consentId } = body;
     const erasure = await this.ctx.erasures.request({
       tenantId,
-      ...(text(body, 'imageId') && { imageId: text(body, 'imageId') }),
-      ...(text(body, 'batchId') && { batchId: text(body, 'batchId') }),
-      ...(text(body, 'consentId') && { consentId: text(body, 'consentId') }),
+      ...(imageId && { imageId }),
+      ...(batchId && { batchId }),
+      ...(consentId && { consentId }),
       actor: ACTOR,
     });
     return { erasure: toErasure(erasure) };
   }
 
   @Get('erasures/:erasureId')
-  async getErasure(@Headers('x-api-key') apiKey: unknown, @Param('erasureId') erasureId: string) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
+  async getErasure(@Tenant() tenantId: string, @Param('erasureId') erasureId: string) {
     const erasure = await this.ctx.erasures.get(tenantId, erasureId);
-    if (!erasure) throw new ComplianceError('not_found', `erasure ${erasureId} does not exist`);
+    if (!erasure) throw new ApiError('not_found', `erasure ${erasureId} does not exist`);
     return { erasure: toErasure(erasure) };
   }
 
   /** The tenant's audit chain in order, paginated; `imageId` narrows it to one image's entries. */
   @Get('audit')
   async audit(
-    @Headers('x-api-key') apiKey: unknown,
+    @Tenant() tenantId: string,
     @Query('imageId') imageId: unknown,
     @Query('pageSize') pageSize: unknown,
     @Query('pageToken') pageToken: unknown,
   ) {
-    const tenantId = await tenantOfApiKey(this.ctx, apiKey);
     const size = pageSize === undefined ? 100 : Number(pageSize);
     if (!Number.isInteger(size) || size < 1 || size > 1000)
-      throw new ComplianceError('invalid_request', 'pageSize must be a whole number from 1 to 1000');
+      throw new ApiError('invalid_request', 'pageSize must be a whole number from 1 to 1000');
     if (
       (imageId !== undefined && typeof imageId !== 'string') ||
       (pageToken !== undefined && typeof pageToken !== 'string')
     )
-      throw new ComplianceError('invalid_request', 'imageId and pageToken must be single values');
-    try {
-      const page = await this.ctx.audit.page(tenantId, {
-        ...(imageId && { imageId }),
-        pageSize: size,
-        ...(pageToken && { pageToken }),
-      });
-      return {
-        entries: page.entries.map(toAuditEntry).map((entry) => ({ ...entry, seq: Number(entry.seq) })),
-        nextPageToken: page.nextPageToken,
-        head: page.head,
-      };
-    } catch (error) {
-      if (error instanceof InvalidPageToken) throw new ComplianceError('invalid_request', error.message);
-      throw error;
-    }
+      throw new ApiError('invalid_request', 'imageId and pageToken must be single values');
+    const page = await this.ctx.audit.page(tenantId, {
+      ...(imageId && { imageId }),
+      pageSize: size,
+      ...(pageToken && { pageToken }),
+    });
+    return {
+      entries: page.entries.map(toAuditEntry).map((entry) => ({ ...entry, seq: Number(entry.seq) })),
+      nextPageToken: page.nextPageToken,
+      head: page.head,
+    };
   }
 }
 

@@ -1,4 +1,4 @@
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { DEFAULT_DETECTION } from '@aperture/redaction';
 
 describe('the compliance stage and aperture redact', () => {

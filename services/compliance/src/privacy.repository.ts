@@ -9,7 +9,7 @@ import {
   redactPixels,
 } from '@aperture/redaction';
 import type { PixelBuffer } from '@aperture/standardization';
-import type { RedactionMethod } from '@aperture/persistence';
+import type { RedactionMethod } from '@aperture/policy';
 
 /** A detected face or plate in upright pixels of the image it was found in. */
 export interface FaceBox {

@@ -1,5 +1,3 @@
-import { HealthModule, type ReadinessChecks } from '@aperture/runtime';
-import type { ServiceMetrics } from '@aperture/telemetry';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AnnotatorsController } from './annotators/annotators.controller';
 import { AnnotatorsService } from './annotators/annotators.service';
@@ -18,12 +16,12 @@ import { ApiKeysController, TenantsController } from './tenants/tenants.controll
 import { TenantsService } from './tenants/tenants.service';
 import { INGEST_DEPS, type IngestDeps } from './tokens';
 
+/** Ingest's REST resources (health and readiness are the skeleton's: stage-runtime's startStage). */
 @Module({})
 export class AppModule {
-  static register(deps: IngestDeps, readiness: ReadinessChecks, metrics: ServiceMetrics): DynamicModule {
+  static register(deps: IngestDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [HealthModule.register(readiness, metrics)],
       controllers: [
         TenantsController,
         ApiKeysController,

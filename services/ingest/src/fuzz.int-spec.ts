@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { type RunningIngest, startIngest } from './bootstrap';
+import { type RunningIngest, startIngest } from './testing/test-ingest';
 
 // Property-based fuzzing of the REST input validation, against the whole service on the real
 // database: random JSON bodies (structured like the real ones, or anything), random raw bodies,

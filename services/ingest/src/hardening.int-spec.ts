@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { type RunningIngest, startIngest } from './bootstrap';
+import { type RunningIngest, startIngest } from './testing/test-ingest';
 
 // The API's defences, against the whole service in-process on the real broker and database:
 // every route needs a key, JSON bodies are bounded, tenants are rate limited, error bodies never

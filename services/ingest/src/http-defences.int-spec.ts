@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
-import { uploadRequestLimit } from './bootstrap';
+import { uploadRequestLimit } from './stage';
 import { startTestIngest, type TestIngest } from './testing/test-ingest';
 
 // Issue 19's HTTP findings replayed by hand on raw sockets against the whole service in-process

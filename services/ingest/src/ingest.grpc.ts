@@ -1,5 +1,6 @@
 import { commonV1, ingestV1, qualityV1 } from '@aperture/contracts';
-import { grpcError } from '@aperture/runtime';
+import { callerOf, grpcStatusOf, unary } from '@aperture/runtime';
+import type { Caller } from '@aperture/stage-runtime';
 import type { Logger } from '@aperture/telemetry';
 import * as grpc from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
@@ -8,7 +9,6 @@ import { PassThrough } from 'node:stream';
 import { BatchesService } from './batches/batches.service';
 import { ApiError } from './errors';
 import { imageConsentIds, ImagesService } from './images/images.service';
-import { type TenantPrincipal, TenantsService } from './tenants/tenants.service';
 import { INGEST_DEPS, type IngestDeps } from './tokens';
 import type { BatchView, ImageView, VerdictView } from './views';
 
@@ -85,7 +85,7 @@ export function toGrpcVerdict(verdict: VerdictView): qualityV1.AssessResponse {
 
 /**
  * IngestService over gRPC: the same services as the REST controllers, the tenant from the metadata
- * header "x-api-key", ApiErrors mapped to status codes (INVALID_ARGUMENT, UNAUTHENTICATED,
+ * header "x-api-key" (checked, with the tenant's rate limit, before a method runs: ingestStage), ApiErrors mapped to status codes (INVALID_ARGUMENT, UNAUTHENTICATED,
  * NOT_FOUND, FAILED_PRECONDITION for a closed batch, RESOURCE_EXHAUSTED for too large, ...).
  */
 @Injectable()
@@ -94,7 +94,6 @@ export class IngestGrpcService {
 
   constructor(
     @Inject(INGEST_DEPS) deps: IngestDeps,
-    @Inject(TenantsService) private readonly tenants: TenantsService,
     @Inject(BatchesService) private readonly batches: BatchesService,
     @Inject(ImagesService) private readonly images: ImagesService,
   ) {
@@ -103,49 +102,33 @@ export class IngestGrpcService {
 
   implementation(): ingestV1.IngestServiceServer {
     return {
-      createBatch: (call, callback) =>
-        this.unary(call, callback, async (principal, request) => {
-          const { batch } = await this.batches.create(principal.tenantId, {
-            projectId: required(request.projectId, 'project_id'),
-            idempotencyKey: request.idempotencyKey === '' ? undefined : request.idempotencyKey,
-            declarations: request.declarations,
-          });
-          return { batch: toGrpcBatch(batch) };
-        }),
-      closeBatch: (call, callback) =>
-        this.unary(call, callback, async (principal, request) => ({
-          batch: toGrpcBatch(
-            await this.batches.close(principal.tenantId, required(request.batchId, 'batch_id')),
-          ),
-        })),
-      getBatch: (call, callback) =>
-        this.unary(call, callback, async (principal, request) => ({
-          batch: toGrpcBatch(
-            await this.batches.get(principal.tenantId, required(request.batchId, 'batch_id')),
-          ),
-        })),
-      getImage: (call, callback) =>
-        this.unary(call, callback, async (principal, request) => ({
-          image: toGrpcImage(
-            await this.images.get(principal.tenantId, required(request.imageId, 'image_id')),
-          ),
-        })),
+      createBatch: this.keyed('CreateBatch', async (tenantId, request) => {
+        const { batch } = await this.batches.create(tenantId, {
+          projectId: required(request.projectId, 'project_id'),
+          idempotencyKey: request.idempotencyKey === '' ? undefined : request.idempotencyKey,
+          declarations: request.declarations,
+        });
+        return { batch: toGrpcBatch(batch) };
+      }),
+      closeBatch: this.keyed('CloseBatch', async (tenantId, request) => ({
+        batch: toGrpcBatch(await this.batches.close(tenantId, required(request.batchId, 'batch_id'))),
+      })),
+      getBatch: this.keyed('GetBatch', async (tenantId, request) => ({
+        batch: toGrpcBatch(await this.batches.get(tenantId, required(request.batchId, 'batch_id'))),
+      })),
+      getImage: this.keyed('GetImage', async (tenantId, request) => ({
+        image: toGrpcImage(await this.images.get(tenantId, required(request.imageId, 'image_id'))),
+      })),
       uploadImage: (call, callback) => this.uploadImage(call, callback),
     };
   }
 
-  private unary<Req, Res>(
-    call: grpc.ServerUnaryCall<Req, Res>,
-    callback: grpc.sendUnaryData<Res>,
-    work: (principal: TenantPrincipal, request: Req) => Promise<Res>,
-  ): void {
-    this.tenants
-      .authenticate(call.metadata.get('x-api-key')[0]?.toString())
-      .then((principal) => work(principal, call.request))
-      .then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(this.toStatus(error)),
-      );
+  /** A unary method of the tenant whose API key the metadata carries. */
+  private keyed<Req, Res>(
+    method: string,
+    work: (tenantId: string, request: Req) => Promise<Res>,
+  ): grpc.handleUnaryCall<Req, Res> {
+    return unary(this.log, method, async (call) => work(tenantOf(call), call.request));
   }
 
   /**
@@ -169,7 +152,7 @@ export class IngestGrpcService {
       if (answered) return;
       answered = true;
       if (error !== null) {
-        callback(this.toStatus(error));
+        callback(grpcStatusOf(error, this.log, 'UploadImage'));
         // Stop reading: whatever the client still sends is not wanted.
         bytes.destroy();
         call.removeAllListeners('data');
@@ -179,11 +162,7 @@ export class IngestGrpcService {
     const begin = (metadata: ingestV1.UploadImageMetadata) => {
       started = true;
       const work = async () => {
-        const principal = await this.tenants.authenticate(call.metadata.get('x-api-key')[0]?.toString());
-        const batch = await this.batches.requireOpen(
-          principal.tenantId,
-          required(metadata.batchId, 'batch_id'),
-        );
+        const batch = await this.batches.requireOpen(tenantOf(call), required(metadata.batchId, 'batch_id'));
         const collectorToken = call.metadata.get('x-collector-token')[0]?.toString() ?? '';
         const image = await context.with(callContext, () =>
           this.images.upload(batch, metadata.filename, bytes, {
@@ -239,15 +218,11 @@ export class IngestGrpcService {
       bytes.destroy(new Error('the client cancelled the upload'));
     });
   }
+}
 
-  private toStatus(error: unknown): grpc.ServiceError {
-    // A campaign refusal names its code, so a capture app can tell "cell full" from "not verified".
-    if (error instanceof ApiError && /^(campaign|collector)_/.test(error.code))
-      return grpcError(error.grpcStatus, `${error.code}: ${error.message}`);
-    if (error instanceof ApiError) return grpcError(error.grpcStatus, error.message);
-    this.log.error({ err: error }, 'gRPC call failed');
-    return grpcError(grpc.status.INTERNAL, 'internal error');
-  }
+/** The tenant of a call, authenticated by the skeleton before its handler runs (ingestStage's access). */
+function tenantOf(call: object): string {
+  return callerOf<Caller>(call).tenantId;
 }
 
 function required(value: string, field: string): string {

@@ -19,7 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { type RunningIngest, startIngest } from './bootstrap';
+import { type RunningIngest, startIngest } from './testing/test-ingest';
 import { toGrpcBatch } from './ingest.grpc';
 import type { BatchView } from './views';
 

@@ -3,12 +3,12 @@ import type {
   CampaignUploadRecord,
   ImageRecord,
   ImageStatus,
-  ProjectPolicy,
   ProjectRecord,
   RawBlob,
   StoredReason,
 } from '@aperture/persistence';
-import { storedPolicy } from '@aperture/persistence';
+import type { ProjectPolicy } from '@aperture/policy';
+import { storedPolicy } from '@aperture/policy';
 import { type BatchCounts, type BatchState, batchState } from './domain/batch-status';
 import type { BatchRecord } from './models';
 

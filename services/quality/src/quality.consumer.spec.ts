@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { commonV1, inputTopicOf, qualityV1, Topics } from '@aperture/contracts';
 import { MemoryDuplicateIndex } from '@aperture/image-quality';
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { fakeStageContext } from '@aperture/stage-runtime/testing';
 import { corpusPath } from '@aperture/testing';
 import type { QualityContext } from './duplicate-scope';

@@ -1,9 +1,8 @@
 import { qualityV1 } from '@aperture/contracts';
 import { assessImage, deliveredLongSide } from '@aperture/image-quality';
-import { defaultPolicy } from '@aperture/persistence';
-import { callerOf, grpcError } from '@aperture/runtime';
+import { defaultPolicy } from '@aperture/policy';
+import { ApiError, callerOf, unary } from '@aperture/runtime';
 import { type Caller, tenantFor } from '@aperture/stage-runtime';
-import { status } from '@grpc/grpc-js';
 import type { QualityContext } from './duplicate-scope';
 
 /**
@@ -39,37 +38,19 @@ export function qualityGrpc(ctx: QualityContext): qualityV1.QualityServiceServer
     );
   };
   return {
-    assess: (call, callback) => {
+    assess: unary(ctx.log, 'Assess', async (call) => {
       const { content, projectId } = call.request;
       const caller = callerOf<Caller>(call);
-      if (content.length === 0) {
-        callback(grpcError(status.INVALID_ARGUMENT, 'content is empty'));
-        return;
-      }
-      if (caller.kind === 'service' && Boolean(call.request.tenantId) !== Boolean(projectId)) {
-        callback(grpcError(status.INVALID_ARGUMENT, 'tenant_id and project_id go together'));
-        return;
-      }
+      if (content.length === 0) throw ApiError.invalid('content is empty');
+      if (caller.kind === 'service' && Boolean(call.request.tenantId) !== Boolean(projectId))
+        throw ApiError.invalid('tenant_id and project_id go together');
       const { imageId, receivedAt } = call.request;
-      if (Boolean(imageId) !== Boolean(receivedAt) || (receivedAt && Number.isNaN(Date.parse(receivedAt)))) {
-        callback(grpcError(status.INVALID_ARGUMENT, 'image_id and received_at (RFC 3339) go together'));
-        return;
-      }
+      if (Boolean(imageId) !== Boolean(receivedAt) || (receivedAt && Number.isNaN(Date.parse(receivedAt))))
+        throw ApiError.invalid('image_id and received_at (RFC 3339) go together');
       const tenantId = projectId ? tenantFor(caller, call.request.tenantId) : '';
-      assess(content, tenantId, call.request).then(
-        (assessment) =>
-          assessment
-            ? callback(null, {
-                accepted: assessment.accepted,
-                result: assessment.result,
-                reasons: assessment.reasons,
-              })
-            : callback(grpcError(status.NOT_FOUND, `project ${projectId} does not exist`)),
-        (error: unknown) => {
-          ctx.log.error({ err: error }, 'Assess failed');
-          callback(grpcError(status.INTERNAL, 'assessment failed'));
-        },
-      );
-    },
+      const assessment = await assess(content, tenantId, call.request);
+      if (!assessment) throw new ApiError('not_found', `project ${projectId} does not exist`);
+      return { accepted: assessment.accepted, result: assessment.result, reasons: assessment.reasons };
+    }),
   };
 }

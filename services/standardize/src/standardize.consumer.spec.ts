@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { inputTopicOf, qualityV1, standardizeV1, Topics } from '@aperture/contracts';
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { sharp } from '@aperture/stage-runtime';
 import { fakeStageContext } from '@aperture/stage-runtime/testing';
 import { corpusPath } from '@aperture/testing';

@@ -1,5 +1,5 @@
 import { standardizeV1 } from '@aperture/contracts';
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { previewSpec } from './standardize.grpc';
 
 describe('previewSpec', () => {

@@ -1,9 +1,8 @@
 import { standardizeV1 } from '@aperture/contracts';
-import { resolvePolicy, type StandardizePolicy } from '@aperture/persistence';
-import { grpcError } from '@aperture/runtime';
+import { resolvePolicy, type StandardizePolicy } from '@aperture/policy';
+import { ApiError, unary } from '@aperture/runtime';
 import type { StageContext } from '@aperture/stage-runtime';
 import { standardizeImage, StandardizeRefused } from '@aperture/standardization';
-import { status } from '@grpc/grpc-js';
 
 /**
  * The request's spec as a policy section: set fields over the project policy's defaults, checked by
@@ -31,23 +30,22 @@ export function previewSpec(spec: standardizeV1.OutputSpec | undefined): Standar
 /** StandardizeService.Preview: the derivative (and thumbnail) a spec gives for one image, nothing stored. */
 export function standardizeGrpc(ctx: StageContext): standardizeV1.StandardizeServiceServer {
   return {
-    preview: (call, callback) => {
+    preview: unary(ctx.log, 'Preview', async (call) => {
       const spec = previewSpec(call.request.spec);
-      if (typeof spec === 'string') return callback(grpcError(status.INVALID_ARGUMENT, spec));
-      if (call.request.content.length === 0)
-        return callback(grpcError(status.INVALID_ARGUMENT, 'content is empty'));
-      standardizeImage(call.request.content, spec).then(
-        ({ bytes, result, thumbnail }) =>
-          callback(null, { content: bytes, result, thumbnail: thumbnail?.bytes ?? Buffer.alloc(0) }),
-        (error: unknown) => {
-          ctx.log.info({ err: error }, 'Preview refused an image');
-          const message =
-            error instanceof StandardizeRefused
-              ? `${error.code}: ${error.message}`
-              : 'the image does not decode';
-          callback(grpcError(status.INVALID_ARGUMENT, message));
-        },
-      );
-    },
+      if (typeof spec === 'string') throw ApiError.invalid(spec);
+      if (call.request.content.length === 0) throw ApiError.invalid('content is empty');
+      try {
+        const { bytes, result, thumbnail } = await standardizeImage(call.request.content, spec);
+        return { content: bytes, result, thumbnail: thumbnail?.bytes ?? Buffer.alloc(0) };
+      } catch (error) {
+        // Whatever the image does wrong is the caller's input: INVALID_ARGUMENT with the reason.
+        ctx.log.info({ err: error }, 'Preview refused an image');
+        throw ApiError.invalid(
+          error instanceof StandardizeRefused
+            ? `${error.code}: ${error.message}`
+            : 'the image does not decode',
+        );
+      }
+    }),
   };
 }

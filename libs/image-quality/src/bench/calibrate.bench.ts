@@ -9,7 +9,7 @@
 // Prints, per half and class, recall (or, for clean photos and hard negatives, how many were
 // accepted) and the spread of the scores that decide.
 import { openImage, sharp } from '@aperture/imaging';
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { corpusFiles, corpusPath } from '@aperture/testing';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -9,7 +9,7 @@
 //   scripts/hostile-corpus && scripts/bench hostile-memory [--json] [DIR]
 // (DIR defaults to .aperture/hostile-corpus.) hostile.spec.ts runs this file in a child process
 // and checks every verdict and the ceiling.
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assessImage } from '../assess';

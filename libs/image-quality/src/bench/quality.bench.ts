@@ -4,7 +4,7 @@
 // and images per second of wall time, and their ratio.
 //   scripts/bench quality [ROUNDS] [DIR...]     default: 5 rounds over the corpus' camera JPEGs
 import { decodeOptions, sharp } from '@aperture/imaging';
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { corpusFiles, corpusPath } from '@aperture/testing';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -1,5 +1,5 @@
 import { type Connection, type Model, Schema } from 'mongoose';
-import { defaultPolicy, type ProjectPolicy, upgradeQualitySection } from './project-policy';
+import { type ProjectPolicy, storedPolicy } from '@aperture/policy';
 
 /** A tenant's project and its policy. Written by ingest; read by every stage. */
 export interface ProjectRecord {
@@ -46,29 +46,4 @@ export class ProjectPolicies {
     const project = await this.model.findOne({ _id: projectId, tenantId }).lean<ProjectRecord>().exec();
     return project ? storedPolicy(project.policy) : null;
   }
-}
-
-/**
- * A policy as stored, completed: sections and settings added since it was written take their
- * defaults, and settings since replaced are mapped (upgradeQualitySection).
- */
-export function storedPolicy(stored: Partial<ProjectPolicy>): ProjectPolicy {
-  return {
-    quality: {
-      ...defaultPolicy.quality,
-      ...(upgradeQualitySection({ ...stored.quality }) as Partial<ProjectPolicy['quality']>),
-    },
-    standardize: { ...defaultPolicy.standardize, ...stored.standardize },
-    compliance: {
-      ...defaultPolicy.compliance,
-      ...stored.compliance,
-      redaction: { ...defaultPolicy.compliance.redaction, ...stored.compliance?.redaction },
-    },
-    annotation: { ...defaultPolicy.annotation, ...stored.annotation },
-    dataset: {
-      ...defaultPolicy.dataset,
-      ...stored.dataset,
-      targets: { ...defaultPolicy.dataset.targets, ...stored.dataset?.targets },
-    },
-  };
 }

@@ -5,13 +5,12 @@ import { LocalBlobStore } from '@aperture/blob-store';
 import { type commonV1, encodePayload, type PayloadOf, type TopicName } from '@aperture/contracts';
 import type { ConsumedMessage, HandlerOutcome } from '@aperture/messaging';
 import {
-  defaultPolicy,
   type ImageRecord,
   isSettledStatus,
   type PendingEvent,
-  type ProjectPolicy,
   type StageCompletion,
 } from '@aperture/persistence';
+import { defaultPolicy, type ProjectPolicy } from '@aperture/policy';
 import type { PipelineIo } from '@aperture/runtime';
 import { createLogger } from '@aperture/telemetry';
 import type { StageContext } from '../run-stage';

@@ -10,8 +10,8 @@ import {
   type NewImageRecord,
   OutboxClaims,
   projectRecordModel,
-  resolvePolicy,
 } from '@aperture/persistence';
+import { resolvePolicy } from '@aperture/policy';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { blobRef } from '../events';
 import { type RunningStage, type StageContext, type StageOptions, startStage } from '../run-stage';
@@ -63,6 +63,7 @@ export async function startStageHarness<S extends object>(
   outputTopics: string[],
   env: Record<string, string> = {},
 ): Promise<StageHarness<S>> {
+  if (!options.consumes) throw new Error(`${options.service} consumes nothing: start it without the harness`);
   const inputTopic = options.consumes.topic;
   const brokers = process.env['KAFKA_BROKERS']?.split(',');
   const mongoUri = process.env['MONGODB_URI'];

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharp } from '@aperture/imaging';
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { corpusPath } from '@aperture/testing';
 import { ExifTool } from 'exiftool-vendored';
 import type { StandardizeSpec } from '../standardize';

@@ -1,4 +1,4 @@
-import type { AnnotationTaskType } from '@aperture/persistence';
+import type { AnnotationTaskType } from '@aperture/policy';
 import type { Annotation, Box, Keypoint, Label, Point, Size } from './labels';
 
 /** One annotator's result for an image. */

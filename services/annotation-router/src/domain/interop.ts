@@ -1,6 +1,6 @@
 import { isObject } from '@aperture/contracts';
 import { XMLParser } from 'fast-xml-parser';
-import type { AnnotationTaskType } from '@aperture/persistence';
+import type { AnnotationTaskType } from '@aperture/policy';
 
 /** A task as handed to an external tool. */
 export interface ExportableTask {

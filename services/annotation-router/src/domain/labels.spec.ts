@@ -1,4 +1,4 @@
-import { defaultAnnotationPolicy } from '@aperture/persistence';
+import { defaultAnnotationPolicy } from '@aperture/policy';
 import { annotationFromJson, annotationToJson, type LabelSchema, validateResult } from './labels';
 
 const schema = (taskType: LabelSchema['taskType'], extra: Partial<LabelSchema> = {}): LabelSchema => ({

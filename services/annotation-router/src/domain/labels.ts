@@ -1,5 +1,5 @@
 import { isObject } from '@aperture/contracts';
-import type { AnnotationPolicy, AnnotationTaskType } from '@aperture/persistence';
+import type { AnnotationPolicy, AnnotationTaskType } from '@aperture/policy';
 
 /**
  * Labels in the project's coordinate convention: pixels of the cleared derivative, origin at the

@@ -1,4 +1,4 @@
-import { defaultDatasetPolicy } from '@aperture/persistence';
+import { defaultDatasetPolicy } from '@aperture/policy';
 import { buildReport, histogram, type ReportImage, tally } from './report';
 
 const image = (overrides: Partial<ReportImage>): ReportImage => ({

@@ -1,4 +1,4 @@
-import type { DiversityTargets } from '@aperture/persistence';
+import type { DiversityTargets } from '@aperture/policy';
 import type { CoverageReport } from '../coverage.source';
 
 /** What the report knows of one image (from its record and its raw file's EXIF). */

@@ -1,4 +1,5 @@
 import { type AuditFacts, type ChainedEntry, chainEntry, GENESIS_HASH } from '@aperture/audit';
+import { ApiError } from '@aperture/runtime';
 import { isDuplicateKeyError } from '@aperture/persistence';
 import { type Connection, type Model, Schema } from 'mongoose';
 
@@ -219,9 +220,10 @@ export class AuditLog {
   }
 }
 
-export class InvalidPageToken extends Error {
+/** A page token this service did not issue: 400 over REST, INVALID_ARGUMENT over gRPC. */
+export class InvalidPageToken extends ApiError {
   constructor() {
-    super('page_token is not one this service issued');
+    super('invalid_request', 'page_token is not one this service issued');
     this.name = 'InvalidPageToken';
   }
 }

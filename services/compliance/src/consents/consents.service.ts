@@ -1,3 +1,4 @@
+import { ApiError } from '@aperture/runtime';
 import { randomBytes } from 'node:crypto';
 import { commonV1, type complianceV1 } from '@aperture/contracts';
 import { DuplicateKeyError, type ImageRecord } from '@aperture/persistence';
@@ -5,7 +6,6 @@ import { completeStage, rejection, type StageContext } from '@aperture/stage-run
 import type { AuditLog } from '../audit/audit-log';
 import { validateConsent } from '../domain/consent';
 import type { Erasures } from '../erasure/erasure';
-import { ComplianceError } from '../errors';
 import { type ConsentDoc, consentKey, consentModel, toConsent } from './consent.store';
 
 /** The pipeline event context of a stored record (for the rejection a revocation publishes). */
@@ -42,7 +42,7 @@ export class ConsentsService {
   async register(input: complianceV1.Consent | undefined, actor: string): Promise<complianceV1.Consent> {
     const now = new Date();
     const checked = validateConsent(input, now, () => `cns_${randomBytes(12).toString('hex')}`);
-    if ('errors' in checked) throw new ComplianceError('invalid_request', checked.errors.join('; '));
+    if ('errors' in checked) throw new ApiError('invalid_request', checked.errors.join('; '));
     const { consent } = checked;
     const doc: ConsentDoc = {
       _id: consentKey(consent.tenantId, consent.consentId),
@@ -54,7 +54,7 @@ export class ConsentsService {
       await this.model.create(doc);
     } catch (error) {
       if (error instanceof DuplicateKeyError)
-        throw new ComplianceError('conflict', 'consent_id is already registered');
+        throw new ApiError('conflict', 'consent_id is already registered');
       throw error;
     }
     await this.audit.append(
@@ -74,7 +74,7 @@ export class ConsentsService {
   async get(tenantId: string, consentId: string): Promise<complianceV1.Consent> {
     const doc = await this.model.findById(consentKey(tenantId, consentId)).lean<ConsentDoc>().exec();
     if (!doc || doc.tenantId !== tenantId)
-      throw new ComplianceError('not_found', `consent ${consentId} does not exist`);
+      throw new ApiError('not_found', `consent ${consentId} does not exist`);
     return toConsent(doc);
   }
 
@@ -92,7 +92,7 @@ export class ConsentsService {
     const id = consentKey(tenantId, consentId);
     const doc = await this.model.findById(id).lean<ConsentDoc>().exec();
     if (!doc || doc.tenantId !== tenantId)
-      throw new ComplianceError('not_found', `consent ${consentId} does not exist`);
+      throw new ApiError('not_found', `consent ${consentId} does not exist`);
     const revokedAt = doc.revokedAt ?? new Date();
     if (!doc.revoked) await this.model.updateOne({ _id: id }, { $set: { revoked: true, revokedAt } });
     const { audit, erasures } = this;

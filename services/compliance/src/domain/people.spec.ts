@@ -1,4 +1,4 @@
-import type { RegionRule } from '@aperture/persistence';
+import type { RegionRule } from '@aperture/policy';
 import { consentCoversRegion, decidePeople, type ValidConsent } from './people';
 
 const rule = (

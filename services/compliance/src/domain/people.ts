@@ -1,5 +1,5 @@
 import type { commonV1 } from '@aperture/contracts';
-import { type RegionRule, regionLineage } from '@aperture/persistence';
+import { type RegionRule, regionLineage } from '@aperture/policy';
 
 /** A consent as the people rule needs it (already checked valid at the decision's time). */
 export interface ValidConsent {

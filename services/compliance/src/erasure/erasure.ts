@@ -1,3 +1,4 @@
+import { ApiError } from '@aperture/runtime';
 import { randomBytes } from 'node:crypto';
 import { complianceV1, Topics } from '@aperture/contracts';
 import type { ErasureMark, ImageRecord } from '@aperture/persistence';
@@ -5,7 +6,6 @@ import { pendingEvent, type StageContext } from '@aperture/stage-runtime';
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { AuditLog } from '../audit/audit-log';
 import { consentKey, consentModel } from '../consents/consent.store';
-import { ComplianceError } from '../errors';
 
 /** An erasure request and how far it got: the images it covers are fixed when it is requested. */
 export interface ErasureDoc {
@@ -121,7 +121,7 @@ export class Erasures {
   async request(target: ErasureTarget): Promise<ErasureDoc> {
     const given = [target.imageId, target.batchId, target.consentId].filter(Boolean).length;
     if (given !== 1 && !target.imageIds)
-      throw new ComplianceError('invalid_request', 'name exactly one of imageId, batchId or consentId');
+      throw new ApiError('invalid_request', 'name exactly one of imageId, batchId or consentId');
     const imageIds = target.imageIds ?? (await this.resolve(target));
     const doc: ErasureDoc = {
       _id: `ers_${randomBytes(12).toString('hex')}`,
@@ -215,7 +215,7 @@ export class Erasures {
         .lean<Pick<ImageRecord, 'tenantId'>>()
         .exec();
       if (!found || found.tenantId !== target.tenantId)
-        throw new ComplianceError('not_found', `image ${target.imageId} does not exist`);
+        throw new ApiError('not_found', `image ${target.imageId} does not exist`);
       return [target.imageId];
     }
     if (
@@ -224,13 +224,13 @@ export class Erasures {
         _id: consentKey(target.tenantId, target.consentId),
       }))
     )
-      throw new ComplianceError('not_found', `consent ${target.consentId} does not exist`);
+      throw new ApiError('not_found', `consent ${target.consentId} does not exist`);
     const filter = target.batchId
       ? { tenantId: target.tenantId, batchId: target.batchId }
       : { tenantId: target.tenantId, 'declarations.consentIds': target.consentId };
     const found = await records.find(filter, { _id: 1 }).lean<Array<{ _id: string }>>().exec();
     if (found.length === 0 && target.batchId)
-      throw new ComplianceError('not_found', `batch ${target.batchId} has no images`);
+      throw new ApiError('not_found', `batch ${target.batchId} has no images`);
     return found.map(({ _id }) => _id).sort();
   }
 

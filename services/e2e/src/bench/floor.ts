@@ -4,7 +4,7 @@
 // same order and with the same policy; what is left out is only what distributes the work
 // (records, outbox, events, blobs, audit), whose CPU is the cost this benchmark measures.
 import { assessImage } from '@aperture/image-quality';
-import { type ProjectPolicy, regionRuleFor } from '@aperture/persistence';
+import { type ProjectPolicy, regionRuleFor } from '@aperture/policy';
 import {
   createPrivacyDetector,
   decodeUpright,

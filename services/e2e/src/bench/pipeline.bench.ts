@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { commonV1, curatedV1, Topics } from '@aperture/contracts';
 import { createKafka } from '@aperture/messaging';
-import { resolvePolicy } from '@aperture/persistence';
+import { resolvePolicy } from '@aperture/policy';
 import { corpusPath, freePort, testInfraEnv, waitFor } from '@aperture/testing';
 import { cameraJpegs, PHONE_PHOTOS, withDistinctBytes } from '../photos';
 import { parseMetrics, seriesOf, sumOf } from '../metrics-text';

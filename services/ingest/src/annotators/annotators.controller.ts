@@ -1,8 +1,8 @@
+import { Tenant } from '@aperture/runtime';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard, Principal } from '../http/auth';
+import { ApiKeyGuard } from '../http/auth';
 import { ErrorBodyDoc } from '../http/dto';
-import type { TenantPrincipal } from '../tenants/tenants.service';
 import { AnnotatorListDoc, CreateAnnotatorDto, CreatedAnnotatorDoc } from './annotators.dto';
 import { AnnotatorsService } from './annotators.service';
 
@@ -27,11 +27,8 @@ export class AnnotatorsController {
   })
   @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'A missing or invalid name.' })
   @ApiResponse({ status: 413, type: ErrorBodyDoc, description: 'The body is too large.' })
-  create(
-    @Principal() principal: TenantPrincipal,
-    @Body() body: CreateAnnotatorDto,
-  ): Promise<CreatedAnnotatorDoc> {
-    return this.annotators.create(principal.tenantId, body.name);
+  create(@Tenant() tenantId: string, @Body() body: CreateAnnotatorDto): Promise<CreatedAnnotatorDoc> {
+    return this.annotators.create(tenantId, body.name);
   }
 
   @Get()
@@ -40,8 +37,8 @@ export class AnnotatorsController {
     type: AnnotatorListDoc,
     description: "The tenant's annotators (never a token).",
   })
-  async list(@Principal() principal: TenantPrincipal): Promise<AnnotatorListDoc> {
-    return { annotators: await this.annotators.list(principal.tenantId) };
+  async list(@Tenant() tenantId: string): Promise<AnnotatorListDoc> {
+    return { annotators: await this.annotators.list(tenantId) };
   }
 
   @Delete(':annotatorId')
@@ -49,10 +46,7 @@ export class AnnotatorsController {
   @ApiParam({ name: 'annotatorId', schema: { type: 'string', maxLength: 200 } })
   @ApiResponse({ status: 204, description: 'Revoked: its token and console sessions stop working at once.' })
   @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'No such annotator of the tenant.' })
-  async revoke(
-    @Principal() principal: TenantPrincipal,
-    @Param('annotatorId') annotatorId: string,
-  ): Promise<void> {
-    await this.annotators.revoke(principal.tenantId, annotatorId);
+  async revoke(@Tenant() tenantId: string, @Param('annotatorId') annotatorId: string): Promise<void> {
+    await this.annotators.revoke(tenantId, annotatorId);
   }
 }

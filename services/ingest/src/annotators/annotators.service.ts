@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { type AnnotatorIdentity, findAnnotator, hashApiKey, KEY_PREFIX_LENGTH } from '@aperture/runtime';
 import type { Model } from 'mongoose';
-import { hashApiKey, KEY_PREFIX_LENGTH, looksLikeApiKey } from '../domain/api-keys';
 import { newId } from '../domain/ids';
 import { ApiError } from '../errors';
 import {
@@ -18,11 +18,6 @@ export interface AnnotatorView {
   prefix: string;
   createdAt: string;
   revokedAt: string | null;
-}
-
-export interface AnnotatorIdentity {
-  tenantId: string;
-  annotatorId: string;
 }
 
 const toView = (record: AnnotatorRecord): AnnotatorView => ({
@@ -91,15 +86,8 @@ export class AnnotatorsService {
   }
 
   /** The annotator a token names; unauthenticated for a missing, unknown or revoked one. */
-  async authenticate(token: unknown): Promise<AnnotatorIdentity> {
-    if (token === undefined || token === '') throw ApiError.unauthenticated('missing annotator token');
-    if (!looksLikeApiKey(token)) throw ApiError.unauthenticated('invalid annotator token');
-    const record = await this.annotators
-      .findOne({ hash: hashApiKey(token) })
-      .lean<AnnotatorRecord>()
-      .exec();
-    if (!record || record.revokedAt) throw ApiError.unauthenticated('invalid or revoked annotator token');
-    return { tenantId: record.tenantId, annotatorId: record._id };
+  authenticate(token: unknown): Promise<AnnotatorIdentity> {
+    return findAnnotator(this.deps.connection, token);
   }
 
   /** Whether the annotator is still live (a console session checks it on every request). */

@@ -1,3 +1,4 @@
+import { Tenant } from '@aperture/runtime';
 import {
   Body,
   Controller,
@@ -19,12 +20,11 @@ import {
   MAX_PAGE_LIMIT,
   parseImageListQuery,
 } from '../domain/pagination';
-import { ApiKeyGuard, Principal } from '../http/auth';
+import { ApiKeyGuard } from '../http/auth';
 import { BatchDoc, CreateBatchDto, ErrorBodyDoc, ImageListDoc, UploadedImagesDoc } from '../http/dto';
 import { type CampaignDeclaration, imageConsentIds, ImagesService } from '../images/images.service';
 import { forEachUploadedFile } from '../images/multipart';
 import { ApiError } from '../errors';
-import type { TenantPrincipal } from '../tenants/tenants.service';
 import type { HttpRequest, HttpResponse } from '../http/types';
 import type { BatchView, ImageView } from '../views';
 import { BatchesService } from './batches.service';
@@ -91,11 +91,11 @@ export class BatchesController {
     description: 'Idempotency key reused for a different request.',
   })
   async create(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Body() body: CreateBatchDto,
     @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<BatchView> {
-    const { batch, created } = await this.batches.create(principal.tenantId, body);
+    const { batch, created } = await this.batches.create(tenantId, body);
     response.status(created ? 201 : 200);
     return batch;
   }
@@ -155,7 +155,7 @@ export class BatchesController {
     description: 'unsupported_media_type (sniffed from the bytes)',
   })
   async upload(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Param('id') id: string,
     @Req() request: HttpRequest,
     @Query('verdict') verdict: unknown,
@@ -163,7 +163,7 @@ export class BatchesController {
     const syncVerdict = wantsSyncVerdict(verdict);
     const header = request.headers['x-collector-token'];
     const collectorToken = typeof header === 'string' ? header : undefined;
-    const batch = await this.batches.requireOpen(principal.tenantId, id);
+    const batch = await this.batches.requireOpen(tenantId, id);
     const images: ImageView[] = [];
     // Busboy's events run outside the request's async context; carry it over so each image's span
     // (and the trace headers of its event) continue the upload's HTTP span.
@@ -199,15 +199,15 @@ export class BatchesController {
   @HttpCode(200)
   @ApiResponse({ status: 200, type: BatchDoc })
   @ApiResponse({ status: 404, type: ErrorBodyDoc })
-  close(@Principal() principal: TenantPrincipal, @Param('id') id: string): Promise<BatchView> {
-    return this.batches.close(principal.tenantId, id);
+  close(@Tenant() tenantId: string, @Param('id') id: string): Promise<BatchView> {
+    return this.batches.close(tenantId, id);
   }
 
   @Get(':id')
   @ApiResponse({ status: 200, type: BatchDoc })
   @ApiResponse({ status: 404, type: ErrorBodyDoc })
-  get(@Principal() principal: TenantPrincipal, @Param('id') id: string): Promise<BatchView> {
-    return this.batches.get(principal.tenantId, id);
+  get(@Tenant() tenantId: string, @Param('id') id: string): Promise<BatchView> {
+    return this.batches.get(tenantId, id);
   }
 
   @Get(':id/images')
@@ -226,10 +226,10 @@ export class BatchesController {
   @ApiResponse({ status: 200, type: ImageListDoc })
   @ApiResponse({ status: 404, type: ErrorBodyDoc })
   list(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Param('id') id: string,
     @Query() query: Record<string, unknown>,
   ): Promise<{ images: ImageView[]; nextCursor: string | null }> {
-    return this.images.list(principal.tenantId, id, parseImageListQuery(query));
+    return this.images.list(tenantId, id, parseImageListQuery(query));
   }
 }

@@ -1,3 +1,4 @@
+import { Tenant } from '@aperture/runtime';
 import {
   Body,
   Controller,
@@ -17,9 +18,9 @@ import {
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ApiError } from '../errors';
 import { AnnotatorsService } from '../annotators/annotators.service';
-import { AnnotatorOf, ApiKeyGuard, Principal, Role } from '../http/auth';
+import { AnnotatorOf, ApiKeyGuard, Role } from '../http/auth';
 import type { HttpRequest, HttpResponse } from '../http/types';
-import { type TenantPrincipal, TenantsService } from '../tenants/tenants.service';
+import { TenantsService } from '../tenants/tenants.service';
 import { type ImageBlobKind, imageBlobKinds, ConsoleService } from './console.service';
 import { campaignSnapshot } from './campaign-view';
 import type { ActingFor, ForwardedResponse } from './service.repository';
@@ -45,10 +46,7 @@ const KEEP_ALIVE_MS = 15_000;
 type Request = HttpRequest & { secure?: boolean };
 
 /** Whom ingest forwards a request for: the authenticated tenant, and an annotator session's annotator. */
-const actingFor = (principal: TenantPrincipal, annotatorId: string): ActingFor => ({
-  tenantId: principal.tenantId,
-  annotatorId,
-});
+const actingFor = (tenantId: string, annotatorId: string): ActingFor => ({ tenantId, annotatorId });
 
 /** Open server-sent-event streams, ended when the app shuts down (or they would hold it open). */
 @Injectable()
@@ -186,12 +184,8 @@ export class ConsoleSessionController {
 
   @Get()
   @UseGuards(ApiKeyGuard)
-  current(
-    @Principal() principal: TenantPrincipal,
-    @Role() role: ConsoleRole,
-    @AnnotatorOf() annotatorId: string,
-  ) {
-    return { tenantId: principal.tenantId, role, ...(annotatorId && { annotatorId }) };
+  current(@Tenant() tenantId: string, @Role() role: ConsoleRole, @AnnotatorOf() annotatorId: string) {
+    return { tenantId, role, ...(annotatorId && { annotatorId }) };
   }
 
   /** Signs out: the server-side session is deleted, so the cookie is worthless even if kept. */
@@ -215,15 +209,15 @@ export class ConsoleApiController {
   ) {}
 
   @Get('projects')
-  async projects(@Principal() principal: TenantPrincipal) {
-    return { projects: await this.console.listProjects(principal.tenantId) };
+  async projects(@Tenant() tenantId: string) {
+    return { projects: await this.console.listProjects(tenantId) };
   }
 
   @Get('batches')
-  async batches(@Principal() principal: TenantPrincipal, @Query('projectId') projectId: unknown) {
+  async batches(@Tenant() tenantId: string, @Query('projectId') projectId: unknown) {
     return {
       batches: await this.console.listBatches(
-        principal.tenantId,
+        tenantId,
         typeof projectId === 'string' ? projectId : undefined,
       ),
     };
@@ -232,48 +226,48 @@ export class ConsoleApiController {
   /** The batch list, live: an event whenever a batch's counts change. */
   @Get('batches/events')
   batchesEvents(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Query('projectId') projectId: unknown,
     @Req() request: Request,
     @Res() response: HttpResponse,
   ): void {
     const project = typeof projectId === 'string' && projectId ? projectId : undefined;
     this.streams.serve(request, response, LIST_STREAM_MS, async () => ({
-      batches: await this.console.listBatches(principal.tenantId, project),
+      batches: await this.console.listBatches(tenantId, project),
     }));
   }
 
   @Get('batches/:id')
-  batch(@Principal() principal: TenantPrincipal, @Param('id') id: string) {
-    return this.console.batch(principal.tenantId, id);
+  batch(@Tenant() tenantId: string, @Param('id') id: string) {
+    return this.console.batch(tenantId, id);
   }
 
   /** One batch, live. */
   @Get('batches/:id/events')
   async batchEvents(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Param('id') id: string,
     @Req() request: Request,
     @Res() response: HttpResponse,
   ): Promise<void> {
-    await this.console.batch(principal.tenantId, id); // a 404 before the stream opens
-    this.streams.serve(request, response, BATCH_STREAM_MS, () => this.console.batch(principal.tenantId, id));
+    await this.console.batch(tenantId, id); // a 404 before the stream opens
+    this.streams.serve(request, response, BATCH_STREAM_MS, () => this.console.batch(tenantId, id));
   }
 
   @Get('images/:id')
-  image(@Principal() principal: TenantPrincipal, @Role() role: ConsoleRole, @Param('id') id: string) {
-    return this.console.imageDetail(principal.tenantId, id, role);
+  image(@Tenant() tenantId: string, @Role() role: ConsoleRole, @Param('id') id: string) {
+    return this.console.imageDetail(tenantId, id, role);
   }
 
   @Get('images/:id/audit')
-  async audit(@Principal() principal: TenantPrincipal, @Param('id') id: string) {
-    return { entries: await this.console.auditTrail(principal.tenantId, id) };
+  async audit(@Tenant() tenantId: string, @Param('id') id: string) {
+    return { entries: await this.console.auditTrail(tenantId, id) };
   }
 
   /** thumbnail | after | raw, with an entity tag and, the keys being written once, a year's caching. */
   @Get('images/:id/:kind')
   async imageBytes(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Role() role: ConsoleRole,
     @Param('id') id: string,
     @Param('kind') kind: string,
@@ -282,7 +276,7 @@ export class ConsoleApiController {
   ): Promise<void> {
     if (!imageBlobKinds.includes(kind as ImageBlobKind))
       throw new ApiError('not_found', `no such image view (${imageBlobKinds.join(', ')})`);
-    const blob = await this.console.imageBlob(principal.tenantId, id, kind as ImageBlobKind, role);
+    const blob = await this.console.imageBlob(tenantId, id, kind as ImageBlobKind, role);
     const etag = `"${blob.key.replace(/[^A-Za-z0-9._/-]/g, '_')}"`;
     // private: tenant data, never kept by a shared cache; immutable: the key never changes its bytes.
     response.setHeader('cache-control', 'private, max-age=31536000, immutable');
@@ -299,20 +293,20 @@ export class ConsoleApiController {
   // annotator session (annotation-router then ignores any other annotatorId).
   @Post('tasks/lease')
   async lease(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @AnnotatorOf() annotator: string,
     @Body() body: unknown,
     @Res() response: HttpResponse,
   ): Promise<void> {
     relay(
       response,
-      await this.console.annotation.forward('POST', '/v1/tasks/lease', actingFor(principal, annotator), body),
+      await this.console.annotation.forward('POST', '/v1/tasks/lease', actingFor(tenantId, annotator), body),
     );
   }
 
   @Get('tasks/:taskId/image')
   async taskImage(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @AnnotatorOf() annotator: string,
     @Param('taskId') taskId: string,
     @Query('annotatorId') annotatorId: unknown,
@@ -324,14 +318,14 @@ export class ConsoleApiController {
       await this.console.annotation.forward(
         'GET',
         `/v1/tasks/${encodeURIComponent(taskId)}/image?${query.toString()}`,
-        actingFor(principal, annotator),
+        actingFor(tenantId, annotator),
       ),
     );
   }
 
   @Post('tasks/:taskId/result')
   async submit(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @AnnotatorOf() annotator: string,
     @Param('taskId') taskId: string,
     @Body() body: unknown,
@@ -342,7 +336,7 @@ export class ConsoleApiController {
       await this.console.annotation.forward(
         'POST',
         `/v1/tasks/${encodeURIComponent(taskId)}/result`,
-        actingFor(principal, annotator),
+        actingFor(tenantId, annotator),
         body,
       ),
     );
@@ -350,18 +344,18 @@ export class ConsoleApiController {
 
   @Get('projects/:projectId/report')
   async report(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Param('projectId') projectId: string,
     @Res() response: HttpResponse,
   ): Promise<void> {
     // The tenant's project, checked here too: another tenant's is a 404 even with the router down.
-    await this.console.project(principal.tenantId, projectId);
+    await this.console.project(tenantId, projectId);
     relay(
       response,
       await this.console.annotation.forward(
         'GET',
         `/v1/projects/${encodeURIComponent(projectId)}/report`,
-        actingFor(principal, ''),
+        actingFor(tenantId, ''),
       ),
     );
   }
@@ -369,45 +363,41 @@ export class ConsoleApiController {
   // Campaigns (services/campaigns): forwarded as ingest for the tenant; campaigns answers only for
   // that tenant, as annotation-router does for the task routes.
   @Get('campaigns')
-  async campaigns(@Principal() principal: TenantPrincipal, @Res() response: HttpResponse): Promise<void> {
-    await this.forwardCampaigns(principal, response, '/v1/campaigns');
+  async campaigns(@Tenant() tenantId: string, @Res() response: HttpResponse): Promise<void> {
+    await this.forwardCampaigns(tenantId, response, '/v1/campaigns');
   }
 
   @Get('campaigns/:id')
   async campaign(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Param('id') id: string,
     @Res() response: HttpResponse,
   ): Promise<void> {
-    await this.forwardCampaigns(principal, response, `/v1/campaigns/${encodeURIComponent(id)}`);
+    await this.forwardCampaigns(tenantId, response, `/v1/campaigns/${encodeURIComponent(id)}`);
   }
 
   @Get('campaigns/:id/collectors')
   async campaignCollectors(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Param('id') id: string,
     @Res() response: HttpResponse,
   ): Promise<void> {
-    await this.forwardCampaigns(principal, response, `/v1/campaigns/${encodeURIComponent(id)}/collectors`);
+    await this.forwardCampaigns(tenantId, response, `/v1/campaigns/${encodeURIComponent(id)}/collectors`);
   }
 
-  private async forwardCampaigns(
-    principal: TenantPrincipal,
-    response: HttpResponse,
-    path: string,
-  ): Promise<void> {
-    relay(response, await this.console.campaigns.forward('GET', path, actingFor(principal, '')));
+  private async forwardCampaigns(tenantId: string, response: HttpResponse, path: string): Promise<void> {
+    relay(response, await this.console.campaigns.forward('GET', path, actingFor(tenantId, '')));
   }
 
   /** One campaign, live: its cells (curated / target / cap, full) and its collectors' statistics. */
   @Get('campaigns/:id/events')
   async campaignEvents(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Req() request: Request,
     @Param('id') id: string,
     @Res() response: HttpResponse,
   ): Promise<void> {
-    const tenant = actingFor(principal, '');
+    const tenant = actingFor(tenantId, '');
     const path = `/v1/campaigns/${encodeURIComponent(id)}`;
     const read = async () =>
       campaignSnapshot(

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { type RunningIngest, startIngest } from '../bootstrap';
+import { type RunningIngest, startIngest } from '../testing/test-ingest';
 
 // ingest's console routes in-process, against the real broker and MongoDB-wire server: the session
 // cookie, CSRF, live streams, image bytes and tenant isolation. (The pages themselves, in Chromium

@@ -4,8 +4,8 @@ import {
   type ImageRecord,
   projectRecordModel,
   type ProjectRecord,
-  storedPolicy,
 } from '@aperture/persistence';
+import { storedPolicy } from '@aperture/policy';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Model } from 'mongoose';
 import { BatchesService } from '../batches/batches.service';

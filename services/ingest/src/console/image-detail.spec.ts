@@ -1,4 +1,4 @@
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { afterKey, lineageOf, thresholdChecks, thumbnailKey, traceIdOf, traceUrl } from './image-detail';
 
 describe('image detail', () => {

@@ -1,4 +1,5 @@
-import { MOTION_BLUR_MIN_WIDTH, type OutboxEntry, type QualityPolicy } from '@aperture/persistence';
+import { type OutboxEntry } from '@aperture/persistence';
+import { MOTION_BLUR_MIN_WIDTH, type QualityPolicy } from '@aperture/policy';
 
 /** One quality score beside the policy threshold it was judged against. */
 export interface ThresholdCheck {

@@ -1,10 +1,11 @@
-import { resolvePolicy } from '@aperture/persistence';
+import { resolvePolicy } from '@aperture/policy';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { CreateBatchDto, CreateProjectDto } from '../http/dto';
 import { validPolicy } from '../projects/projects.service';
 import { ApiError } from '../errors';
-import { policyDetails, validationDetails } from './validation';
+import { validationDetails } from '@aperture/runtime';
+import { policyDetails } from './validation';
 
 const check = <T extends object>(type: new () => T, body: unknown) =>
   validationDetails(

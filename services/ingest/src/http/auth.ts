@@ -9,17 +9,18 @@ import { type ConsoleRole, cookieValue, CSRF_HEADER, isSafeMethod, SESSION_COOKI
 import { ConsoleSessions } from '../console/sessions.service';
 import { ApiError } from '../errors';
 import type { HttpRequest } from './types';
-import { type TenantPrincipal, TenantsService } from '../tenants/tenants.service';
+import type { TenantRequest } from '@aperture/runtime';
+import { TenantsService } from '../tenants/tenants.service';
 
-type AuthenticatedRequest = HttpRequest & {
-  principal?: TenantPrincipal;
-  consoleRole?: ConsoleRole;
-  annotatorId?: string;
-};
+type AuthenticatedRequest = HttpRequest &
+  TenantRequest & {
+    consoleRole?: ConsoleRole;
+    annotatorId?: string;
+  };
 
 /**
  * Every tenant route: the header x-api-key must name a live key; the request then acts for its
- * tenant. Without the header, the web console's session cookie names a server-side session (its
+ * tenant (`@Tenant()` from @aperture/runtime). Without the header, the web console's session cookie names a server-side session (its
  * key or annotator checked again on every request); a cookie-authenticated request that changes
  * something must also carry the console's CSRF header. An annotator session stays inside the
  * console: it looks at what the console shows an annotator (never a raw upload) and changes
@@ -37,7 +38,7 @@ export class ApiKeyGuard implements CanActivate {
     const header = request.headers['x-api-key'];
     if (header !== undefined) {
       // Whoever holds the key itself is the tenant's client.
-      request.principal = await this.tenants.authenticate(header);
+      request.tenantId = (await this.tenants.authenticate(header)).tenantId;
       request.consoleRole = 'client';
       return true;
     }
@@ -54,7 +55,7 @@ export class ApiKeyGuard implements CanActivate {
       if (!isSafeMethod(request.method) && !url.startsWith('/console/api/tasks/'))
         throw new ApiError('forbidden', 'an annotator session may only lease and submit tasks');
     }
-    request.principal = session.principal;
+    request.tenantId = session.principal.tenantId;
     request.consoleRole = session.role;
     request.annotatorId = session.annotatorId;
     return true;
@@ -71,15 +72,6 @@ export const AnnotatorOf = createParamDecorator(
 export const Role = createParamDecorator(
   (_data: unknown, context: ExecutionContext): ConsoleRole =>
     context.switchToHttp().getRequest<AuthenticatedRequest>().consoleRole ?? 'client',
-);
-
-/** The tenant the request's API key belongs to (set by ApiKeyGuard). */
-export const Principal = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): TenantPrincipal => {
-    const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
-    if (!principal) throw ApiError.unauthenticated();
-    return principal;
-  },
 );
 
 /** Admin routes: the header x-admin-token must equal ADMIN_TOKEN. */

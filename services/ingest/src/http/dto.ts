@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { policyJsonSchema } from '@aperture/persistence';
+import { policyJsonSchema } from '@aperture/policy';
 import { IMAGE_STATUSES } from '../domain/pagination';
 import { Type } from 'class-transformer';
 import {

@@ -1,8 +1,8 @@
+import { Tenant } from '@aperture/runtime';
 import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
 import { ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard, Principal } from '../http/auth';
+import { ApiKeyGuard } from '../http/auth';
 import { ErrorBodyDoc, ImageDoc } from '../http/dto';
-import type { TenantPrincipal } from '../tenants/tenants.service';
 import type { ImageView } from '../views';
 import { ImagesService } from './images.service';
 
@@ -16,7 +16,7 @@ export class ImagesController {
   @Get(':id')
   @ApiResponse({ status: 200, type: ImageDoc })
   @ApiResponse({ status: 404, type: ErrorBodyDoc })
-  get(@Principal() principal: TenantPrincipal, @Param('id') id: string): Promise<ImageView> {
-    return this.images.get(principal.tenantId, id);
+  get(@Tenant() tenantId: string, @Param('id') id: string): Promise<ImageView> {
+    return this.images.get(tenantId, id);
   }
 }

@@ -1,9 +1,10 @@
+import { ANNOTATORS_COLLECTION } from '@aperture/runtime';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 /**
  * An annotator of a tenant: a person or a tool with its own token, scoped to leasing and submitting
  * annotation tasks (never the tenant's API key). Only the SHA-256 of the token and a short prefix
- * are kept; the stages read this collection directly (`annotatorOfToken` in stage-runtime).
+ * are kept; every service reads this collection directly (`findAnnotator` in @aperture/runtime).
  */
 export interface AnnotatorRecord {
   _id: string;
@@ -26,7 +27,7 @@ const annotatorSchema = new Schema<AnnotatorRecord>(
     createdAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
   },
-  { collection: 'annotators', versionKey: false },
+  { collection: ANNOTATORS_COLLECTION, versionKey: false },
 );
 annotatorSchema.index({ hash: 1 }, { unique: true, name: 'hash_unique' });
 annotatorSchema.index({ tenantId: 1 }, { name: 'tenant' });

@@ -1,3 +1,4 @@
+import { API_KEYS_COLLECTION } from '@aperture/runtime';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 /** An API key of a tenant. Only the SHA-256 of the key and a short prefix are kept. */
@@ -21,7 +22,7 @@ export const apiKeySchema = new Schema<ApiKeyRecord>(
     createdAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
   },
-  { collection: 'api_keys', versionKey: false },
+  { collection: API_KEYS_COLLECTION, versionKey: false },
 );
 apiKeySchema.index({ hash: 1 }, { unique: true, name: 'hash_unique' });
 apiKeySchema.index({ tenantId: 1 }, { name: 'tenant' });

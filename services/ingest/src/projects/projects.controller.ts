@@ -1,9 +1,9 @@
-import { policyJsonSchema } from '@aperture/persistence';
+import { Tenant } from '@aperture/runtime';
+import { policyJsonSchema } from '@aperture/policy';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard, Principal } from '../http/auth';
+import { ApiKeyGuard } from '../http/auth';
 import { CreateProjectDto, ErrorBodyDoc, ProjectDoc } from '../http/dto';
-import type { TenantPrincipal } from '../tenants/tenants.service';
 import type { ProjectView } from '../views';
 import { ProjectsService } from './projects.service';
 
@@ -28,15 +28,15 @@ export class ProjectsController {
     type: ErrorBodyDoc,
     description: 'conflict: the tenant has a project of that name',
   })
-  create(@Principal() principal: TenantPrincipal, @Body() body: CreateProjectDto): Promise<ProjectView> {
-    return this.projects.create(principal.tenantId, body.name, body.policy);
+  create(@Tenant() tenantId: string, @Body() body: CreateProjectDto): Promise<ProjectView> {
+    return this.projects.create(tenantId, body.name, body.policy);
   }
 
   @Get(':id')
   @ApiResponse({ status: 200, type: ProjectDoc })
   @ApiResponse({ status: 404, type: ErrorBodyDoc })
-  get(@Principal() principal: TenantPrincipal, @Param('id') id: string): Promise<ProjectView> {
-    return this.projects.get(principal.tenantId, id);
+  get(@Tenant() tenantId: string, @Param('id') id: string): Promise<ProjectView> {
+    return this.projects.get(tenantId, id);
   }
 
   @Put(':id/policy')
@@ -45,10 +45,10 @@ export class ProjectsController {
   @ApiResponse({ status: 400, type: ErrorBodyDoc })
   @ApiResponse({ status: 404, type: ErrorBodyDoc })
   replacePolicy(
-    @Principal() principal: TenantPrincipal,
+    @Tenant() tenantId: string,
     @Param('id') id: string,
     @Body() policy: unknown,
   ): Promise<ProjectView> {
-    return this.projects.replacePolicy(principal.tenantId, id, policy);
+    return this.projects.replacePolicy(tenantId, id, policy);
   }
 }

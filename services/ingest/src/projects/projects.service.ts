@@ -1,10 +1,5 @@
-import {
-  DuplicateKeyError,
-  projectRecordModel,
-  type ProjectRecord,
-  resolvePolicy,
-  type ProjectPolicy,
-} from '@aperture/persistence';
+import { DuplicateKeyError, projectRecordModel, type ProjectRecord } from '@aperture/persistence';
+import { resolvePolicy, type ProjectPolicy } from '@aperture/policy';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Model } from 'mongoose';
 import { newId } from '../domain/ids';

@@ -1,6 +1,7 @@
+import { Tenant } from '@aperture/runtime';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AdminTokenGuard, ApiKeyGuard, Principal } from '../http/auth';
+import { AdminTokenGuard, ApiKeyGuard } from '../http/auth';
 import {
   ApiKeyListDoc,
   CreatedApiKeyDoc,
@@ -8,7 +9,7 @@ import {
   CreateTenantDto,
   ErrorBodyDoc,
 } from '../http/dto';
-import { type TenantPrincipal, TenantsService } from './tenants.service';
+import { TenantsService } from './tenants.service';
 
 @ApiTags('tenants')
 @Controller('v1/tenants')
@@ -46,8 +47,8 @@ export class ApiKeysController {
     type: CreatedApiKeyDoc,
     description: "A new key of the caller's tenant (shown once).",
   })
-  create(@Principal() principal: TenantPrincipal): Promise<CreatedApiKeyDoc> {
-    return this.tenants.createKey(principal.tenantId);
+  create(@Tenant() tenantId: string): Promise<CreatedApiKeyDoc> {
+    return this.tenants.createKey(tenantId);
   }
 
   @Get()
@@ -56,15 +57,15 @@ export class ApiKeysController {
     type: ApiKeyListDoc,
     description: "The tenant's keys, by prefix (never the secret).",
   })
-  async list(@Principal() principal: TenantPrincipal): Promise<ApiKeyListDoc> {
-    return { keys: await this.tenants.listKeys(principal.tenantId) };
+  async list(@Tenant() tenantId: string): Promise<ApiKeyListDoc> {
+    return { keys: await this.tenants.listKeys(tenantId) };
   }
 
   @Delete(':keyId')
   @HttpCode(204)
   @ApiResponse({ status: 204, description: 'Revoked.' })
   @ApiResponse({ status: 404, type: ErrorBodyDoc })
-  async revoke(@Principal() principal: TenantPrincipal, @Param('keyId') keyId: string): Promise<void> {
-    await this.tenants.revokeKey(principal.tenantId, keyId);
+  async revoke(@Tenant() tenantId: string, @Param('keyId') keyId: string): Promise<void> {
+    await this.tenants.revokeKey(tenantId, keyId);
   }
 }

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Model } from 'mongoose';
-import { secretsEqual } from '@aperture/runtime';
-import { generateApiKey, hashApiKey, looksLikeApiKey } from '../domain/api-keys';
+import { type ApiKeyOwner, findApiKey, generateApiKey, secretsEqual } from '@aperture/runtime';
 import { newId } from '../domain/ids';
 import { TokenBuckets } from '../domain/rate-limit';
 import { ApiError } from '../errors';
@@ -9,10 +8,7 @@ import { apiKeyModel, type ApiKeyRecord, tenantModel, type TenantRecord } from '
 import { INGEST_DEPS, type IngestDeps } from '../tokens';
 
 /** Who a request acts for, once its API key is verified. */
-export interface TenantPrincipal {
-  tenantId: string;
-  keyId: string;
-}
+export type TenantPrincipal = ApiKeyOwner;
 
 export interface CreatedApiKey {
   keyId: string;
@@ -100,13 +96,7 @@ export class TenantsService {
    * characters. (The stored 12-character display prefix is never used for the lookup.)
    */
   async authenticate(apiKey: unknown): Promise<TenantPrincipal> {
-    if (apiKey === undefined || apiKey === '') throw ApiError.unauthenticated('missing x-api-key header');
-    if (!looksLikeApiKey(apiKey)) throw ApiError.unauthenticated('invalid API key');
-    const key = await this.keys
-      .findOne({ hash: hashApiKey(apiKey) })
-      .lean<ApiKeyRecord>()
-      .exec();
-    return this.admit(key);
+    return this.admit(await findApiKey(this.deps.connection, apiKey));
   }
 
   /**
@@ -114,13 +104,15 @@ export class TenantsService {
    * request, so revoking it ends the session at once. Rate-limited like the key itself.
    */
   async authenticateKeyId(keyId: string): Promise<TenantPrincipal> {
-    return this.admit(await this.keys.findById(keyId).lean<ApiKeyRecord>().exec());
+    const key = await this.keys.findById(keyId).lean<ApiKeyRecord>().exec();
+    if (!key || key.revokedAt) throw ApiError.unauthenticated('invalid or revoked API key');
+    return this.admit({ tenantId: key.tenantId, keyId: key._id });
   }
 
-  private admit(key: ApiKeyRecord | null): TenantPrincipal {
-    if (!key || key.revokedAt) throw ApiError.unauthenticated('invalid or revoked API key');
+  /** The key's tenant, once it is within its request budget. */
+  private admit(key: TenantPrincipal): TenantPrincipal {
     const decision = this.rates.take(key.tenantId);
     if (!decision.allowed) throw ApiError.rateLimited(decision.retryAfterSeconds);
-    return { tenantId: key.tenantId, keyId: key._id };
+    return key;
   }
 }

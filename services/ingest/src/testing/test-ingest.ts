@@ -3,7 +3,37 @@ import { testInfraEnv, uniqueName, serviceTestEnv } from '@aperture/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningIngest, startIngest } from '../bootstrap';
+import type { Env } from '@aperture/config';
+import type { BlobStore } from '@aperture/blob-store';
+import type { PipelineIo } from '@aperture/runtime';
+import { startStage } from '@aperture/stage-runtime';
+import type { Logger } from '@aperture/telemetry';
+import type { INestApplication } from '@nestjs/common';
+import { ingestStage } from '../stage';
+
+/** Ingest started in-process, as `runStage` starts it in its process. */
+export interface RunningIngest {
+  app: INestApplication;
+  pipeline: PipelineIo;
+  blobs: BlobStore;
+  httpPort: number;
+  grpcPort: number;
+  /** Stops gRPC, HTTP, the clients, the relay, Kafka and MongoDB: the reverse of start-up. */
+  stop(): Promise<void>;
+}
+
+/** Starts ingest through the shared skeleton with `env` (a test's database, blob directory, ports). */
+export async function startIngest(env: Env, log: Logger): Promise<RunningIngest> {
+  const stage = await startStage(ingestStage, { env, log });
+  return {
+    app: stage.app,
+    pipeline: stage.ctx.pipeline,
+    blobs: stage.ctx.blobs,
+    httpPort: stage.httpPort,
+    grpcPort: stage.grpcPort,
+    stop: () => stage.stop(),
+  };
+}
 
 export interface TestIngest {
   running: RunningIngest;

@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { decodeOptions, sharp } from '@aperture/imaging';
-import { defaultPolicy } from '@aperture/persistence';
+import { defaultPolicy } from '@aperture/policy';
 import { standardizeImage } from '@aperture/standardization';
 import { corpusPath } from '@aperture/testing';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { generateApiKey, hashApiKey, KEY_PREFIX_LENGTH, looksLikeApiKey } from './api-keys';
+import { generateApiKey, hashApiKey, KEY_PREFIX_LENGTH, looksLikeApiKey } from './credentials';
 
 describe('API keys', () => {
   it('generates distinct random keys, keeping only their SHA-256 and a short prefix', () => {

@@ -1,4 +1,4 @@
-import { defaultPolicy, resolvePolicy, storedPolicy } from '@aperture/persistence';
+import { defaultPolicy, resolvePolicy, storedPolicy } from '@aperture/policy';
 
 describe('resolvePolicy', () => {
   it('fills every default when nothing is given', () => {

@@ -419,3 +419,28 @@ function standardizeConflicts(spec: StandardizePolicy): PolicyError[] {
     errors.push({ field: 'standardize.bitDepth', message: '16 needs format png' });
   return errors;
 }
+
+/**
+ * A policy as stored, completed: sections and settings added since it was written take their
+ * defaults, and settings since replaced are mapped (upgradeQualitySection).
+ */
+export function storedPolicy(stored: Partial<ProjectPolicy>): ProjectPolicy {
+  return {
+    quality: {
+      ...defaultPolicy.quality,
+      ...(upgradeQualitySection({ ...stored.quality }) as Partial<ProjectPolicy['quality']>),
+    },
+    standardize: { ...defaultPolicy.standardize, ...stored.standardize },
+    compliance: {
+      ...defaultPolicy.compliance,
+      ...stored.compliance,
+      redaction: { ...defaultPolicy.compliance.redaction, ...stored.compliance?.redaction },
+    },
+    annotation: { ...defaultPolicy.annotation, ...stored.annotation },
+    dataset: {
+      ...defaultPolicy.dataset,
+      ...stored.dataset,
+      targets: { ...defaultPolicy.dataset.targets, ...stored.dataset?.targets },
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { BadRequestException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { ApiError } from '../errors';
-import { ApiExceptionFilter, redactSecrets, toErrorResponse } from './error.filter';
+import { ApiError } from './api-error';
+import { ApiExceptionFilter, redactSecrets, toErrorResponse } from './error-filter';
 
 describe('toErrorResponse', () => {
   it.each([
@@ -20,6 +20,14 @@ describe('toErrorResponse', () => {
   ])('maps %s to %i %s (gRPC %i)', (error, status, code, grpcStatus) => {
     expect(toErrorResponse(error)).toEqual({ status, body: { error: { code, message: error.message } } });
     expect(error.grpcStatus).toBe(grpcStatus);
+  });
+
+  it('keeps the field a refusal names (the campaigns API)', () => {
+    const error = new ApiError('invalid_request', 'state is required');
+    error.field = 'state';
+    expect(toErrorResponse(error).body).toEqual({
+      error: { code: 'invalid_request', message: 'state is required', field: 'state' },
+    });
   });
 
   it('keeps validation details', () => {

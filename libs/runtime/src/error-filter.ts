@@ -1,12 +1,17 @@
-import { type ErrorBody, httpErrorResponse } from '@aperture/runtime';
-import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from '@aperture/telemetry';
-import { ApiError } from '../errors';
-import type { HttpResponse } from './types';
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
+import { ApiError } from './api-error';
+import { type ErrorBody, httpErrorResponse } from './http-errors';
+
+interface HttpResponse extends ServerResponse {
+  status(code: number): this;
+  json(body: unknown): this;
+}
 
 /**
- * Any exception as the API's error answer: `{"error": {"code", "message", "details"?}}` with its
- * status. ApiError keeps its code; Nest's HttpExceptions (unknown route, bad JSON) and body-parser
+ * Any exception as the API's error answer: `{"error": {"code", "message", "details"?, "field"?}}`
+ * with its status. ApiError keeps its code (and the field it names, campaigns' API); Nest's HttpExceptions (unknown route, bad JSON) and body-parser
  * errors (too large, too deep, bad encoding) get what every service answers (`httpErrorResponse`);
  * anything else is a 500 whose message reveals nothing.
  */
@@ -19,6 +24,7 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
           code: exception.code,
           message: exception.message,
           ...(exception.details && { details: exception.details }),
+          ...(exception.field && { field: exception.field }),
         },
       },
     };
@@ -53,11 +59,15 @@ export function redactSecrets(body: ErrorBody, secrets: readonly string[]): Erro
   };
 }
 
+/**
+ * The one exception filter of every service's HTTP routes (health's included): the error answer of
+ * `toErrorResponse` with secrets redacted, `Retry-After` on rate_limited, server faults logged.
+ */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
-  /** `secrets`: values never to appear in an error body (the admin token). */
+  /** `secrets`: values never to appear in an error body (the admin token, the service token). */
   constructor(
-    private readonly log: Logger,
+    private readonly log: Pick<Logger, 'error'>,
     private readonly secrets: readonly string[] = [],
   ) {}
 

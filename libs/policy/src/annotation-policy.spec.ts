@@ -1,4 +1,4 @@
-import { defaultPolicy, resolvePolicy } from '@aperture/persistence';
+import { defaultPolicy, resolvePolicy } from '@aperture/policy';
 
 describe('the annotation and dataset sections of a policy', () => {
   const annotation = (value: unknown) => resolvePolicy({ annotation: value });
