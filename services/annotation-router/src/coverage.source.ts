@@ -3,7 +3,8 @@
 // per image), merged, and checked against the policy's content targets.
 import type { contentV1 } from '@aperture/contracts';
 import { AXES, type Coverage, type CoverageCheck } from '@aperture/diversity';
-import { CoverageCounters, type ProjectPolicy } from '@aperture/persistence';
+import { CoverageCounters } from '@aperture/persistence';
+import type { ProjectPolicy } from '@aperture/policy';
 import type { StageContext } from '@aperture/stage-runtime';
 
 export interface CoverageReport extends Coverage {

@@ -17,7 +17,7 @@ import {
 } from '@aperture/diversity';
 import { type Connection, type Model, Schema } from 'mongoose';
 import { DuplicateKeyError, isDuplicateKeyError } from '../errors';
-import type { DatasetPolicy } from '../records/annotation-policy';
+import type { DatasetPolicy } from '@aperture/policy';
 
 export type CoverageScope = 'batch' | 'campaign';
 

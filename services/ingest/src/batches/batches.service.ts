@@ -4,8 +4,8 @@ import {
   imageRecordModel,
   type ImageRecord,
   type ImageStatus,
-  storedPolicy,
 } from '@aperture/persistence';
+import { storedPolicy } from '@aperture/policy';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Model } from 'mongoose';
 import { batchCounts, type BatchCounts } from '../domain/batch-status';
