@@ -12,12 +12,13 @@ export type {
   RawBlob,
   StoredReason,
 } from './records/image-record';
-export { ImageRecordNotFoundError, ImageRecords, initialRecord } from './records/image-records';
+export { ImageRecordNotFoundError, ImageRecords, initialRecord, statusEvent } from './records/image-records';
 export type {
   ImageRecordsOptions,
   NewImageRecord,
   PendingEvent,
   RecordSeen,
+  RecordState,
   StageCompletion,
 } from './records/image-records';
 export { OUTBOX_EVENT_ID_HEADER, OutboxClaims } from './records/outbox-claims';

@@ -1,15 +1,17 @@
 import { type BlobStore, createBlobStore } from '@aperture/blob-store';
 import type { Env } from '@aperture/config';
-import { ingestV1 } from '@aperture/contracts';
+import { ingestV1, Topics } from '@aperture/contracts';
 import type { LogSink } from '@aperture/messaging';
 import {
   connectPipeline,
+  evaluateReadiness,
   hardenHttp,
   instrumentBlobStore,
   keepProcessAlive,
   onShutdown,
   type PipelineIo,
   startGrpcServer,
+  trackConsumerLag,
 } from '@aperture/runtime';
 import { createLogger, type Logger, shutdownTelemetry } from '@aperture/telemetry';
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
@@ -17,6 +19,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
+import { BatchTallies, batchTallyConsumer } from './batches/batch-tallies';
 import { grpcCampaignGate } from './clients/campaigns.client';
 import { grpcQualityAssessor } from './clients/quality.client';
 import { MAX_FIELD_BYTES, MAX_FIELDS_PER_REQUEST, MAX_FILES_PER_REQUEST } from './images/multipart';
@@ -37,7 +40,7 @@ export interface RunningIngest {
   blobs: BlobStore;
   httpPort: number;
   grpcPort: number;
-  /** Stops in reverse start-up order: relay, gRPC, HTTP, Kafka, MongoDB. */
+  /** Stops in reverse start-up order: tally consumer, relay, gRPC, HTTP, Kafka, MongoDB. */
   stop(): Promise<void>;
 }
 
@@ -96,7 +99,7 @@ export async function createIngestApp(
 
 /**
  * Starts ingest (services/README.md order): config, MongoDB and its indexes, Kafka topics, producer
- * and outbox relay, then HTTP, then gRPC. Ingest consumes nothing, so there is no consumer to start.
+ * and outbox relay, then HTTP, then gRPC, then its one consumer: the batch tallies of the status topic.
  */
 export async function startIngest(
   env: Env = process.env,
@@ -122,10 +125,12 @@ export async function startIngest(
   try {
     // The same environment as every stage reads (BLOB_STORE=s3 included), so they find its blobs.
     const blobs = instrumentBlobStore(createBlobStore(env), pipeline.metrics);
+    const tallies = new BatchTallies(pipeline.connection);
     const deps = {
       config,
       connection: pipeline.connection,
       records: pipeline.records,
+      tallies,
       blobs,
       log,
       campaigns,
@@ -144,6 +149,17 @@ export async function startIngest(
         },
       ],
     });
+    const tallyConsumer = batchTallyConsumer(pipeline.kafka, tallies, {
+      groupId: config.KAFKA_GROUP_ID,
+      dependenciesUp: async () => Object.values(await evaluateReadiness(pipeline.readiness)).every(Boolean),
+    });
+    trackConsumerLag(pipeline.metrics, pipeline.admin, config.KAFKA_GROUP_ID, [Topics.imageStatus]);
+    try {
+      await tallyConsumer.start();
+    } catch (error) {
+      await grpcServer.stop();
+      throw error;
+    }
     log.info(
       { httpPort, grpcPort: grpcServer.port, maxUploadBytes: config.MAX_UPLOAD_BYTES },
       'ingest started',
@@ -157,6 +173,7 @@ export async function startIngest(
       httpPort,
       grpcPort: grpcServer.port,
       stop: async () => {
+        await tallyConsumer.stop();
         await pipeline.relay.stop();
         await grpcServer.stop();
         await started.close();
