@@ -247,7 +247,8 @@ describe('ImageRecords and OutboxRelay', () => {
     expect(failures).toEqual(['img-broker-down']);
     expect(await claimsOf('img-broker-down')).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 300)); // the lease runs out
-    expect(await new OutboxRelay(connection, producer).relayOnce()).toBe(1);
+    // The upload's event and its status event.
+    expect(await new OutboxRelay(connection, producer).relayOnce()).toBe(2);
     await waitFor('the relayed event', () => received.length > before, 30_000);
     expect(received.slice(before).map((message) => message.value)).toEqual(['published-by-relay']);
     expect(await claimsOf('img-broker-down')).toBe(0);
