@@ -16,6 +16,7 @@ export class BatchTallies {
   private readonly offsets = new Map<string, number>();
   /** Batches of another database (a broker shared by separate pipelines, as in tests). */
   private readonly foreignBatches = new Set<string>();
+  private readonly knownBatches = new Set<string>();
 
   constructor(connection: Connection) {
     this.model = batchTallyModel(connection);
@@ -50,7 +51,7 @@ export class BatchTallies {
       applied = doc?.offset ?? -1;
     }
     if (offset <= applied) {
-      this.offsets.set(_id, applied);
+      remember(this.offsets, _id, applied);
       return 'duplicate';
     }
     const inc: Record<string, number> = {};
@@ -66,17 +67,28 @@ export class BatchTallies {
         { upsert: true },
       )
       .exec();
-    this.offsets.set(_id, offset);
+    remember(this.offsets, _id, offset);
     return 'done';
   }
 
   private async known(batchId: string): Promise<boolean> {
+    if (this.knownBatches.has(batchId)) return true;
     if (this.foreignBatches.has(batchId)) return false;
-    if (await this.batches.exists({ _id: batchId })) return true;
     // A batch is stored before any of its uploads: an event for one not here is another database's.
-    this.foreignBatches.add(batchId);
-    return false;
+    const known = (await this.batches.exists({ _id: batchId })) !== null;
+    remember(known ? this.knownBatches : this.foreignBatches, batchId);
+    return known;
   }
+}
+
+/** How many batches (and batch partitions) the caches hold before they start over: memory stays bounded. */
+const CACHE_LIMIT = 10_000;
+
+/** Adds to a cache, emptied first once full (a miss only costs a read). */
+function remember<K, V>(cache: Map<K, V> | Set<K>, key: K, value?: V): void {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  if (cache instanceof Map) cache.set(key, value as V);
+  else cache.add(key);
 }
 
 /** The event, or null for a value that is none (nothing to count; never worth a retry). */
