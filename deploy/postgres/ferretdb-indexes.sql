@@ -26,6 +26,7 @@ DELETE FROM public.aperture_jsonb_indexes;
 INSERT INTO public.aperture_jsonb_indexes (collection, field) VALUES
   ('*', '_id'),
   ('images', 'batchId'),
+  ('images', 'listKey'),
   ('batch_tallies', 'batchId');
 
 -- Creates the listed GIN indexes of one collection's table (if missing).

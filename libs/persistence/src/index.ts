@@ -2,7 +2,13 @@ export { connectMongo, syncModelIndexes } from './connection';
 export type { MongoConnectionOptions } from './connection';
 export { DuplicateKeyError, isDuplicateKeyError, translateWriteError } from './errors';
 export { duplicateKeyErrorPlugin } from './plugins';
-export { imageRecordModel, imageRecordSchema, isSettledStatus } from './records/image-record';
+export {
+  imageRecordModel,
+  imageRecordSchema,
+  isSettledStatus,
+  listBucketOf,
+  listKeyOf,
+} from './records/image-record';
 export type {
   CampaignUploadRecord,
   ErasureMark,

@@ -177,6 +177,8 @@ export class BatchesService {
       byStatus,
       processingByStage: await group('processing', 'stage', byStatus.processing ?? 0),
       rejectedByReason: await group('rejected', 'reasons.code', byStatus.rejected ?? 0),
+      // Such a batch's list is read by the query of before (ImagesService.list), not by bucket.
+      buckets: [],
     };
   }
 

@@ -1,4 +1,5 @@
 import type { commonV1 } from '@aperture/contracts';
+import { listBucketOf } from '@aperture/persistence';
 import { sumTallies, tallyDelta, type TallyCounters } from './batch-tally';
 
 const state = (status: string, stage: string, reasonCodes: string[] = []): commonV1.ImageState => ({
@@ -14,18 +15,27 @@ const doc = (...deltas: TallyCounters[]) => {
   return { n };
 };
 
+const id = 'img_0mwu5l0r7xu2036asuwwr';
+
 describe('batch tallies', () => {
-  const upload = tallyDelta({ from: undefined, to: state('processing', 'ingest') });
-  const quality = tallyDelta({ from: state('processing', 'ingest'), to: state('processing', 'quality') });
+  const upload = tallyDelta({ imageId: id, from: undefined, to: state('processing', 'ingest') });
+  const quality = tallyDelta({
+    imageId: id,
+    from: state('processing', 'ingest'),
+    to: state('processing', 'quality'),
+  });
   const rejected = tallyDelta({
+    imageId: id,
     from: state('processing', 'ingest'),
     to: state('rejected', 'quality', ['blurry', 'too_small']),
   });
   const held = tallyDelta({
+    imageId: id,
     from: state('processing', 'quality'),
     to: state('pending_annotation', 'annotation-router'),
   });
   const curated = tallyDelta({
+    imageId: id,
     from: state('pending_annotation', 'annotation-router'),
     to: state('curated', 'annotation'),
   });
@@ -38,6 +48,7 @@ describe('batch tallies', () => {
       byStatus: { processing: 2, rejected: 1 },
       processingByStage: { quality: 2 },
       rejectedByReason: { blurry: 1, too_small: 1 },
+      buckets: ['0mwu5l0'],
     });
     const end = sumTallies([
       doc(upload, quality, held, curated, upload, rejected),
@@ -48,11 +59,13 @@ describe('batch tallies', () => {
       byStatus: { processing: 0, pending_annotation: 1, curated: 1, rejected: 1 },
       processingByStage: {},
       rejectedByReason: { blurry: 1, too_small: 1 },
+      buckets: ['0mwu5l0'],
     });
   });
 
   it('moves an erased image out of the status (and reasons) it had', () => {
     const erased = tallyDelta({
+      imageId: id,
       from: state('rejected', 'quality', ['blurry', 'too_small']),
       to: state('erased', 'erasure'),
     });
@@ -61,13 +74,28 @@ describe('batch tallies', () => {
       byStatus: { processing: 0, rejected: 0, erased: 1 },
       processingByStage: {},
       rejectedByReason: {},
+      buckets: ['0mwu5l0'],
     });
+  });
+
+  it('lists the buckets of the uploads in id order (ingest ids start with their time)', () => {
+    const other = tallyDelta({
+      imageId: 'img_0mwu4zzaaaaaaaaaaaaaa',
+      from: undefined,
+      to: state('processing', 'ingest'),
+    });
+    expect(sumTallies([doc(upload), doc(other)]).buckets).toEqual(['0mwu4zz', '0mwu5l0']);
+    expect(listBucketOf('img_1')).toBe('');
   });
 
   it('leaves no counter for a move that changes nothing counted, and keeps field names valid', () => {
     const same = state('pending_annotation', 'annotation');
-    expect(tallyDelta({ from: same, to: same })).toEqual({});
-    const odd = tallyDelta({ from: state('processing', 'a.b'), to: state('rejected', 'x', ['$bad.code']) });
+    expect(tallyDelta({ imageId: id, from: same, to: same })).toEqual({});
+    const odd = tallyDelta({
+      imageId: id,
+      from: state('processing', 'a.b'),
+      to: state('rejected', 'x', ['$bad.code']),
+    });
     expect(Object.keys(odd).every((key) => !key.includes('.') && !key.includes('$'))).toBe(true);
   });
 });
