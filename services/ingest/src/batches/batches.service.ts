@@ -27,6 +27,8 @@ export interface NewBatch {
 export class BatchesService {
   private readonly batches: Model<BatchRecord>;
   private readonly images: Model<ImageRecord>;
+  /** The record counts in progress, by batch (countAccepted). */
+  private readonly counting = new Map<string, Promise<number>>();
 
   constructor(
     @Inject(INGEST_DEPS) private readonly deps: IngestDeps,
@@ -132,12 +134,28 @@ export class BatchesService {
    */
   private async countedAll(batch: BatchRecord, tally: BatchTally): Promise<boolean> {
     if (!batch.tallied || batch.state !== 'closed' || (tally.byStatus.processing ?? 0) > 0) return true;
-    let accepted = batch.accepted ?? null;
-    if (accepted === null) {
-      accepted = await this.images.countDocuments({ tenantId: batch.tenantId, batchId: batch._id }).exec();
-      await this.batches.updateOne({ _id: batch._id }, { $set: { accepted } }).exec();
-    }
+    const accepted = batch.accepted ?? (await this.countAccepted(batch));
     return tally.uploaded >= accepted;
+  }
+
+  /**
+   * Counts the batch's records once and keeps the number in the batch. The count reads the whole
+   * batch on FerretDB (seconds at 10,000 images), so the requests that need it meanwhile (a client
+   * and the console polling the batch) share one count instead of starting their own.
+   */
+  private countAccepted(batch: BatchRecord): Promise<number> {
+    let counting = this.counting.get(batch._id);
+    if (!counting) {
+      counting = (async () => {
+        const accepted = await this.images
+          .countDocuments({ tenantId: batch.tenantId, batchId: batch._id })
+          .exec();
+        await this.batches.updateOne({ _id: batch._id }, { $set: { accepted } }).exec();
+        return accepted;
+      })().finally(() => this.counting.delete(batch._id));
+      this.counting.set(batch._id, counting);
+    }
+    return counting;
   }
 
   /** The batch as clients see it, and the tally its counts come from. */
