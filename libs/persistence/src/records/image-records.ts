@@ -1,4 +1,5 @@
 import { commonV1, Topics } from '@aperture/contracts';
+import { context, propagation } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { OutboxClaims, type OutboxPublisher } from './outbox-claims';
@@ -62,7 +63,10 @@ export function statusEvent(
     from: from ? state(from) : undefined,
     to: state(to),
   }).finish();
-  return { topic: Topics.imageStatus, key: record._id, payload: Buffer.from(payload) };
+  // The W3C context of the span that made the move: the event stays in the image's trace.
+  const headers: Record<string, string> = {};
+  propagation.inject(context.active(), headers);
+  return { topic: Topics.imageStatus, key: record._id, payload: Buffer.from(payload), headers };
 }
 
 /** A new image's record as ingest stores it: processing, no stage run yet, `outbox` its events. */

@@ -1,5 +1,6 @@
 import { commonV1, Topics } from '@aperture/contracts';
 import { AtLeastOnceConsumer, type ConsumedMessage, type HandlerOutcome } from '@aperture/messaging';
+import { trace } from '@opentelemetry/api';
 import type { Kafka } from 'kafkajs';
 import type { Connection, Model } from 'mongoose';
 import { type BatchTally, sumTallies, tallyDelta } from '../domain/batch-tally';
@@ -40,6 +41,12 @@ export class BatchTallies {
   async apply(message: ConsumedMessage): Promise<HandlerOutcome> {
     const change = decodeChange(message.value);
     if (!change?.batchId || !(await this.known(change.batchId))) return 'skipped';
+    // The consumer span (messaging) knows the image from the key; the rest is in the payload.
+    trace.getActiveSpan()?.setAttributes({
+      'aperture.tenant_id': change.tenantId,
+      'aperture.project_id': change.projectId,
+      'aperture.batch_id': change.batchId,
+    });
     const _id = `${change.batchId}/${message.partition}`;
     const offset = Number(message.offset);
     let applied = this.offsets.get(_id);
