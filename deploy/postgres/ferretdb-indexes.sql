@@ -25,7 +25,9 @@ CREATE TABLE IF NOT EXISTS public.aperture_jsonb_indexes (
 DELETE FROM public.aperture_jsonb_indexes;
 INSERT INTO public.aperture_jsonb_indexes (collection, field) VALUES
   ('*', '_id'),
-  ('images', 'batchId');
+  ('images', 'batchId'),
+  ('images', 'listKey'),
+  ('batch_tallies', 'batchId');
 
 -- Creates the listed GIN indexes of one collection's table (if missing).
 CREATE OR REPLACE FUNCTION public.aperture_index_table(schema_name text, collection text, table_name text)

@@ -66,9 +66,9 @@ app.kubernetes.io/component: {{ .name }}
 {{- get $topics . -}}
 {{- end -}}
 
-{{/* Every topic of the pipeline, one a line: the six image topics and a dead-letter topic per service. */}}
+{{/* Every topic of the pipeline, one a line: the image topics and a dead-letter topic per service. */}}
 {{- define "aperture.topicNames" -}}
-{{- range list "ingested" "qualified" "standardized" "cleared" "curated" "rejected" "erased" }}
+{{- range list "ingested" "qualified" "standardized" "cleared" "curated" "rejected" "erased" "status" }}
 {{ printf "aperture.image.%s.v1" . }}
 {{- end }}
 {{- range list "ingest" "quality" "standardize" "compliance" "annotation-router" "campaigns" }}

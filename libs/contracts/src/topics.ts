@@ -1,4 +1,4 @@
-import { ImageRejected } from './gen/aperture/common/v1/common';
+import { ImageRejected, ImageStatusChanged } from './gen/aperture/common/v1/common';
 import { ImageCleared, ImageErased } from './gen/aperture/compliance/v1/compliance';
 import { ImageCurated } from './gen/aperture/curated/v1/curated';
 import { ImageIngested } from './gen/aperture/ingest/v1/ingest';
@@ -25,6 +25,11 @@ export const Topics = {
   imageRejected: 'aperture.image.rejected.v1',
   /** compliance → downstream consumers, who delete their copies: aperture.compliance.v1.ImageErased */
   imageErased: 'aperture.image.erased.v1',
+  /**
+   * every record write that moves an image (ingest's upload, each stage, an erasure) → ingest's batch
+   * tallies: aperture.common.v1.ImageStatusChanged
+   */
+  imageStatus: 'aperture.image.status.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -38,6 +43,7 @@ export interface TopicPayloads {
   [Topics.imageCurated]: ImageCurated;
   [Topics.imageRejected]: ImageRejected;
   [Topics.imageErased]: ImageErased;
+  [Topics.imageStatus]: ImageStatusChanged;
 }
 
 /** The decoded payload of a topic's messages. */
@@ -58,6 +64,7 @@ export const topicMessages: { readonly [T in TopicName]: MessageCodec<TopicPaylo
   [Topics.imageCurated]: ImageCurated,
   [Topics.imageRejected]: ImageRejected,
   [Topics.imageErased]: ImageErased,
+  [Topics.imageStatus]: ImageStatusChanged,
 };
 
 /** A payload encoded with its topic's protobuf message. */

@@ -2,7 +2,13 @@ export { connectMongo, syncModelIndexes } from './connection';
 export type { MongoConnectionOptions } from './connection';
 export { DuplicateKeyError, isDuplicateKeyError, translateWriteError } from './errors';
 export { duplicateKeyErrorPlugin } from './plugins';
-export { imageRecordModel, imageRecordSchema, isSettledStatus } from './records/image-record';
+export {
+  imageRecordModel,
+  imageRecordSchema,
+  isSettledStatus,
+  listBucketOf,
+  listKeyOf,
+} from './records/image-record';
 export type {
   CampaignUploadRecord,
   ErasureMark,
@@ -12,12 +18,13 @@ export type {
   RawBlob,
   StoredReason,
 } from './records/image-record';
-export { ImageRecordNotFoundError, ImageRecords, initialRecord } from './records/image-records';
+export { ImageRecordNotFoundError, ImageRecords, initialRecord, statusEvent } from './records/image-records';
 export type {
   ImageRecordsOptions,
   NewImageRecord,
   PendingEvent,
   RecordSeen,
+  RecordState,
   StageCompletion,
 } from './records/image-records';
 export { OUTBOX_EVENT_ID_HEADER, OutboxClaims } from './records/outbox-claims';

@@ -2,7 +2,7 @@ export { containerEngineAvailable, resolveTestInfra, s3Env } from './infra';
 export type { InfraSource, S3Settings, TestInfra } from './infra';
 export { serviceTestEnv, testInfraEnv } from './env';
 export { uniqueName } from './names';
-export { waitFor } from './wait';
+export { eventually, waitFor } from './wait';
 export { corpusFiles, corpusPath, evalPath } from './corpus';
 export { startPrivateInfra } from './private-infra';
 export type { PrivateInfra, PrivateServer } from './private-infra';

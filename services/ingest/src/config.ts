@@ -16,6 +16,8 @@ export const ingestSchema = {
   // How ingest proves itself to quality, campaigns, compliance and annotation-router.
   ...serviceIdentitySchema,
   HTTP_PORT: int({ fallback: 8080, min: 0, max: 65535 }),
+  /** The consumer group that tallies batch counts from the status topic; overridable so that separate pipelines can share a broker. */
+  KAFKA_GROUP_ID: str({ fallback: 'ingest', pattern: /^[\w.-]{1,200}$/, describe: 'a consumer group id' }),
   GRPC_PORT: int({ fallback: 50051, min: 0, max: 65535 }),
   /** The largest upload accepted, in bytes (default 50 MiB). */
   MAX_UPLOAD_BYTES: int({ fallback: 50 * 1024 * 1024, min: 1, max: 4 * 1024 * 1024 * 1024 }),

@@ -98,6 +98,7 @@ describe('fuzz: REST input validation', () => {
         ADMIN_TOKEN,
         RATE_LIMIT_PER_SECOND: '100000',
         RATE_LIMIT_BURST: '100000',
+        KAFKA_GROUP_ID: uniqueName('it-fuzz-tallies'),
       }),
       createLogger('ingest', { level: 'fatal' }),
     );

@@ -1,6 +1,13 @@
 import { ingestV1 } from '@aperture/contracts';
 import { createLogger } from '@aperture/telemetry';
-import { corpusPath, hostileCases, testInfraEnv, uniqueName, serviceTestEnv } from '@aperture/testing';
+import {
+  corpusPath,
+  eventually,
+  hostileCases,
+  testInfraEnv,
+  uniqueName,
+  serviceTestEnv,
+} from '@aperture/testing';
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -71,6 +78,7 @@ async function startTestIngest(dbName: string, blobDir: string, env: Record<stri
     serviceTestEnv({ ...infra, mongoUri: mongoUri.toString() }, blobDir, {
       ADMIN_TOKEN,
       MAX_JSON_BODY_BYTES: String(MAX_JSON_BODY_BYTES),
+      KAFKA_GROUP_ID: dbName,
       ...env,
     }),
     createLogger('ingest', { level: 'fatal' }),
@@ -446,8 +454,10 @@ describe('ingest hardening', () => {
       expect([...covered].sort()).toEqual(guarded.map(routeKey).sort());
 
       // And B's data is as it was: batch open with its one image, key live, policy unchanged.
-      const batch = await api.get(`/v1/batches/${b.batchId}`).set('x-api-key', b.apiKey);
-      expect(batch.body).toMatchObject({ state: 'open', counts: { uploaded: 1 } });
+      await eventually(async () => {
+        const batch = await api.get(`/v1/batches/${b.batchId}`).set('x-api-key', b.apiKey);
+        expect(batch.body).toMatchObject({ state: 'open', counts: { uploaded: 1 } });
+      });
       const project = await api.get(`/v1/projects/${b.projectId}`).set('x-api-key', b.apiKey);
       expect(project.body.policy.quality.minWidth).toBe(77);
       const keys = await api.get('/v1/api-keys').set('x-api-key', b.apiKey);

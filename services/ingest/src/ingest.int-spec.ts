@@ -1,6 +1,6 @@
 import { commonV1, ingestV1, Topics } from '@aperture/contracts';
 import { createKafka } from '@aperture/messaging';
-import { CoverageCounters } from '@aperture/persistence';
+import { CoverageCounters, type StageCompletion } from '@aperture/persistence';
 import { createLogger, startTelemetry } from '@aperture/telemetry';
 import {
   corpusPath,
@@ -8,6 +8,7 @@ import {
   probeTenantIsolation,
   testInfraEnv,
   uniqueName,
+  eventually,
   waitFor,
   serviceTestEnv,
 } from '@aperture/testing';
@@ -71,6 +72,7 @@ describe('ingest service', () => {
       serviceTestEnv({ ...env, mongoUri: mongoUri.toString() }, blobDir, {
         MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
         ADMIN_TOKEN,
+        KAFKA_GROUP_ID: uniqueName('it-ingest-tallies'),
       }),
       createLogger('ingest', { level: 'warn' }),
     );
@@ -338,9 +340,15 @@ describe('ingest service', () => {
   });
 
   it('reports batch counts, pages images by cursor and shows one image', async () => {
-    const batch = await api.get(`/v1/batches/${batchId}`).set('x-api-key', tenants.a.apiKey);
-    expect(batch.status).toBe(200);
-    expect(batch.body).toMatchObject({ state: 'open', counts: { uploaded: 3, processing: 3, rejected: 0 } });
+    // The counts trail the uploads by the tally consumer's lag.
+    await eventually(async () => {
+      const batch = await api.get(`/v1/batches/${batchId}`).set('x-api-key', tenants.a.apiKey);
+      expect(batch.status).toBe(200);
+      expect(batch.body).toMatchObject({
+        state: 'open',
+        counts: { uploaded: 3, processing: 3, rejected: 0 },
+      });
+    });
 
     const page1 = await api.get(`/v1/batches/${batchId}/images?limit=2`).set('x-api-key', tenants.a.apiKey);
     expect(page1.status).toBe(200);
@@ -543,44 +551,45 @@ describe('ingest service', () => {
     expect(upload.body.error.code).toBe('batch_closed');
   });
 
-  it('counts statuses and rejection reasons from the images collection, and completes when nothing is processing', async () => {
-    // What the later stages would write, set directly (no other service runs here).
-    const stageResult = (imageId: string, set: Record<string, unknown>) =>
-      running.pipeline.records.model.updateOne({ _id: imageId }, { $set: set }).exec();
-    await stageResult(imageIds[0]!, {
+  it('counts statuses and rejection reasons from the status events, and completes when nothing is processing', async () => {
+    // What the later stages would write, through the stages' own write (no other service runs here).
+    const stageResult = (imageId: string, stage: string, completion: Omit<StageCompletion, 'result'>) =>
+      running.pipeline.records.completeStage(imageId, stage, { result: { width: 10 }, ...completion });
+    await stageResult(imageIds[0]!, 'quality', {
       status: 'rejected',
-      stage: 'quality',
-      'stages.quality': { width: 10 },
       reasons: [
         { code: 'too_small', message: 'smaller than 64x64' },
         { code: 'blurry', message: 'too blurry' },
       ],
     });
-    await stageResult(imageIds[1]!, { status: 'curated', stage: 'annotation-router' });
-    const partly = await api.get(`/v1/batches/${batchId}`).set('x-api-key', tenants.a.apiKey);
-    expect(partly.body).toMatchObject({
-      state: 'closed',
-      counts: {
-        uploaded: 3,
-        processing: 1,
-        curated: 1,
-        rejected: 1,
-        pendingAnnotation: 0,
-        rejectedByReason: { blurry: 1, too_small: 1 },
-      },
-    });
+    await stageResult(imageIds[1]!, 'annotation-router', { status: 'curated' });
+    const batchView = () => api.get(`/v1/batches/${batchId}`).set('x-api-key', tenants.a.apiKey);
+    await eventually(async () =>
+      expect((await batchView()).body).toMatchObject({
+        state: 'closed',
+        counts: {
+          uploaded: 3,
+          processing: 1,
+          curated: 1,
+          rejected: 1,
+          pendingAnnotation: 0,
+          rejectedByReason: { blurry: 1, too_small: 1 },
+        },
+      }),
+    );
     const rejected = await api
       .get(`/v1/batches/${batchId}/images?status=rejected`)
       .set('x-api-key', tenants.a.apiKey);
     expect(ids(rejected.body.images)).toEqual([imageIds[0]]);
     expect(rejected.body.images[0]).toMatchObject({ stage: 'quality', stages: { quality: { width: 10 } } });
 
-    await stageResult(imageIds[2]!, { status: 'pending_annotation', stage: 'compliance' });
-    const complete = await api.get(`/v1/batches/${batchId}`).set('x-api-key', tenants.a.apiKey);
-    expect(complete.body).toMatchObject({
-      state: 'complete',
-      counts: { processing: 0, pendingAnnotation: 1 },
-    });
+    await stageResult(imageIds[2]!, 'compliance', { status: 'pending_annotation' });
+    await eventually(async () =>
+      expect((await batchView()).body).toMatchObject({
+        state: 'complete',
+        counts: { processing: 0, pendingAnnotation: 1 },
+      }),
+    );
   });
 
   it('serves health, readiness and the OpenAPI document', async () => {
@@ -679,10 +688,12 @@ describe('ingest service', () => {
         declarations: { region: 'US-IL' },
       });
 
-      const batch = await unary<ingestV1.GetBatchResponse>(tenants.a.apiKey, (md, cb) =>
-        client.getBatch({ batchId: grpcBatchId }, md, cb),
-      );
-      expect(batch.batch?.counts).toMatchObject({ uploaded: 1, processing: 1 });
+      await eventually(async () => {
+        const batch = await unary<ingestV1.GetBatchResponse>(tenants.a.apiKey, (md, cb) =>
+          client.getBatch({ batchId: grpcBatchId }, md, cb),
+        );
+        expect(batch.batch?.counts).toMatchObject({ uploaded: 1, processing: 1 });
+      });
 
       await expect(upload(tenants.a.apiKey, grpcBatchId, files.big)).rejects.toMatchObject({
         code: grpc.status.RESOURCE_EXHAUSTED,

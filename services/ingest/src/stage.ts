@@ -1,8 +1,10 @@
 import type { Env } from '@aperture/config';
-import { ingestV1 } from '@aperture/contracts';
+import { ingestV1, Topics } from '@aperture/contracts';
+import { evaluateReadiness, trackConsumerLag } from '@aperture/runtime';
 import type { StageContext, StageOptions } from '@aperture/stage-runtime';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { BatchTallies, batchTallyConsumer } from './batches/batch-tallies';
 import { grpcCampaignGate } from './clients/campaigns.client';
 import { grpcQualityAssessor } from './clients/quality.client';
 import { DEFAULT_ADMIN_TOKEN, loadIngestConfig } from './config';
@@ -40,6 +42,7 @@ function buildDeps(ctx: StageContext, env: Env): IngestDeps {
     config,
     connection: ctx.pipeline.connection,
     records: ctx.pipeline.records,
+    tallies: new BatchTallies(ctx.pipeline.connection),
     blobs: ctx.blobs,
     log: ctx.log,
     // gRPC channels connect lazily: neither service has to be up for ingest to start.
@@ -51,8 +54,9 @@ function buildDeps(ctx: StageContext, env: Env): IngestDeps {
 /**
  * Ingest, the front door, as a service of the shared skeleton (stage-runtime's startStage): its
  * REST API (NestJS modules per resource, app.module.ts) with the web console and OpenAPI, and
- * IngestService over gRPC, both on the tenant's API key (rate-limited per tenant). It consumes
- * nothing: each upload's record and its `image.ingested` event are written together.
+ * IngestService over gRPC, both on the tenant's API key (rate-limited per tenant). Each upload's
+ * record and its `image.ingested` event are written together; it consumes the status topic only,
+ * to tally batch counts.
  */
 export const ingestStage: StageOptions<{ deps: IngestDeps }> = {
   service: 'ingest',
@@ -63,6 +67,19 @@ export const ingestStage: StageOptions<{ deps: IngestDeps }> = {
     deps.quality.close();
   },
   registerModels: registerIngestModels,
+  // Ingest's one consumer: the batch tallies of the status topic (batches/batch-tallies.ts), kept
+  // beside the stage consumer the skeleton runs because a tally is idempotent by its partition's
+  // offset and must learn of each group join.
+  start: async ({ deps, pipeline }) => {
+    const groupId = deps.config.KAFKA_GROUP_ID;
+    const consumer = batchTallyConsumer(pipeline.kafka, deps.tallies, {
+      groupId,
+      dependenciesUp: async () => Object.values(await evaluateReadiness(pipeline.readiness)).every(Boolean),
+    });
+    trackConsumerLag(pipeline.metrics, pipeline.admin, groupId, [Topics.imageStatus]);
+    await consumer.start();
+    return () => consumer.stop();
+  },
   http: ({ deps }) => AppModule.register(deps),
   httpSetup: {
     bodyLimitRoutes: ({ deps }) => [

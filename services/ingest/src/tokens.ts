@@ -2,6 +2,7 @@ import type { BlobStore } from '@aperture/blob-store';
 import type { ImageRecords } from '@aperture/persistence';
 import type { Logger } from '@aperture/telemetry';
 import type { Connection } from 'mongoose';
+import type { BatchTallies } from './batches/batch-tallies';
 import type { CampaignGate } from './clients/campaigns.client';
 import type { QualityAssessor } from './clients/quality.client';
 import type { IngestConfig } from './config';
@@ -11,6 +12,8 @@ export interface IngestDeps {
   config: IngestConfig;
   connection: Connection;
   records: ImageRecords;
+  /** Batch counts, tallied from the status topic by ingest's consumer. */
+  tallies: BatchTallies;
   blobs: BlobStore;
   log: Logger;
   /** The campaigns service (CheckUpload), asked before a campaign upload is stored. */

@@ -67,11 +67,16 @@ export interface ProjectView {
   updatedAt: string;
 }
 
-export function toBatchView(batch: BatchRecord, counts: BatchCounts, content: BatchContentView): BatchView {
+export function toBatchView(
+  batch: BatchRecord,
+  counts: BatchCounts,
+  content: BatchContentView,
+  countedAll = true,
+): BatchView {
   return {
     batchId: batch._id,
     projectId: batch.projectId,
-    state: batchState(batch.state, counts),
+    state: batchState(batch.state, counts, countedAll),
     idempotencyKey: batch.idempotencyKey ?? null,
     declarations: {
       region: batch.declarations?.region ?? '',

@@ -81,6 +81,11 @@ export interface ImageRecord {
   rawDeletedAt?: Date | null;
   /** Set on a tombstone. */
   erasure?: ErasureMark | null;
+  /**
+   * `<batchId>/<list bucket>` (listKeyOf), set by ingest at upload: a batch's image list reads its
+   * records a bucket at a time by this equality, never the whole batch.
+   */
+  listKey?: string;
 
   /** Incremented by every write. */
   version: number;
@@ -137,6 +142,7 @@ export const imageRecordSchema = new Schema<ImageRecord>(
     settledAt: { type: Date, default: null },
     rawDeletedAt: { type: Date, default: null },
     erasure: { type: Schema.Types.Mixed, default: null },
+    listKey: { type: String, required: false },
     stage: { type: String, required: true },
     reasons: { type: [{ code: String, message: String, _id: false }], default: [] },
     stages: { type: Schema.Types.Mixed, default: {} },
@@ -147,6 +153,20 @@ export const imageRecordSchema = new Schema<ImageRecord>(
   { collection: 'images', minimize: false, versionKey: false },
 );
 imageRecordSchema.index({ tenantId: 1, batchId: 1, status: 1 }, { name: 'tenant_batch_status' });
+imageRecordSchema.index({ listKey: 1 }, { name: 'list_key' });
+
+/**
+ * The list bucket of an image id: ingest's ids are `img_<9 base-36 characters of ms><random>`, so
+ * their first 7 time characters group the images uploaded within the same 1.3 s, and buckets sort
+ * in id order. Another id shape falls in the bucket ''.
+ */
+export function listBucketOf(imageId: string): string {
+  const match = /^[a-z]{3}_([0-9a-z]{9})[0-9a-z]+$/.exec(imageId);
+  return match ? match[1]!.slice(0, 7) : '';
+}
+
+/** The list key of an image of a batch (ImageRecord.listKey). */
+export const listKeyOf = (batchId: string, imageId: string): string => `${batchId}/${listBucketOf(imageId)}`;
 // Per-collector statistics of a campaign (services/campaigns); absent on other uploads.
 imageRecordSchema.index(
   { 'campaign.campaignId': 1, 'campaign.collectorId': 1, status: 1 },

@@ -1,3 +1,4 @@
+import { commonV1, pipelineTopics, Topics } from '@aperture/contracts';
 import { createKafka, createProducer, ensureTopics, findPublishedEvents } from '@aperture/messaging';
 import {
   connectMongo,
@@ -51,7 +52,11 @@ describe('ImageRecords and OutboxRelay', () => {
     producer = createProducer(kafka);
     consumer = kafka.consumer({ groupId: uniqueName('it-records') });
     await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
-    await ensureTopics(admin, [{ name: topic, partitions: 1 }]);
+    // The status topic too: every write that moves an image publishes its status event there.
+    await ensureTopics(admin, [
+      { name: topic, partitions: 1 },
+      ...pipelineTopics().filter(({ name }) => name === Topics.imageStatus),
+    ]);
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
@@ -166,7 +171,7 @@ describe('ImageRecords and OutboxRelay', () => {
     expect(await claimsOf('missing')).toBe(0);
   });
 
-  it('records a result without an event when there is nothing to announce', async () => {
+  it('records a result with only its status event when there is nothing else to announce', async () => {
     const writer = new ImageRecords(connection, { publisher: producer });
     await writer.create(newRecord('img-2'), event('img-2', 'ingested'));
     expect(
@@ -180,7 +185,22 @@ describe('ImageRecords and OutboxRelay', () => {
       status: 'pending_annotation',
       stages: { 'annotation-router': { taskId: 't-1' } },
     });
-    expect(stored!.outbox).toHaveLength(1);
+    // The upload's event and status event, then the hold's status event: processing → pending_annotation.
+    expect(stored!.outbox.map((entry) => entry.topic)).toEqual([
+      topic,
+      Topics.imageStatus,
+      Topics.imageStatus,
+    ]);
+    // A lean read gives the payload as BSON Binary.
+    const held = stored!.outbox[2]!.payload as unknown as { buffer: Uint8Array; position: number };
+    expect(commonV1.ImageStatusChanged.decode(held.buffer.subarray(0, held.position))).toEqual({
+      imageId: 'img-2',
+      tenantId: 't1',
+      projectId: 'p1',
+      batchId: 'b1',
+      from: { status: 'processing', stage: 'ingest', reasonCodes: [] },
+      to: { status: 'pending_annotation', stage: 'annotation-router', reasonCodes: [] },
+    });
     expect(await claimsOf('img-2')).toBe(0);
   });
 
@@ -227,7 +247,8 @@ describe('ImageRecords and OutboxRelay', () => {
     expect(failures).toEqual(['img-broker-down']);
     expect(await claimsOf('img-broker-down')).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 300)); // the lease runs out
-    expect(await new OutboxRelay(connection, producer).relayOnce()).toBe(1);
+    // The upload's event and its status event.
+    expect(await new OutboxRelay(connection, producer).relayOnce()).toBe(2);
     await waitFor('the relayed event', () => received.length > before, 30_000);
     expect(received.slice(before).map((message) => message.value)).toEqual(['published-by-relay']);
     expect(await claimsOf('img-broker-down')).toBe(0);

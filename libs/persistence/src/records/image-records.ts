@@ -1,3 +1,5 @@
+import { commonV1, Topics } from '@aperture/contracts';
+import { context, propagation } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { OutboxClaims, type OutboxPublisher } from './outbox-claims';
@@ -35,6 +37,38 @@ export type NewImageRecord = Omit<
   'outbox' | 'version' | 'status' | 'stage' | 'reasons' | 'stages'
 >;
 
+/** The fields of a record that say where its image stands. */
+export type RecordState = Pick<ImageRecord, 'status' | 'stage' | 'reasons'>;
+
+/**
+ * The event announcing an image's move from `from` (null: a new upload) to `to`, written in the
+ * same record write as the move: ingest's batch tallies count each batch from these events alone, so
+ * a count can trail the records (by the tally consumer's lag) but never diverge from them.
+ */
+export function statusEvent(
+  record: Pick<ImageRecord, '_id' | 'tenantId' | 'projectId' | 'batchId'>,
+  from: RecordState | null,
+  to: RecordState,
+): PendingEvent {
+  const state = (s: RecordState): commonV1.ImageState => ({
+    status: s.status,
+    stage: s.stage,
+    reasonCodes: s.reasons.map((reason) => reason.code),
+  });
+  const payload = commonV1.ImageStatusChanged.encode({
+    imageId: record._id,
+    tenantId: record.tenantId,
+    projectId: record.projectId,
+    batchId: record.batchId,
+    from: from ? state(from) : undefined,
+    to: state(to),
+  }).finish();
+  // The W3C context of the span that made the move: the event stays in the image's trace.
+  const headers: Record<string, string> = {};
+  propagation.inject(context.active(), headers);
+  return { topic: Topics.imageStatus, key: record._id, payload: Buffer.from(payload), headers };
+}
+
 /** A new image's record as ingest stores it: processing, no stage run yet, `outbox` its events. */
 export function initialRecord(record: NewImageRecord, outbox: OutboxEntry[]): ImageRecord {
   return { ...record, status: 'processing', stage: 'ingest', reasons: [], stages: {}, outbox, version: 0 };
@@ -64,7 +98,22 @@ export interface ImageRecordsOptions {
 }
 
 /** What a stage read of its record before completing (the fields the write's checks need). */
-export type RecordSeen = Pick<ImageRecord, '_id' | 'stages' | 'status' | 'outbox'>;
+export type RecordSeen = Pick<
+  ImageRecord,
+  '_id' | 'tenantId' | 'projectId' | 'batchId' | 'stages' | 'status' | 'stage' | 'reasons' | 'outbox'
+>;
+
+/** What completeStage reads of a record when the stage did not pass its own read. */
+const SEEN_FIELDS = {
+  tenantId: 1,
+  projectId: 1,
+  batchId: 1,
+  stages: 1,
+  status: 1,
+  stage: 1,
+  reasons: 1,
+  outbox: 1,
+} as const;
 
 /**
  * The image records and their outbox. Every write that changes what an image is also carries the
@@ -89,18 +138,22 @@ export class ImageRecords {
     this.claims = new OutboxClaims(connection, options.leaseMs);
   }
 
-  /** Stores a new record with its first event (ingest). A second create of the same id throws DuplicateKeyError. */
+  /**
+   * Stores a new record with its first event (ingest) and the status event of the upload. A second
+   * create of the same id throws DuplicateKeyError.
+   */
   async create(record: NewImageRecord, event: PendingEvent): Promise<ImageRecord> {
-    const entry = outboxEntry(event);
+    const initial = initialRecord(record, []);
+    const entries = [event, statusEvent(record, null, initial)].map(outboxEntry);
     let created: ImageRecord | undefined;
-    await this.withEvents(record._id, 0, [entry], async () => {
-      created = (await this.model.create(initialRecord(record, [entry]))).toObject();
+    await this.withEvents(record._id, 0, entries, async () => {
+      created = (await this.model.create({ ...initial, outbox: entries })).toObject();
     });
     return created!;
   }
 
   /**
-   * Records a stage's result and its event, once: only while `stages.<stage>` is unset and the
+   * Records a stage's result and its event (with the status event of the move), once: only while `stages.<stage>` is unset and the
    * image is not terminal, so a redelivered message is a no-op and never a second event.
    *
    * `seen` is the record as the stage read it when it started (its only read of the record); without
@@ -115,9 +168,7 @@ export class ImageRecords {
     completion: StageCompletion,
     seen?: RecordSeen,
   ): Promise<'done' | 'duplicate'> {
-    const current =
-      seen ??
-      (await this.model.findById(imageId, { stages: 1, status: 1, outbox: 1 }).lean<RecordSeen>().exec());
+    const current = seen ?? (await this.model.findById(imageId, SEEN_FIELDS).lean<RecordSeen>().exec());
     if (!current) throw new ImageRecordNotFoundError(imageId);
     const settled = current.stages?.[stage] !== undefined || isSettledStatus(current.status);
     if (settled) return 'duplicate';
@@ -128,13 +179,18 @@ export class ImageRecords {
       reasons: completion.reasons ?? [],
     };
     if (isSettledStatus(completion.status)) set['settledAt'] = new Date();
-    const entries = completion.event ? [outboxEntry(completion.event)] : [];
+    const moved = statusEvent(current, current, {
+      status: completion.status,
+      stage,
+      reasons: completion.reasons ?? [],
+    });
+    const entries = [...(completion.event ? [completion.event] : []), moved].map(outboxEntry);
     await this.withEvents(imageId, current.outbox?.length ?? 0, entries, async () => {
       const update = await this.model.updateOne(
         { _id: imageId },
         {
           $set: set,
-          ...(entries.length > 0 && { $push: { outbox: { $each: entries } } }),
+          $push: { outbox: { $each: entries } },
           $inc: { version: 1 },
         },
       );
@@ -149,13 +205,11 @@ export class ImageRecords {
    * audit's input), the previous status and the erasure mark stay. 'duplicate' if it is one already.
    */
   async tombstone(imageId: string, mark: ErasureMark, events: PendingEvent[]): Promise<'done' | 'duplicate'> {
-    const current = await this.model
-      .findById(imageId, { status: 1, outbox: 1 })
-      .lean<Pick<ImageRecord, 'status' | 'outbox'>>()
-      .exec();
+    const current = await this.model.findById(imageId, SEEN_FIELDS).lean<RecordSeen>().exec();
     if (!current) throw new ImageRecordNotFoundError(imageId);
     if (current.status === 'erased') return 'duplicate';
-    const entries = events.map(outboxEntry);
+    const moved = statusEvent(current, current, { status: 'erased', stage: 'erasure', reasons: [] });
+    const entries = [...events, moved].map(outboxEntry);
     await this.withEvents(imageId, current.outbox?.length ?? 0, entries, async () => {
       const update = await this.model.updateOne(
         { _id: imageId },
@@ -169,7 +223,7 @@ export class ImageRecords {
             'declarations.region': '',
             erasure: mark,
           },
-          ...(entries.length > 0 && { $push: { outbox: { $each: entries } } }),
+          $push: { outbox: { $each: entries } },
           $inc: { version: 1 },
         },
       );
@@ -203,10 +257,6 @@ export class ImageRecords {
     entries: OutboxEntry[],
     write: () => Promise<unknown>,
   ): Promise<void> {
-    if (entries.length === 0) {
-      await write();
-      return;
-    }
     const publisher = this.options.publisher;
     const claim = await this.claims.take(
       imageId,

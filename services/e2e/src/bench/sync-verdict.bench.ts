@@ -12,6 +12,7 @@ import { qualityV1 } from '@aperture/contracts';
 import { corpusPath, freePort, testInfraEnv, withHeaders } from '@aperture/testing';
 import * as grpc from '@grpc/grpc-js';
 import { SERVICE_TOKEN, type ServiceProcess, startService, stopService, waitReady } from '../processes';
+import { option, percentile } from './args';
 
 const ADMIN_TOKEN = 'bench-admin-token';
 // The corpus's 12.2 MP camera JPEG (4032 × 3024, 2.9 MB).
@@ -19,16 +20,6 @@ const DEFAULT_FILE = 'cameras/jpg/tests/42_IndexError.jpg';
 // Repeated uploads of one picture: the duplicate checks would turn every verdict after the first
 // into "duplicate"; off, each verdict does the whole assessment.
 const POLICY = { quality: { rejectDuplicates: false, rejectNearDuplicates: false } };
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index === -1 ? fallback : (process.argv[index + 1] ?? fallback);
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const summary = (label: string, ms: number[]) =>
   `${label}: p50 ${percentile(ms, 50).toFixed(0)} ms, p95 ${percentile(ms, 95).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms (${ms.length} runs)`;

@@ -8,7 +8,8 @@ import {
 import { storedPolicy } from '@aperture/policy';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Model } from 'mongoose';
-import { batchCounts, type BatchCounts } from '../domain/batch-status';
+import { batchCounts } from '../domain/batch-status';
+import type { BatchTally } from '../domain/batch-tally';
 import { newId } from '../domain/ids';
 import { IMAGE_STATUSES } from '../domain/pagination';
 import { ApiError } from '../errors';
@@ -23,12 +24,14 @@ export interface NewBatch {
   declarations?: { region?: string | undefined; consentIds?: string[] | undefined } | undefined;
 }
 
-/** Batches: creation (idempotent by key), closing, and status computed from the images collection. */
+/** Batches: creation (idempotent by key), closing, and status from the batch's tallies. */
 @Injectable()
 export class BatchesService {
   private readonly batches: Model<BatchRecord>;
   private readonly images: Model<ImageRecord>;
   private readonly coverage: CoverageCounters;
+  /** The record counts in progress, by batch (countAccepted). */
+  private readonly counting = new Map<string, Promise<number>>();
 
   constructor(
     @Inject(INGEST_DEPS) private readonly deps: IngestDeps,
@@ -70,6 +73,7 @@ export class BatchesService {
         state: 'open',
         createdAt: new Date(),
         closedAt: null,
+        tallied: true,
       });
       this.deps.log.info({ tenantId, batchId, projectId: input.projectId }, 'batch opened');
       return { batch: await this.view(created.toObject()), created: true };
@@ -119,38 +123,50 @@ export class BatchesService {
     return this.get(tenantId, batchId);
   }
 
-  /** Counts per status (one countDocuments each) and rejected images per reason code. */
-  async counts(tenantId: string, batchId: string): Promise<BatchCounts> {
-    const scope = { tenantId, batchId };
-    const [uploaded, ...perStatus] = await Promise.all([
-      this.images.countDocuments(scope).exec(),
-      ...IMAGE_STATUSES.map((status) => this.images.countDocuments({ ...scope, status }).exec()),
-    ]);
-    const byStatus: Partial<Record<ImageStatus, number>> = {};
-    IMAGE_STATUSES.forEach((status, index) => (byStatus[status] = perStatus[index] ?? 0));
-    const reasons =
-      (byStatus.rejected ?? 0) === 0
-        ? []
-        : await this.images
-            .aggregate<{ _id: string; count: number }>([
-              { $match: { ...scope, status: 'rejected' } },
-              { $unwind: '$reasons' },
-              { $group: { _id: '$reasons.code', count: { $sum: 1 } } },
-            ])
-            .exec();
-    return batchCounts(
-      byStatus,
-      uploaded ?? 0,
-      reasons.map((reason) => ({ code: String(reason._id), count: reason.count })),
-    );
+  /**
+   * The batch's counts: from its tallies (BatchTallies: one query for a few small documents, whatever
+   * the batch's size), or, for a batch stored before the tallies existed, counted from its records.
+   */
+  private tally(batch: BatchRecord): Promise<BatchTally> {
+    return batch.tallied ? this.deps.tallies.batch(batch._id) : this.countRecords(batch.tenantId, batch._id);
   }
 
-  private async view(batch: BatchRecord): Promise<BatchView> {
-    const [counts, content] = await Promise.all([
-      this.counts(batch.tenantId, batch._id),
-      this.content(batch),
-    ]);
-    return toBatchView(batch, counts, content);
+  /**
+   * Whether the tallies count every image the batch accepted. Asked only of a closed batch with
+   * nothing processing in its tallies: the records are counted once then (and the number kept), so
+   * that a tally consumer that is behind does not make the batch look complete.
+   */
+  private async countedAll(batch: BatchRecord, tally: BatchTally): Promise<boolean> {
+    if (!batch.tallied || batch.state !== 'closed' || (tally.byStatus.processing ?? 0) > 0) return true;
+    const accepted = batch.accepted ?? (await this.countAccepted(batch));
+    return tally.uploaded >= accepted;
+  }
+
+  /**
+   * Counts the batch's records once and keeps the number in the batch. The count reads the whole
+   * batch on FerretDB (seconds at 10,000 images), so the requests that need it meanwhile (a client
+   * and the console polling the batch) share one count instead of starting their own.
+   */
+  private countAccepted(batch: BatchRecord): Promise<number> {
+    let counting = this.counting.get(batch._id);
+    if (!counting) {
+      counting = (async () => {
+        const accepted = await this.images
+          .countDocuments({ tenantId: batch.tenantId, batchId: batch._id })
+          .exec();
+        await this.batches.updateOne({ _id: batch._id }, { $set: { accepted } }).exec();
+        return accepted;
+      })().finally(() => this.counting.delete(batch._id));
+      this.counting.set(batch._id, counting);
+    }
+    return counting;
+  }
+
+  /** The batch as clients see it, and the tally its counts come from. */
+  async viewWithTally(batch: BatchRecord): Promise<{ view: BatchView; tally: BatchTally }> {
+    const [tally, content] = await Promise.all([this.tally(batch), this.content(batch)]);
+    const view = toBatchView(batch, batchCounts(tally), content, await this.countedAll(batch, tally));
+    return { view, tally };
   }
 
   /**
@@ -164,6 +180,42 @@ export class BatchesService {
       storedPolicy(project.policy).dataset,
     );
     return { images: coverage.images, targets };
+  }
+
+  private async view(batch: BatchRecord): Promise<BatchView> {
+    return (await this.viewWithTally(batch)).view;
+  }
+
+  /** Counts per status (one countDocuments each), reasons and stages: batches from before the tallies. */
+  private async countRecords(tenantId: string, batchId: string): Promise<BatchTally> {
+    const scope = { tenantId, batchId };
+    const [uploaded, ...perStatus] = await Promise.all([
+      this.images.countDocuments(scope).exec(),
+      ...IMAGE_STATUSES.map((status) => this.images.countDocuments({ ...scope, status }).exec()),
+    ]);
+    const byStatus: Partial<Record<ImageStatus, number>> = {};
+    IMAGE_STATUSES.forEach((status, index) => (byStatus[status] = perStatus[index] ?? 0));
+    const group = async (status: ImageStatus, field: string, count: number) => {
+      const groups =
+        count === 0
+          ? []
+          : await this.images
+              .aggregate<{ _id: string; count: number }>([
+                { $match: { ...scope, status } },
+                ...(field === 'reasons.code' ? [{ $unwind: '$reasons' }] : []),
+                { $group: { _id: `$${field}`, count: { $sum: 1 } } },
+              ])
+              .exec();
+      return Object.fromEntries(groups.map(({ _id, count: n }) => [String(_id), n]));
+    };
+    return {
+      uploaded: uploaded ?? 0,
+      byStatus,
+      processingByStage: await group('processing', 'stage', byStatus.processing ?? 0),
+      rejectedByReason: await group('rejected', 'reasons.code', byStatus.rejected ?? 0),
+      // Such a batch's list is read by the query of before (ImagesService.list), not by bucket.
+      buckets: [],
+    };
   }
 
   private findByKey(tenantId: string, key: string): Promise<BatchRecord | null> {

@@ -81,6 +81,7 @@ describe('ingest: the web console routes', () => {
         ANNOTATION_ROUTER_URL: `http://127.0.0.1:${closed}`,
         CAMPAIGNS_URL: `http://127.0.0.1:${closed}`,
         COMPLIANCE_GRPC_ADDRESS: `127.0.0.1:${closed}`,
+        KAFKA_GROUP_ID: uniqueName('it-console-tallies'),
       }),
       createLogger('ingest', { level: 'warn' }),
     );

@@ -99,28 +99,22 @@ export class ConsoleService implements OnModuleDestroy {
   /** The tenant's newest batches (of one project, when given), with their counts. */
   async listBatches(tenantId: string, projectId?: string): Promise<ConsoleBatch[]> {
     const rows = await this.batchRecords
-      .find({ tenantId, ...(projectId && { projectId }) }, { _id: 1 })
+      .find({ tenantId, ...(projectId && { projectId }) })
       .sort({ createdAt: -1 })
       .limit(RECENT_BATCHES)
-      .lean<Array<{ _id: string }>>()
+      .lean<BatchRecord[]>()
       .exec();
-    return Promise.all(rows.map((row) => this.batch(tenantId, row._id)));
+    return Promise.all(rows.map((row) => this.withStages(row)));
   }
 
   async batch(tenantId: string, batchId: string): Promise<ConsoleBatch> {
-    const view = await this.batches.get(tenantId, batchId);
-    const stages =
-      view.counts.processing === 0
-        ? []
-        : await this.images
-            .aggregate<{ _id: string; count: number }>([
-              { $match: { tenantId, batchId, status: 'processing' } },
-              { $group: { _id: '$stage', count: { $sum: 1 } } },
-            ])
-            .exec();
-    const processingByStage: Record<string, number> = {};
-    for (const { _id, count } of stages) processingByStage[String(_id)] = count;
-    return { ...view, processingByStage };
+    return this.withStages(await this.batches.require(tenantId, batchId));
+  }
+
+  /** A batch's view with its processing images per stage, both from its tally. */
+  private async withStages(batch: BatchRecord): Promise<ConsoleBatch> {
+    const { view, tally } = await this.batches.viewWithTally(batch);
+    return { ...view, processingByStage: tally.processingByStage };
   }
 
   private async record(tenantId: string, imageId: string): Promise<ImageRecord> {

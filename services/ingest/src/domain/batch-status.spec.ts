@@ -1,20 +1,20 @@
 import { batchCounts, batchState } from './batch-status';
 
 describe('batch state and counts', () => {
-  it('is open until closed, then closed while images are processing, then complete', () => {
+  it('is open until closed, then closed while images are processing or uncounted, then complete', () => {
     expect(batchState('open', { processing: 0 })).toBe('open');
     expect(batchState('closed', { processing: 2 })).toBe('closed');
+    expect(batchState('closed', { processing: 0 }, false)).toBe('closed');
     expect(batchState('closed', { processing: 0 })).toBe('complete');
   });
 
-  it('assembles counts, with zeros for statuses not seen and reasons merged by code', () => {
-    expect(
-      batchCounts({ processing: 1, rejected: 3 }, 4, [
-        { code: 'too_small', count: 2 },
-        { code: 'corrupt', count: 1 },
-        { code: 'too_small', count: 1 },
-      ]),
-    ).toEqual({
+  it('assembles counts from a tally, with zeros for statuses not seen and reasons sorted by code', () => {
+    const counts = batchCounts({
+      uploaded: 4,
+      byStatus: { processing: 1, rejected: 3 },
+      rejectedByReason: { too_small: 3, corrupt: 1 },
+    });
+    expect(counts).toEqual({
       uploaded: 4,
       processing: 1,
       pendingAnnotation: 0,
@@ -23,5 +23,6 @@ describe('batch state and counts', () => {
       erased: 0,
       rejectedByReason: { corrupt: 1, too_small: 3 },
     });
+    expect(Object.keys(counts.rejectedByReason)).toEqual(['corrupt', 'too_small']);
   });
 });

@@ -1,4 +1,4 @@
-import type { ImageStatus } from '@aperture/persistence';
+import type { BatchTally } from './batch-tally';
 
 export type StoredBatchState = 'open' | 'closed';
 export type BatchState = 'open' | 'closed' | 'complete';
@@ -16,25 +16,29 @@ export interface BatchCounts {
 
 /**
  * What a client sees: "open" while uploads are taken; once closed, "complete" as soon as no image
- * is still moving through the stages (each one curated, rejected or waiting for annotation).
+ * is still moving through the stages (each one curated, rejected or waiting for annotation) and the
+ * counts cover every image the batch accepted (`countedAll`: false while the tallies trail).
  */
-export function batchState(stored: StoredBatchState, counts: Pick<BatchCounts, 'processing'>): BatchState {
+export function batchState(
+  stored: StoredBatchState,
+  counts: Pick<BatchCounts, 'processing'>,
+  countedAll = true,
+): BatchState {
   if (stored === 'open') return 'open';
-  return counts.processing === 0 ? 'complete' : 'closed';
+  return counts.processing === 0 && countedAll ? 'complete' : 'closed';
 }
 
-/** The counts of a batch from its per-status and per-reason tallies. */
+/** The counts of a batch from its tally, rejection reasons sorted by code. */
 export function batchCounts(
-  byStatus: Partial<Record<ImageStatus, number>>,
-  uploaded: number,
-  reasons: Array<{ code: string; count: number }>,
+  tally: Pick<BatchTally, 'uploaded' | 'byStatus' | 'rejectedByReason'>,
 ): BatchCounts {
   const rejectedByReason: Record<string, number> = {};
-  for (const { code, count } of [...reasons].sort((a, b) => a.code.localeCompare(b.code))) {
-    rejectedByReason[code] = (rejectedByReason[code] ?? 0) + count;
+  for (const code of Object.keys(tally.rejectedByReason).sort()) {
+    rejectedByReason[code] = tally.rejectedByReason[code]!;
   }
+  const { byStatus } = tally;
   return {
-    uploaded,
+    uploaded: tally.uploaded,
     processing: byStatus.processing ?? 0,
     pendingAnnotation: byStatus.pending_annotation ?? 0,
     curated: byStatus.curated ?? 0,

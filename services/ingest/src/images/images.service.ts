@@ -1,7 +1,13 @@
 import { BlobTooLargeError } from '@aperture/blob-store';
 import { ingestV1, qualityV1, Topics } from '@aperture/contracts';
 import { traceHeaders } from '@aperture/messaging';
-import { imageRecordModel, type ImageRecord, type NewImageRecord } from '@aperture/persistence';
+import {
+  imageRecordModel,
+  type ImageRecord,
+  listBucketOf,
+  listKeyOf,
+  type NewImageRecord,
+} from '@aperture/persistence';
 import { Inject, Injectable } from '@nestjs/common';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Model } from 'mongoose';
@@ -278,6 +284,7 @@ export class ImagesService {
       declarations,
       receivedAt,
       ...(campaign && { campaign }),
+      listKey: listKeyOf(batch._id, imageId),
     };
     const payload = ingestV1.ImageIngested.encode({
       image: {
@@ -326,23 +333,57 @@ export class ImagesService {
     return toImageView(record);
   }
 
-  /** One page of a batch's images, by id, optionally of one status. */
+  /**
+   * One page of a batch's images, by id, optionally of one status. A batch counted by tallies is
+   * read a list bucket at a time (its tally says which buckets hold images: listBucketOf), from
+   * the cursor's, until the page is full: a page costs a few queries of about a bucket's images
+   * whatever the batch's size. FerretDB serves neither a range on `_id` nor a sort nor a limit from
+   * an index, so the query of before (kept for batches from before the tallies) read the whole batch.
+   */
   async list(
     tenantId: string,
     batchId: string,
     query: ImageListQuery,
   ): Promise<{ images: ImageView[]; nextCursor: string | null }> {
-    await this.batches.require(tenantId, batchId);
-    const filter: Record<string, unknown> = { tenantId, batchId };
-    if (query.status) filter['status'] = query.status;
-    if (query.cursor) filter['_id'] = { $gt: query.cursor };
-    const rows = await this.images
-      .find(filter, { outbox: 0 })
-      .sort({ _id: 1 })
-      .limit(query.limit + 1)
-      .lean<ImageRecord[]>()
-      .exec();
+    const batch = await this.batches.require(tenantId, batchId);
+    const rows = batch.tallied
+      ? await this.listByBuckets(batch, query)
+      : await this.images
+          .find(
+            {
+              tenantId,
+              batchId,
+              ...(query.status && { status: query.status }),
+              ...(query.cursor && { _id: { $gt: query.cursor } }),
+            },
+            { outbox: 0 },
+          )
+          .sort({ _id: 1 })
+          .limit(query.limit + 1)
+          .lean<ImageRecord[]>()
+          .exec();
     const page = toPage(rows, query.limit, (row) => row._id);
     return { images: page.items.map(toImageView), nextCursor: page.nextCursor };
+  }
+
+  /** Up to `limit` + 1 images of the batch after the cursor, in id order, read bucket by bucket. */
+  private async listByBuckets(batch: BatchRecord, query: ImageListQuery): Promise<ImageRecord[]> {
+    const from = query.cursor ? listBucketOf(query.cursor) : '';
+    const { buckets } = await this.deps.tallies.batch(batch._id);
+    const rows: ImageRecord[] = [];
+    for (const bucket of buckets.filter((b) => b >= from)) {
+      if (rows.length > query.limit) break;
+      const found = await this.images
+        .find({ listKey: `${batch._id}/${bucket}`, tenantId: batch.tenantId }, { outbox: 0 })
+        .lean<ImageRecord[]>()
+        .exec();
+      const after = query.cursor ?? '';
+      rows.push(
+        ...found
+          .filter((row) => row._id > after && (!query.status || row.status === query.status))
+          .sort((a, b) => (a._id < b._id ? -1 : 1)),
+      );
+    }
+    return rows.slice(0, query.limit + 1);
   }
 }

@@ -1,7 +1,10 @@
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { StoredBatchState } from '../domain/batch-status';
 
-/** A batch of uploads in a project. Its counts are computed from the images collection. */
+/**
+ * A batch of uploads in a project. Its counts are tallied from the status events of its images
+ * (batches/batch-tallies.ts); a batch stored before the tallies existed is counted from its records.
+ */
 export interface BatchRecord {
   _id: string;
   tenantId: string;
@@ -17,6 +20,14 @@ export interface BatchRecord {
   state: StoredBatchState;
   createdAt: Date;
   closedAt: Date | null;
+  /** True when the batch's counts come from its tallies (every batch created since they exist). */
+  tallied?: boolean;
+  /**
+   * How many images the batch accepted, counted once when it was first seen closed with nothing
+   * processing in its tallies: it is complete only once the tallies have counted that many uploads
+   * (until then the tally consumer is behind).
+   */
+  accepted?: number | null;
 }
 
 export const batchSchema = new Schema<BatchRecord>(
@@ -33,6 +44,8 @@ export const batchSchema = new Schema<BatchRecord>(
     state: { type: String, required: true, enum: ['open', 'closed'] },
     createdAt: { type: Date, required: true },
     closedAt: { type: Date, default: null },
+    tallied: { type: Boolean, default: false },
+    accepted: { type: Number, default: null },
   },
   { collection: 'batches', minimize: false, versionKey: false },
 );

@@ -56,7 +56,8 @@ export async function startTestIngest(prefix: string, env: Record<string, string
   mongoUri.pathname = `/${dbName}`;
   const blobDir = await mkdtemp(join(tmpdir(), `${prefix}-blobs-`));
   const running = await startIngest(
-    serviceTestEnv({ ...infra, mongoUri: mongoUri.toString() }, blobDir, env),
+    // A consumer group of its own: its batch tallies read the status topic for this database alone.
+    serviceTestEnv({ ...infra, mongoUri: mongoUri.toString() }, blobDir, { KAFKA_GROUP_ID: dbName, ...env }),
     createLogger('ingest', { level: 'fatal' }),
   );
   return {
