@@ -294,16 +294,20 @@ function stageConsumer<S extends object>(
 export async function runStage<S extends object>(options: StageOptions<S>): Promise<void> {
   const log = createLogger(options.service);
   keepProcessAlive((message, error) => log.error({ err: error }, message));
+  const starting = startStage(options);
+  // Listening before start-up ends (HTTP answers while consumers still join their groups), so a
+  // SIGTERM then waits for the start to finish and stops cleanly instead of killing the process.
+  onShutdown(
+    async () => {
+      const stage = await starting.catch(() => undefined);
+      await stage?.stop();
+      log.info('stopped');
+      await shutdownTelemetry();
+    },
+    (message, error) => log.info({ err: error }, message),
+  );
   try {
-    const stage = await startStage(options);
-    onShutdown(
-      async () => {
-        await stage.stop();
-        log.info('stopped');
-        await shutdownTelemetry();
-      },
-      (message, error) => log.info({ err: error }, message),
-    );
+    await starting;
   } catch (error) {
     log.fatal({ err: error }, 'start-up failed');
     await shutdownTelemetry().catch(() => undefined);
